@@ -1,0 +1,130 @@
+//! The arguments of `#[agent(...)]`.
+
+use proc_macro2::TokenStream;
+use syn::meta::ParseNestedMeta;
+use syn::{LitBool, LitStr};
+
+use crate::tool_name;
+
+/// Every key `#[agent(...)]` understands, for the "unknown key" message.
+const KNOWN_KEYS: &str =
+    "`name`, `title`, `description`, `read_only`, `destructive`, `idempotent`, `open_world`";
+
+/// What the user wrote inside `#[agent(...)]`.
+#[derive(Default)]
+pub struct AgentAttributes {
+    /// The MCP tool name; the function's name when absent.
+    pub name: Option<LitStr>,
+    pub title: Option<LitStr>,
+    /// Replaces the doc comment as the tool description.
+    pub description: Option<LitStr>,
+    pub read_only: Option<LitBool>,
+    pub destructive: Option<LitBool>,
+    pub idempotent: Option<LitBool>,
+    pub open_world: Option<LitBool>,
+}
+
+impl AgentAttributes {
+    /// Parses the attribute arguments, reporting every problem at once.
+    pub fn parse(args: TokenStream) -> syn::Result<Self> {
+        let mut attrs = AgentAttributes::default();
+        let mut errors: Option<syn::Error> = None;
+        let parser = syn::meta::parser(|meta| {
+            if let Err(e) = attrs.parse_one(&meta) {
+                push(&mut errors, e);
+            }
+            Ok(())
+        });
+        syn::parse::Parser::parse2(parser, args)?;
+        if let Some(name) = &attrs.name
+            && let Some(problem) = tool_name::problem(&name.value())
+        {
+            push(&mut errors, syn::Error::new(name.span(), problem));
+        }
+        match errors {
+            Some(e) => Err(e),
+            None => Ok(attrs),
+        }
+    }
+
+    fn parse_one(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
+        let key = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match key.as_str() {
+            "name" => set(&mut self.name, meta, string_value(meta)?),
+            "title" => set(&mut self.title, meta, string_value(meta)?),
+            "description" => set(&mut self.description, meta, string_value(meta)?),
+            "read_only" => set(&mut self.read_only, meta, flag_value(meta)?),
+            "destructive" => set(&mut self.destructive, meta, flag_value(meta)?),
+            "idempotent" => set(&mut self.idempotent, meta, flag_value(meta)?),
+            "open_world" => set(&mut self.open_world, meta, flag_value(meta)?),
+            _ => {
+                // Skip whatever value follows so that one unknown key does not
+                // hide the errors in the keys after it.
+                if meta.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = meta.value()?.parse()?;
+                } else if meta.input.peek(syn::token::Paren) {
+                    meta.parse_nested_meta(|_| Ok(()))?;
+                }
+                Err(meta.error(format!(
+                    "unknown `#[agent]` argument `{}`; the known ones are {KNOWN_KEYS}",
+                    path_text(&meta.path)
+                )))
+            }
+        }
+    }
+}
+
+fn set<T>(slot: &mut Option<T>, meta: &ParseNestedMeta, value: T) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(meta.error(format!(
+            "`{}` is given twice in `#[agent]`",
+            path_text(&meta.path)
+        )));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
+    let key = path_text(&meta.path);
+    let value = meta
+        .value()
+        .map_err(|_| meta.error(format!("`{key}` needs a value: `{key} = \"...\"`")))?;
+    value.parse::<LitStr>().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`{key}` takes a string literal: `{key} = \"...\"`"),
+        )
+    })
+}
+
+/// `read_only` alone means `read_only = true`.
+fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
+    if meta.input.peek(syn::Token![=]) {
+        let key = path_text(&meta.path);
+        meta.value()?.parse::<LitBool>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("`{key}` takes `true` or `false`, or no value at all for `true`"),
+            )
+        })
+    } else {
+        Ok(LitBool::new(true, meta.path.segments[0].ident.span()))
+    }
+}
+
+fn path_text(path: &syn::Path) -> String {
+    quote::quote!(#path).to_string().replace(' ', "")
+}
+
+/// Adds `error` to the errors collected so far.
+pub fn push(errors: &mut Option<syn::Error>, error: syn::Error) {
+    match errors {
+        Some(existing) => existing.combine(error),
+        None => *errors = Some(error),
+    }
+}

@@ -1,0 +1,306 @@
+//! The command line every agentwire binary gets: `serve`, `list`, `call`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use rmcp::model::{CallToolResult, JsonObject};
+use tokio_util::sync::CancellationToken;
+
+use crate::context::AgentContext;
+use crate::execution::invoke;
+use crate::registry::Registry;
+use crate::server::{AgentServer, ServerIdentity};
+use crate::transport::http::{HttpOptions, HttpServer};
+use crate::transport::stdio::serve_stdio;
+
+#[derive(Parser, Debug)]
+#[command(
+    propagate_version = true,
+    after_help = "Logs go to stderr; set RUST_LOG (for example RUST_LOG=debug) to see more."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the agents as an MCP server, on stdio (the default) or streamable HTTP.
+    Serve(ServeArgs),
+    /// Print every tool with its input and output schema, as JSON.
+    List,
+    /// Run one agent in this process and print its result.
+    Call(CallArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("transport").multiple(false))]
+struct ServeArgs {
+    /// Serve on stdin/stdout, for clients that start the server themselves.
+    #[arg(long, group = "transport")]
+    stdio: bool,
+    /// Serve streamable HTTP on this address, for example 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR", group = "transport")]
+    http: Option<SocketAddr>,
+    /// The path of the HTTP endpoint.
+    #[arg(long, default_value = "/mcp", requires = "http")]
+    path: String,
+    /// Requests with a larger body are refused with 413.
+    #[arg(long, value_name = "BYTES", default_value_t = HttpOptions::default().max_body_bytes)]
+    max_body_bytes: usize,
+    /// Accept this Host header (repeatable). Only loopback names are accepted
+    /// by default, against DNS rebinding; add your host name when serving
+    /// beyond this machine.
+    #[arg(long = "allow-host", value_name = "HOST", requires = "http")]
+    allowed_hosts: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct CallArgs {
+    /// The tool name of the agent to run.
+    tool: String,
+    /// The tool's arguments as a JSON object.
+    #[arg(long, value_name = "JSON", default_value = "{}")]
+    args: String,
+}
+
+/// An agentwire program: its identity, and the CLI that serves, lists or
+/// calls its agents. [`main!`](crate::main) builds one for you.
+#[derive(Debug, Clone)]
+pub struct App {
+    identity: ServerIdentity,
+    bin_name: Option<String>,
+}
+
+impl App {
+    /// A program serving as `identity`.
+    pub fn new(identity: ServerIdentity) -> Self {
+        App {
+            identity,
+            bin_name: None,
+        }
+    }
+
+    /// The program name shown in `--help`.
+    pub fn bin_name(mut self, name: impl Into<String>) -> Self {
+        self.bin_name = Some(name.into());
+        self
+    }
+
+    /// Parses the command line, runs the command on a new multi-threaded
+    /// tokio runtime, and returns the process's exit code.
+    pub fn run(self) -> ExitCode {
+        match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(self.run_async()),
+            Err(error) => {
+                eprintln!("error: could not start the tokio runtime: {error}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    /// [`run`](Self::run) on the caller's runtime.
+    pub async fn run_async(self) -> ExitCode {
+        self.run_with_args(std::env::args_os()).await
+    }
+
+    /// [`run_async`](Self::run_async) with explicit arguments (the first is
+    /// the program name).
+    pub async fn run_with_args<I, T>(self, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let cli = match self.parse(args) {
+            Ok(cli) => cli,
+            Err(error) => {
+                let _ = error.print();
+                return if error.use_stderr() {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+        };
+        init_logging(matches!(cli.command, Command::Serve(_)));
+        let registry = match Registry::collect() {
+            Ok(registry) => registry,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match cli.command {
+            Command::Serve(args) => serve(AgentServer::new(registry, self.identity), args).await,
+            Command::List => list(&registry),
+            Command::Call(args) => call(&registry, args).await,
+        }
+    }
+
+    fn parse<I, T>(&self, args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let about = self.identity.description.clone().unwrap_or_else(|| {
+            format!(
+                "{}: an MCP server of AI agents, built with agentwire",
+                self.identity.name
+            )
+        });
+        let mut command = Cli::command()
+            .name(self.identity.name.clone())
+            .version(self.identity.version.clone())
+            .about(about);
+        if let Some(bin) = &self.bin_name {
+            command = command.bin_name(bin.clone());
+        }
+        let matches = command.try_get_matches_from(args)?;
+        Cli::from_arg_matches(&matches)
+    }
+}
+
+/// Logs to stderr (stdout belongs to the protocol under `--stdio`), `info`
+/// while serving and `warn` otherwise unless `RUST_LOG` says more.
+fn init_logging(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn serve(server: AgentServer, args: ServeArgs) -> ExitCode {
+    let name = server.identity().name.clone();
+    let tools = server.registry().len();
+    let Some(addr) = args.http else {
+        tracing::info!("{name} serves {tools} tools on stdio");
+        return match serve_stdio(server).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: the stdio server stopped: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    };
+    let options = HttpOptions {
+        path: args.path,
+        max_body_bytes: args.max_body_bytes,
+        allowed_hosts: (!args.allowed_hosts.is_empty()).then_some(args.allowed_hosts),
+    };
+    let path = options.path.clone();
+    let http = match HttpServer::bind(server, addr, options).await {
+        Ok(http) => http,
+        Err(error) => {
+            eprintln!("error: cannot listen on {addr}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Printed on stdout so that scripts and tests can learn the port chosen
+    // for `--http 127.0.0.1:0`.
+    println!("listening on http://{}{path}", http.local_addr());
+    let _ = std::io::stdout().flush();
+    tracing::info!(
+        "{name} serves {tools} tools on http://{}{path}",
+        http.local_addr()
+    );
+    let stop = http.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        stop.cancel();
+    });
+    match http.wait().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: the HTTP server stopped: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn list(registry: &Registry) -> ExitCode {
+    let tools: Vec<_> = registry.tools().collect();
+    match serde_json::to_string_pretty(&tools) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: could not print the tools: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn call(registry: &Registry, args: CallArgs) -> ExitCode {
+    let Some(definition) = registry.get(&args.tool) else {
+        let known: Vec<_> = registry.tools().map(|t| t.name.to_string()).collect();
+        eprintln!(
+            "error: there is no tool `{}`; the tools are: {}",
+            args.tool,
+            known.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    let arguments: JsonObject = match serde_json::from_str(&args.args) {
+        Ok(arguments) => arguments,
+        Err(error) => {
+            eprintln!("error: --args must be a JSON object: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let cancellation = CancellationToken::new();
+    let stop = cancellation.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.cancel();
+    });
+    let ctx = AgentContext::root(definition, cancellation, None);
+    print_result(invoke(definition, ctx, arguments).await)
+}
+
+fn print_result(result: CallToolResult) -> ExitCode {
+    let text = match &result.structured_content {
+        Some(structured) => serde_json::to_string_pretty(structured).unwrap_or_default(),
+        None => result
+            .content
+            .iter()
+            .filter_map(|block| block.as_text().map(|t| t.text.as_str()))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    if result.is_error == Some(true) {
+        eprintln!("error: {text}");
+        ExitCode::FAILURE
+    } else {
+        println!("{text}");
+        ExitCode::SUCCESS
+    }
+}

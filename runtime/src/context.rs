@@ -1,0 +1,181 @@
+//! [`AgentContext`]: what a running agent knows about its request.
+
+use std::fmt;
+use std::sync::Arc;
+
+use rmcp::model::{ProgressNotificationParam, ProgressToken};
+use rmcp::service::{Peer, RoleServer};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+
+use crate::definition::AgentDefinition;
+use crate::logging::LogLevel;
+
+/// The request an agent is running for: its cancellation, its way back to the
+/// MCP client (progress and log messages), and its place in a chain of agents.
+///
+/// Take it as the first parameter of an `#[agent]` function, by reference:
+///
+/// ```
+/// use agentwire::prelude::*;
+///
+/// /// Counts to `n`, reporting progress.
+/// #[agent]
+/// async fn count(ctx: &AgentContext, n: u32) -> u32 {
+///     for i in 1..=n {
+///         ctx.progress(f64::from(i), Some(f64::from(n)), None).await;
+///     }
+///     n
+/// }
+/// # fn main() {}
+/// ```
+///
+/// Cloning is cheap; clones share one request.
+#[derive(Clone)]
+pub struct AgentContext {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: &'static str,
+    cancellation: CancellationToken,
+    client: Option<ClientChannel>,
+    /// How many agents stand between this one and the client: 0 for the
+    /// agent the client called.
+    depth: u32,
+}
+
+/// The way back to the MCP client that made the request.
+#[derive(Clone)]
+pub(crate) struct ClientChannel {
+    pub peer: Peer<RoleServer>,
+    pub progress_token: Option<ProgressToken>,
+    /// Messages below this level are not sent to the client.
+    pub log_level: LogLevel,
+}
+
+impl AgentContext {
+    /// The context of an agent called directly by a client (or the CLI).
+    pub(crate) fn root(
+        agent: &'static AgentDefinition,
+        cancellation: CancellationToken,
+        client: Option<ClientChannel>,
+    ) -> Self {
+        AgentContext {
+            inner: Arc::new(Inner {
+                agent: agent.name,
+                cancellation,
+                client,
+                depth: 0,
+            }),
+        }
+    }
+
+    /// The context of `callee` called by this agent: cancelled with it, and
+    /// reporting to the same client.
+    pub(crate) fn child(&self, callee: &'static AgentDefinition) -> Self {
+        AgentContext {
+            inner: Arc::new(Inner {
+                agent: callee.name,
+                cancellation: self.inner.cancellation.child_token(),
+                client: self.inner.client.clone(),
+                depth: self.inner.depth + 1,
+            }),
+        }
+    }
+
+    /// The tool name of the running agent.
+    pub fn agent_name(&self) -> &'static str {
+        self.inner.agent
+    }
+
+    /// How deep this agent runs in a chain of agent calls: 0 when a client
+    /// called it directly, 1 for an agent it called, and so on.
+    pub fn depth(&self) -> u32 {
+        self.inner.depth
+    }
+
+    /// Whether the request was cancelled (by the client, or because a caller
+    /// was). The agent's future is dropped soon after; long synchronous work
+    /// can poll this to stop early.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancellation.is_cancelled()
+    }
+
+    /// Completes when the request is cancelled.
+    pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
+        self.inner.cancellation.cancelled()
+    }
+
+    /// The request's cancellation token, to hand to code that takes one.
+    pub fn cancellation_token(&self) -> CancellationToken {
+        self.inner.cancellation.clone()
+    }
+
+    /// Reports progress to the client, if it asked for progress with a
+    /// `progressToken`; otherwise does nothing. Best effort: a client that
+    /// went away does not fail the agent.
+    pub async fn progress(&self, done: f64, total: Option<f64>, message: Option<&str>) {
+        let Some(ClientChannel {
+            peer,
+            progress_token: Some(token),
+            ..
+        }) = &self.inner.client
+        else {
+            return;
+        };
+        let mut param = ProgressNotificationParam::new(token.clone(), done);
+        param.total = total;
+        param.message = message.map(str::to_owned);
+        if let Err(error) = peer.notify_progress(param).await {
+            tracing::debug!(%error, "could not send a progress notification");
+        }
+    }
+
+    /// Sends a log message to the client (`notifications/message`) when the
+    /// client's log level lets it through, and always to this process's log.
+    pub async fn log(&self, level: LogLevel, message: impl Into<String>) {
+        let message = message.into();
+        let agent = self.inner.agent;
+        match level {
+            LogLevel::Debug => tracing::debug!(agent, "{message}"),
+            LogLevel::Info | LogLevel::Notice => tracing::info!(agent, "{message}"),
+            LogLevel::Warning => tracing::warn!(agent, "{message}"),
+            _ => tracing::error!(agent, "{message}"),
+        }
+        let Some(client) = &self.inner.client else {
+            return;
+        };
+        if level < client.log_level {
+            return;
+        }
+        #[allow(deprecated)] // MCP logging is deprecated by SEP-2577 but still served.
+        let param =
+            rmcp::model::LoggingMessageNotificationParam::new(level.to_rmcp(), message.into())
+                .with_logger(agent);
+        #[allow(deprecated)]
+        if let Err(error) = client.peer.notify_logging_message(param).await {
+            tracing::debug!(%error, "could not send a log message to the client");
+        }
+    }
+
+    /// [`log`](Self::log) at `info` level.
+    pub async fn info(&self, message: impl Into<String>) {
+        self.log(LogLevel::Info, message).await;
+    }
+
+    /// [`log`](Self::log) at `warning` level.
+    pub async fn warn(&self, message: impl Into<String>) {
+        self.log(LogLevel::Warning, message).await;
+    }
+}
+
+impl fmt::Debug for AgentContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AgentContext")
+            .field("agent", &self.inner.agent)
+            .field("depth", &self.inner.depth)
+            .field("cancelled", &self.is_cancelled())
+            .field("has_client", &self.inner.client.is_some())
+            .finish()
+    }
+}

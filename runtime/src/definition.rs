@@ -1,0 +1,130 @@
+//! What `#[agent]` records about each agent, as constant data the runtime reads.
+//!
+//! The macro fills these structs in; the runtime turns them into MCP tools and
+//! invocations. Everything here is `const`-constructible because `inventory`
+//! registrations must be.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use schemars::{Schema, SchemaGenerator};
+
+use crate::arguments::ArgumentError;
+use crate::context::AgentContext;
+use crate::schema;
+
+/// The future an agent's type-erased entry point returns: the agent's output
+/// as JSON, or why there is none.
+pub type InvokeFuture =
+    Pin<Box<dyn Future<Output = Result<serde_json::Value, InvokeError>> + Send>>;
+
+/// Why an invocation produced no output.
+#[derive(Debug)]
+pub enum InvokeError {
+    /// The arguments did not match the tool's input schema.
+    Arguments(ArgumentError),
+    /// The agent returned `Err`; the message is its `Display` text.
+    Agent(String),
+}
+
+impl From<ArgumentError> for InvokeError {
+    fn from(error: ArgumentError) -> Self {
+        InvokeError::Arguments(error)
+    }
+}
+
+/// One agent, as declared by `#[agent]`.
+pub struct AgentDefinition {
+    /// The MCP tool name.
+    pub name: &'static str,
+    pub title: Option<&'static str>,
+    pub description: Option<&'static str>,
+    pub annotations: AnnotationFlags,
+    /// The tool's parameters, in declaration order.
+    pub params: &'static [ParamDefinition],
+    /// The output schema, when the agent returns a JSON object.
+    pub output_schema: fn() -> Option<JsonObject>,
+    /// Runs the agent on JSON arguments.
+    pub invoke: fn(AgentContext, JsonObject) -> InvokeFuture,
+    /// Where the agent is defined, for error messages.
+    pub location: SourceLocation,
+}
+
+/// One parameter of an agent.
+pub struct ParamDefinition {
+    pub name: &'static str,
+    pub description: Option<&'static str>,
+    pub schema: fn(&mut SchemaGenerator) -> Schema,
+    /// Whether the argument may be left out (`Option<T>` parameters).
+    pub required: fn() -> bool,
+}
+
+/// MCP tool annotations; `None` leaves the hint out of `tools/list`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnnotationFlags {
+    pub read_only: Option<bool>,
+    pub destructive: Option<bool>,
+    pub idempotent: Option<bool>,
+    pub open_world: Option<bool>,
+}
+
+/// A place in the user's source code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceLocation {
+    pub file: &'static str,
+    pub line: u32,
+    pub module_path: &'static str,
+}
+
+impl fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{} (in `{}`)", self.file, self.line, self.module_path)
+    }
+}
+
+/// The value `#[agent]` submits to `inventory`.
+pub struct AgentEntry(pub &'static AgentDefinition);
+
+inventory::collect!(AgentEntry);
+
+impl AgentDefinition {
+    /// The MCP tool this agent is served as.
+    pub fn tool(&self) -> Tool {
+        let mut tool = Tool::new_with_raw(
+            self.name,
+            self.description.map(Cow::Borrowed),
+            Arc::new(schema::input_schema(self.params)),
+        );
+        tool.title = self.title.map(str::to_owned);
+        tool.output_schema = (self.output_schema)().map(Arc::new);
+        tool.annotations = self.annotations.to_rmcp();
+        tool
+    }
+}
+
+impl AnnotationFlags {
+    fn to_rmcp(self) -> Option<ToolAnnotations> {
+        let AnnotationFlags {
+            read_only,
+            destructive,
+            idempotent,
+            open_world,
+        } = self;
+        if [read_only, destructive, idempotent, open_world]
+            .iter()
+            .all(Option::is_none)
+        {
+            return None;
+        }
+        let mut annotations = ToolAnnotations::new();
+        annotations.read_only_hint = read_only;
+        annotations.destructive_hint = destructive;
+        annotations.idempotent_hint = idempotent;
+        annotations.open_world_hint = open_world;
+        Some(annotations)
+    }
+}

@@ -1,0 +1,107 @@
+//! # agentwire
+//!
+//! Annotated async functions become AI agents served over the
+//! [Model Context Protocol](https://modelcontextprotocol.io). Each `#[agent]`
+//! is an MCP tool whose schema comes from its signature and doc comments; the
+//! binary is an MCP server (stdio or streamable HTTP) with a CLI for free.
+//!
+//! ```no_run
+//! use agentwire::prelude::*;
+//!
+//! /// Says hello.
+//! #[agent(read_only)]
+//! async fn greet(
+//!     /// Who to greet.
+//!     name: String,
+//! ) -> String {
+//!     format!("Hello, {name}!")
+//! }
+//!
+//! agentwire::main!();
+//! ```
+//!
+//! `cargo run -- serve --stdio` serves it; `cargo run -- call greet --args
+//! '{"name":"Ada"}'` runs it once; `cargo run -- list` prints its schema.
+//!
+//! ## Writing agents
+//!
+//! * Parameters become the properties of the tool's input object. Their types
+//!   implement `serde::Deserialize` and `schemars::JsonSchema`; `Option<T>`
+//!   parameters may be left out. `///` comments on the function and on the
+//!   parameters become the tool and property descriptions.
+//! * One parameter may be the [`AgentContext`] (usually `ctx: &AgentContext`):
+//!   cancellation, progress, log messages to the client, and calls to other
+//!   agents.
+//! * The return type is `T` or `Result<T, E>` with `T: Serialize + JsonSchema`
+//!   and `E: Display`. A struct `T` gives the tool an output schema and
+//!   structured results; `String` answers with plain text; `Err(e)` answers
+//!   with an `isError` result carrying `e`'s message.
+//! * `#[agent(name = "...", title = "...", description = "...")]` override the
+//!   tool's name, title and description; `read_only`, `destructive`,
+//!   `idempotent` and `open_world` set its annotations.
+//!
+//! ## Calling another agent
+//!
+//! `#[agent]` puts a module with the function's name next to it, holding a
+//! typed stub: `greet::call(ctx, "Ada".into()).await` runs `greet` as a child of
+//! the calling agent (cancelled with it, panics caught) and returns
+//! `Result<T, CallError>`.
+
+extern crate self as agentwire;
+
+mod arguments;
+mod call;
+mod cli;
+mod context;
+mod definition;
+mod execution;
+mod logging;
+mod output;
+mod registry;
+mod schema;
+mod server;
+pub mod transport;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use agentwire_macros::agent;
+pub use arguments::ArgumentError;
+pub use call::CallError;
+pub use cli::App;
+pub use context::AgentContext;
+pub use definition::{AgentDefinition, SourceLocation};
+pub use logging::LogLevel;
+pub use registry::{Registry, RegistryError};
+pub use server::{AgentServer, ServerIdentity};
+
+/// The names most agent code needs: `use agentwire::prelude::*;`.
+pub mod prelude {
+    pub use crate::{AgentContext, CallError, LogLevel, agent};
+}
+
+/// Writes `fn main` for an agentwire binary: the CLI (`serve`, `list`,
+/// `call`), with the server named and versioned after the calling crate.
+///
+/// ```no_run
+/// # use agentwire::prelude::*;
+/// # #[agent] async fn noop() {}
+/// agentwire::main!();
+/// ```
+#[macro_export]
+macro_rules! main {
+    () => {
+        fn main() -> ::std::process::ExitCode {
+            let mut identity = $crate::ServerIdentity::new(
+                ::core::env!("CARGO_PKG_NAME"),
+                ::core::env!("CARGO_PKG_VERSION"),
+            );
+            identity.description = ::core::option_env!("CARGO_PKG_DESCRIPTION")
+                .filter(|text| !text.is_empty())
+                .map(::std::borrow::ToOwned::to_owned);
+            $crate::App::new(identity)
+                .bin_name(::core::env!("CARGO_BIN_NAME"))
+                .run()
+        }
+    };
+}

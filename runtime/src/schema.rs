@@ -1,0 +1,65 @@
+//! JSON Schemas (draft 2020-12) for tool inputs and outputs, built from the
+//! parameter and return types `#[agent]` recorded.
+
+use rmcp::model::JsonObject;
+use schemars::generate::{Contract, SchemaSettings};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde_json::{Value, json};
+
+use crate::definition::ParamDefinition;
+
+fn settings(contract: Contract) -> SchemaSettings {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.contract = contract;
+    // Tool schemas live inside `tools/list`, not as standalone documents.
+    settings.meta_schema = None;
+    settings
+}
+
+/// The `inputSchema` of a tool: an object with one property per parameter.
+/// Named types land in `$defs` and are referenced with `$ref`.
+pub fn input_schema(params: &[ParamDefinition]) -> JsonObject {
+    let mut generator = settings(Contract::Deserialize).into_generator();
+    let mut properties = JsonObject::new();
+    let mut required = Vec::new();
+    for param in params {
+        let mut schema = (param.schema)(&mut generator);
+        if let Some(description) = param.description {
+            schema
+                .ensure_object()
+                .insert("description".into(), description.into());
+        }
+        properties.insert(param.name.into(), schema.to_value());
+        if (param.required)() {
+            required.push(Value::from(param.name));
+        }
+    }
+    let mut object = JsonObject::new();
+    object.insert("type".into(), "object".into());
+    object.insert("properties".into(), properties.into());
+    if !required.is_empty() {
+        object.insert("required".into(), required.into());
+    }
+    let definitions = generator.take_definitions(true);
+    if !definitions.is_empty() {
+        object.insert("$defs".into(), definitions.into());
+    }
+    object
+}
+
+/// The schema of one parameter, registered in `generator`.
+pub fn param_schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// The `outputSchema` of a tool returning `T`: present only when `T` is a JSON
+/// object, because MCP requires structured content to be one.
+pub fn output_schema<T: JsonSchema>() -> Option<JsonObject> {
+    let schema = settings(Contract::Serialize)
+        .into_generator()
+        .into_root_schema_for::<T>();
+    match schema.to_value() {
+        Value::Object(object) if object.get("type") == Some(&json!("object")) => Some(object),
+        _ => None,
+    }
+}

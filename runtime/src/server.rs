@@ -1,0 +1,156 @@
+//! The MCP server: rmcp's `ServerHandler` over the registry of agents.
+
+use std::sync::Arc;
+
+#[allow(deprecated)] // `logging/setLevel` is deprecated by SEP-2577, still in both eras.
+use rmcp::model::SetLevelRequestParams;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use rmcp::{ErrorData, ServerHandler};
+
+use crate::context::{AgentContext, ClientChannel};
+use crate::execution::invoke;
+use crate::logging::{LogLevel, SessionLogLevel};
+use crate::registry::Registry;
+
+/// Who this server says it is, in `initialize` and `server/discover`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerIdentity {
+    /// The server's name; [`main!`](crate::main) uses the crate's name.
+    pub name: String,
+    /// The server's version; [`main!`](crate::main) uses the crate's version.
+    pub version: String,
+    /// A description for people, sent as the implementation description.
+    pub description: Option<String>,
+    /// Guidance for the model using this server's tools.
+    pub instructions: Option<String>,
+}
+
+impl ServerIdentity {
+    /// A server called `name` at `version`.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        ServerIdentity {
+            name: name.into(),
+            version: version.into(),
+            description: None,
+            instructions: None,
+        }
+    }
+}
+
+/// An MCP server whose tools are the agents of a [`Registry`].
+///
+/// Cloning is cheap. Each clone made with [`for_new_session`](Self::for_new_session)
+/// keeps its own log level, as MCP sessions do.
+#[derive(Clone)]
+pub struct AgentServer {
+    shared: Arc<Shared>,
+    log_level: SessionLogLevel,
+}
+
+struct Shared {
+    registry: Registry,
+    identity: ServerIdentity,
+}
+
+impl AgentServer {
+    /// A server for `registry` that introduces itself as `identity`.
+    pub fn new(registry: Registry, identity: ServerIdentity) -> Self {
+        AgentServer {
+            shared: Arc::new(Shared { registry, identity }),
+            log_level: SessionLogLevel::default(),
+        }
+    }
+
+    /// The same agents, with the per-session state of a fresh session.
+    pub fn for_new_session(&self) -> Self {
+        AgentServer {
+            shared: self.shared.clone(),
+            log_level: SessionLogLevel::default(),
+        }
+    }
+
+    /// The agents served.
+    pub fn registry(&self) -> &Registry {
+        &self.shared.registry
+    }
+
+    /// Who the server says it is.
+    pub fn identity(&self) -> &ServerIdentity {
+        &self.shared.identity
+    }
+}
+
+impl ServerHandler for AgentServer {
+    fn get_info(&self) -> ServerConfig {
+        let identity = &self.shared.identity;
+        #[allow(deprecated)] // logging is deprecated by SEP-2577, still in both eras
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_logging()
+            .build();
+        let mut implementation = Implementation::new(&identity.name, &identity.version);
+        if let Some(description) = &identity.description {
+            implementation = implementation.with_description(description);
+        }
+        let mut config = ServerConfig::new(capabilities).with_server_info(implementation);
+        if let Some(instructions) = &identity.instructions {
+            config = config.with_instructions(instructions);
+        }
+        config
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(
+            self.shared.registry.tools().cloned().collect(),
+        ))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.shared.registry.tool(name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(definition) = self.shared.registry.get(&request.name) else {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{}`", request.name),
+                None,
+            ));
+        };
+        #[allow(deprecated)]
+        let log_level = context
+            .meta
+            .log_level()
+            .map(LogLevel::from_rmcp)
+            .unwrap_or_else(|| self.log_level.get());
+        let client = ClientChannel {
+            peer: context.peer.clone(),
+            progress_token: context.meta.get_progress_token(),
+            log_level,
+        };
+        let ctx = AgentContext::root(definition, context.ct.clone(), Some(client));
+        let arguments = request.arguments.unwrap_or_default();
+        Ok(invoke(definition, ctx, arguments).await.into())
+    }
+
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.log_level.set(LogLevel::from_rmcp(request.level));
+        Ok(())
+    }
+}

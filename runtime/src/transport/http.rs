@@ -1,0 +1,102 @@
+//! MCP over streamable HTTP (axum), serving both protocol eras on one path:
+//! 2025-11-25 clients get sessions, 2026-07-28 clients are served statelessly.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::server::AgentServer;
+
+/// How the HTTP endpoint behaves.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// The path of the MCP endpoint.
+    pub path: String,
+    /// Requests with a larger body get `413 Payload Too Large`.
+    pub max_body_bytes: usize,
+    /// The `Host` header values accepted, as protection against DNS
+    /// rebinding; `None` accepts loopback names only.
+    pub allowed_hosts: Option<Vec<String>>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            path: "/mcp".to_owned(),
+            max_body_bytes: 4 * 1024 * 1024,
+            allowed_hosts: None,
+        }
+    }
+}
+
+/// A running HTTP server.
+pub struct HttpServer {
+    local_addr: SocketAddr,
+    shutdown: CancellationToken,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl HttpServer {
+    /// Binds `addr` (port 0 picks a free port) and starts serving `server`.
+    pub async fn bind(
+        server: AgentServer,
+        addr: SocketAddr,
+        options: HttpOptions,
+    ) -> io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let shutdown = CancellationToken::new();
+
+        let mut config = StreamableHttpServerConfig::default()
+            .with_cancellation_token(shutdown.child_token())
+            .with_max_request_body_bytes(options.max_body_bytes);
+        if let Some(hosts) = options.allowed_hosts {
+            config = config.with_allowed_hosts(hosts);
+        }
+        // rmcp calls the factory once per session (and per stateless request),
+        // so each session gets its own log level while sharing the agents.
+        let service = StreamableHttpService::new(
+            move || Ok(server.for_new_session()),
+            Arc::new(LocalSessionManager::default()),
+            config,
+        );
+        let app = axum::Router::new().nest_service(&options.path, service);
+        let stop = shutdown.clone();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+        });
+        Ok(HttpServer {
+            local_addr,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting connections, ends open streams and waits for the server.
+    pub async fn shutdown(self) -> io::Result<()> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+
+    /// Waits until the server stops (after [`shutdown`](Self::shutdown) or an error).
+    pub async fn wait(self) -> io::Result<()> {
+        self.task.await.map_err(io::Error::other)?
+    }
+
+    /// A token that stops the server when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+}
