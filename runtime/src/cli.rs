@@ -167,9 +167,10 @@ impl App {
 }
 
 /// Logs to stderr (stdout belongs to the protocol under `--stdio`), `info`
-/// while serving and `warn` otherwise unless `RUST_LOG` says more.
+/// while serving and `warn` otherwise unless `RUST_LOG` says more. rmcp's
+/// own per-connection chatter stays at `warn`.
 fn init_logging(serving: bool) {
-    let default = if serving { "info" } else { "warn" };
+    let default = if serving { "info,rmcp=warn" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
