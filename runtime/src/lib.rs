@@ -42,7 +42,7 @@
 //!
 //! ## Calling another agent
 //!
-//! `#[agent]` puts a module with the function's name next to it, holding a
+//! `#[agent]` puts a type with the function's name next to it, holding a
 //! typed stub: `greet::call(ctx, "Ada".into()).await` runs `greet` as a child of
 //! the calling agent (cancelled with it, panics caught) and returns
 //! `Result<T, CallError>`.
@@ -100,7 +100,9 @@ macro_rules! main {
                 .filter(|text| !text.is_empty())
                 .map(::std::borrow::ToOwned::to_owned);
             $crate::App::new(identity)
-                .bin_name(::core::env!("CARGO_BIN_NAME"))
+                .bin_name(
+                    ::core::option_env!("CARGO_BIN_NAME").unwrap_or(::core::env!("CARGO_PKG_NAME")),
+                )
                 .run()
         }
     };

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{ItemFn, LitBool, LitStr, Visibility};
+use syn::{ItemFn, LitBool, LitStr};
 
 use super::attr::AgentAttributes;
 use super::signature::{AgentSignature, Input, Output};
@@ -13,8 +13,7 @@ use crate::{crate_path, docs};
 pub fn agent(func: &ItemFn, attrs: &AgentAttributes, sig: &AgentSignature) -> TokenStream {
     let private = crate_path::private();
     let fn_ident = &func.sig.ident;
-    let module_vis = &func.vis;
-    let item_vis = inner_visibility(&func.vis);
+    let vis = &func.vis;
 
     let tool_name = attrs
         .name
@@ -102,15 +101,14 @@ pub fn agent(func: &ItemFn, attrs: &AgentAttributes, sig: &AgentSignature) -> To
         quote!(#ident: #ty)
     });
 
-    let module_doc = format!(
-        "The agent `{tool_name}`: its definition and the typed stub [`call`]({fn_ident}::call) \
-         for calling it from another agent."
+    let stub_doc = format!(
+        "The agent `{tool_name}`: its definition, and the typed stub \
+         [`{fn_ident}::call`]({fn_ident}::call) that calls it from another agent."
     );
     let call_doc = format!(
         "Calls the agent `{tool_name}` from another agent, as a child of `caller`: \
-         the call is cancelled with the caller, and its failures come back as \
-         [`CallError`]({}::CallError) instead of a panic.",
-        "::agentwire"
+         the call is cancelled with the caller, and its failures (a panic included) \
+         come back as a `CallError`."
     );
     let location = quote_spanned! {fn_ident.span()=>
         #private::SourceLocation {
@@ -120,17 +118,19 @@ pub fn agent(func: &ItemFn, attrs: &AgentAttributes, sig: &AgentSignature) -> To
         }
     };
 
+    // The stub is a field-less braced struct named like the function: it
+    // lives in the type namespace only, so it sits beside the function
+    // (even inside a function body) and reads `greet::call(ctx, ...)`.
     quote! {
         #func
 
-        #[doc = #module_doc]
-        #[allow(non_snake_case)]
-        #module_vis mod #fn_ident {
-            #[allow(unused_imports)]
-            use super::*;
+        #[doc = #stub_doc]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #fn_ident {}
 
+        impl #fn_ident {
             #[doc(hidden)]
-            #item_vis static DEFINITION: #private::AgentDefinition = #private::AgentDefinition {
+            #vis const DEFINITION: &'static #private::AgentDefinition = &#private::AgentDefinition {
                 name: #tool_name,
                 title: #title,
                 description: #description,
@@ -142,41 +142,41 @@ pub fn agent(func: &ItemFn, attrs: &AgentAttributes, sig: &AgentSignature) -> To
                 },
                 params: &[#(#params),*],
                 output_schema: #output_schema,
-                invoke,
+                invoke: #fn_ident::__agentwire_invoke,
                 location: #location,
             };
 
-            #private::inventory::submit! { #private::AgentEntry(&DEFINITION) }
-
             #[allow(unused_variables, unused_mut)]
-            fn invoke(
+            fn __agentwire_invoke(
                 #mut_ctx #ctx_ident: #private::AgentContext,
                 mut __agentwire_args: #private::JsonObject,
             ) -> #private::InvokeFuture {
                 ::std::boxed::Box::pin(async move {
                     #(#take_arguments)*
-                    let output = #wrap_output(super::#fn_ident(#(#invoke_args),*).await);
+                    let output = #wrap_output(#fn_ident(#(#invoke_args),*).await);
                     #private::finish_invocation::<#result_ty>(output)
                 })
             }
 
             #[doc = #call_doc]
             #[allow(clippy::too_many_arguments)]
-            #item_vis async fn call(
+            #vis async fn call(
                 caller: &#private::AgentContext,
                 #(#stub_params),*
             ) -> ::core::result::Result<
                 <#result_ty as #private::IntoAgentResult>::Output,
                 #private::CallError,
             > {
-                #private::call_local(caller, &DEFINITION, move |#mut_ctx #ctx_ident| async move {
+                #private::call_local(caller, #fn_ident::DEFINITION, move |#mut_ctx #ctx_ident| async move {
                     #private::IntoAgentResult::into_agent_result(
-                        #wrap_output(super::#fn_ident(#(#invoke_args),*).await)
+                        #wrap_output(#fn_ident(#(#invoke_args),*).await)
                     )
                 })
                 .await
             }
         }
+
+        #private::inventory::submit! { #private::AgentEntry(#fn_ident::DEFINITION) }
     }
 }
 
@@ -194,24 +194,6 @@ fn result_type(output: &Output) -> (TokenStream, TokenStream) {
             quote!(::core::result::Result<(), ::core::convert::Infallible>),
             ok,
         ),
-    }
-}
-
-/// Items in the generated module must be reachable wherever the function is.
-fn inner_visibility(vis: &Visibility) -> TokenStream {
-    match vis {
-        Visibility::Inherited => quote!(pub(super)),
-        Visibility::Public(_) => quote!(pub),
-        Visibility::Restricted(restricted) => {
-            let path = &restricted.path;
-            let first = path.segments.first().map(|s| s.ident.to_string());
-            match first.as_deref() {
-                Some("crate") => quote!(#vis),
-                Some("self") if path.segments.len() == 1 => quote!(pub(super)),
-                // `pub(in super…)` or `pub(in self…)`: one level further out.
-                _ => quote!(pub(in super::#path)),
-            }
-        }
     }
 }
 

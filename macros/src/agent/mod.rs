@@ -1,6 +1,6 @@
 //! `#[agent]`: reads an `async fn`, keeps it as written, and adds beside it a
-//! module of the same name holding the agent's definition, its inventory
-//! registration and its typed call stub.
+//! type of the same name holding the agent's definition and its typed call
+//! stub, plus the inventory registration.
 
 mod attr;
 mod expand;

@@ -96,7 +96,7 @@ impl AgentSignature {
                 }
                 Ok(ReadInput::Param(param)) => {
                     inputs.push(Input::Param(params.len()));
-                    params.push(param);
+                    params.push(*param);
                 }
                 Err(e) => push(&mut errors, e),
             }
@@ -121,7 +121,7 @@ impl AgentSignature {
 
 enum ReadInput {
     Context { by_ref: bool, mutable: bool },
-    Param(ToolParam),
+    Param(Box<ToolParam>),
 }
 
 fn read_input(arg: &FnArg, context_seen: &mut bool) -> syn::Result<ReadInput> {
@@ -158,12 +158,12 @@ fn read_input(arg: &FnArg, context_seen: &mut bool) -> syn::Result<ReadInput> {
         }
     };
     check_param_type(&typed.ty)?;
-    Ok(ReadInput::Param(ToolParam {
+    Ok(ReadInput::Param(Box::new(ToolParam {
         json_name: ident.unraw().to_string(),
         ident,
         ty: (*typed.ty).clone(),
         doc: docs::doc_text(&typed.attrs),
-    }))
+    })))
 }
 
 /// Rejects parameter types that can never come out of a JSON tool call.
