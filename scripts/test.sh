@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test agentwire has, in the order that fails fastest: formatting, lints,
+# the Rust tests (unit, integration with real MCP clients, doc tests, trybuild),
+# then the Python MCP SDK against the example server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (workspace)"
+cargo test --workspace --locked
+
+step "Python MCP SDK against the hello server"
+bash scripts/python-tests.sh
