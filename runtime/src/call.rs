@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use crate::budget::{Budget, BudgetExceeded};
 use crate::context::AgentContext;
 use crate::definition::AgentDefinition;
 use crate::execution::{Interrupted, guarded};
@@ -25,25 +26,57 @@ pub enum CallError {
     /// The caller's request was cancelled while the call was running.
     #[error("the call to agent `{agent}` was cancelled")]
     Cancelled { agent: &'static str },
+    /// A budget ran out, before the call or during it.
+    #[error("the call to agent `{agent}` stopped: {exceeded}")]
+    BudgetExceeded {
+        agent: &'static str,
+        exceeded: BudgetExceeded,
+    },
+    /// The remote agent's server could not be reached or answered nonsense.
+    #[error("remote agent `{agent}` on server `{server}` failed: {message}")]
+    Remote {
+        agent: &'static str,
+        server: &'static str,
+        message: String,
+    },
 }
 
-/// Runs `callee` as a child of `caller`: `run` receives the child context
-/// and produces the callee's result.
+impl CallError {
+    /// The budget that ran out, if that is why the call failed.
+    pub fn budget_exceeded(&self) -> Option<&BudgetExceeded> {
+        match self {
+            CallError::BudgetExceeded { exceeded, .. } => Some(exceeded),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `callee` as a child of `caller`, within the caller's remaining budget
+/// narrowed by the callee's policy and `narrowing`: `run` receives the child
+/// context and produces the callee's result.
 pub async fn call_local<T, F, Fut>(
     caller: &AgentContext,
     callee: &'static AgentDefinition,
+    narrowing: Budget,
     run: F,
 ) -> Result<T, CallError>
 where
     F: FnOnce(AgentContext) -> Fut,
     Fut: Future<Output = Result<T, String>>,
 {
-    let child = caller.child(callee);
     let agent = callee.name;
+    let child = caller
+        .child(callee, narrowing)
+        .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
     match guarded(&child, run(child.clone())).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(message)) => Err(CallError::Agent { agent, message }),
+        // An error caused by a budget running out below stays a budget error.
+        Ok(Err(message)) => match child.scope().exceeded() {
+            Some(exceeded) => Err(CallError::BudgetExceeded { agent, exceeded }),
+            None => Err(CallError::Agent { agent, message }),
+        },
         Err(Interrupted::Panicked(message)) => Err(CallError::Panicked { agent, message }),
         Err(Interrupted::Cancelled) => Err(CallError::Cancelled { agent }),
+        Err(Interrupted::OutOfTime(exceeded)) => Err(CallError::BudgetExceeded { agent, exceeded }),
     }
 }

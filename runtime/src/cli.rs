@@ -8,6 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use rmcp::model::{CallToolResult, JsonObject};
 use tokio_util::sync::CancellationToken;
 
+use crate::budget::Scope;
+use crate::budget::wire::USAGE_KEY;
+use crate::config::Config;
 use crate::context::AgentContext;
 use crate::execution::invoke;
 use crate::registry::Registry;
@@ -21,6 +24,10 @@ use crate::transport::stdio::serve_stdio;
     after_help = "Logs go to stderr; set RUST_LOG (for example RUST_LOG=debug) to see more."
 )]
 struct Cli {
+    /// The configuration file (default budget, remote servers); otherwise
+    /// $AGENTWIRE_CONFIG, or ./agentwire.toml when it exists.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,7 +37,7 @@ enum Command {
     /// Serve the agents as an MCP server, on stdio (the default) or streamable HTTP.
     Serve(ServeArgs),
     /// Print every tool with its input and output schema, as JSON.
-    List,
+    List(ListArgs),
     /// Run one agent in this process and print its result.
     Call(CallArgs),
 }
@@ -55,6 +62,13 @@ struct ServeArgs {
     /// beyond this machine.
     #[arg(long = "allow-host", value_name = "HOST", requires = "http")]
     allowed_hosts: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct ListArgs {
+    /// Print the call graph of the agents (a Mermaid flowchart) instead.
+    #[arg(long)]
+    graph: bool,
 }
 
 #[derive(Args, Debug)]
@@ -135,10 +149,28 @@ impl App {
                 return ExitCode::FAILURE;
             }
         };
+        let config = match Config::load(cli.config.as_deref()) {
+            Ok(config) => config,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        for (server, agent) in registry.remote_servers() {
+            if !config.servers.contains_key(server) {
+                eprintln!(
+                    "error: the remote agent `{agent}` lives on the server `{server}`, which the \
+                     configuration does not name; add [servers.{server}] with a `command` or a \
+                     `url` to agentwire.toml (or pass --config)"
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+        let server = AgentServer::with_config(registry, self.identity, &config);
         match cli.command {
-            Command::Serve(args) => serve(AgentServer::new(registry, self.identity), args).await,
-            Command::List => list(&registry),
-            Command::Call(args) => call(&registry, args).await,
+            Command::Serve(args) => serve(server, args).await,
+            Command::List(args) => list(server.registry(), args),
+            Command::Call(args) => call(&server, args).await,
         }
     }
 
@@ -246,7 +278,11 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-fn list(registry: &Registry) -> ExitCode {
+fn list(registry: &Registry, args: ListArgs) -> ExitCode {
+    if args.graph {
+        print!("{}", registry.call_graph_mermaid());
+        return ExitCode::SUCCESS;
+    }
     let tools: Vec<_> = registry.tools().collect();
     match serde_json::to_string_pretty(&tools) {
         Ok(json) => {
@@ -260,7 +296,8 @@ fn list(registry: &Registry) -> ExitCode {
     }
 }
 
-async fn call(registry: &Registry, args: CallArgs) -> ExitCode {
+async fn call(server: &AgentServer, args: CallArgs) -> ExitCode {
+    let registry = server.registry();
     let Some(definition) = registry.get(&args.tool) else {
         let known: Vec<_> = registry.tools().map(|t| t.name.to_string()).collect();
         eprintln!(
@@ -283,8 +320,21 @@ async fn call(registry: &Registry, args: CallArgs) -> ExitCode {
         shutdown_signal().await;
         stop.cancel();
     });
-    let ctx = AgentContext::root(definition, cancellation, None);
-    print_result(invoke(definition, ctx, arguments).await)
+    let host = server.host().clone();
+    let limits = host.default_budget.min(definition.policy);
+    let scope = match Scope::root(limits) {
+        Ok(scope) => scope,
+        Err(exceeded) => {
+            eprintln!("error: `{}` cannot start: {exceeded}", definition.name);
+            return ExitCode::FAILURE;
+        }
+    };
+    let ctx = AgentContext::root(definition, cancellation, None, scope, host);
+    let result = invoke(definition, ctx, arguments).await;
+    if let Some(usage) = result.meta.as_ref().and_then(|m| m.get(USAGE_KEY)) {
+        tracing::info!(%usage, "usage");
+    }
+    print_result(result)
 }
 
 fn print_result(result: CallToolResult) -> ExitCode {

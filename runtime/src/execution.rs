@@ -9,6 +9,8 @@ use futures::FutureExt;
 
 use rmcp::model::{CallToolResult, JsonObject};
 
+use crate::budget::BudgetExceeded;
+use crate::budget::wire::{ERROR_KEY, USAGE_KEY, budget_error_value};
 use crate::context::AgentContext;
 use crate::definition::{AgentDefinition, InvokeError};
 use crate::output::{error_result, tool_result};
@@ -18,19 +20,30 @@ use crate::output::{error_result, tool_result};
 pub enum Interrupted {
     /// The request was cancelled; the future was dropped.
     Cancelled,
+    /// The agent's deadline passed; the future was dropped.
+    OutOfTime(BudgetExceeded),
     /// The agent panicked; the text is the panic message.
     Panicked(String),
 }
 
-/// Polls `work` until it finishes, the context is cancelled (then `work` is
-/// dropped, which cancels everything it was awaiting), or it panics.
+/// Polls `work` until it finishes, the context is cancelled or its deadline
+/// passes (then `work` is dropped, which cancels everything it was awaiting,
+/// sub-agents included), or it panics.
 pub async fn guarded<T>(
     ctx: &AgentContext,
     work: impl Future<Output = T>,
 ) -> Result<T, Interrupted> {
+    let scope = ctx.scope();
+    let deadline = async {
+        match scope.deadline() {
+            Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         biased;
         () = ctx.cancelled() => Err(Interrupted::Cancelled),
+        () = deadline => Err(Interrupted::OutOfTime(scope.record(scope.time_exceeded()))),
         outcome = AssertUnwindSafe(work).catch_unwind() => outcome.map_err(|panic| {
             Interrupted::Panicked(panic_message(panic.as_ref()))
         }),
@@ -46,23 +59,65 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 }
 
 /// Runs the agent `definition` on JSON `arguments` and answers as an MCP tool:
-/// every failure, a panic included, is an `isError` result.
+/// every failure, a panic included, is an `isError` result. The result's
+/// `_meta` reports the usage, and the budget error if a budget ran out.
 pub(crate) async fn invoke(
     definition: &'static AgentDefinition,
     ctx: AgentContext,
     arguments: JsonObject,
 ) -> CallToolResult {
     let agent = definition.name;
-    match guarded(&ctx, (definition.invoke)(ctx.clone(), arguments)).await {
+    let Some(invoke) = definition.local_invoke() else {
+        return error_result(format!("`{agent}` is a remote agent and cannot run here"));
+    };
+    let mut result = match guarded(&ctx, invoke(ctx.clone(), arguments)).await {
         Ok(Ok(output)) => tool_result(output),
         Ok(Err(InvokeError::Arguments(error))) => {
             error_result(format!("the call to `{agent}` has an {error}"))
         }
-        Ok(Err(InvokeError::Agent(message))) => error_result(message),
+        Ok(Err(InvokeError::Agent(message))) => match ctx.scope().exceeded() {
+            Some(exceeded) => budget_error_result(&message, &exceeded),
+            None => error_result(message),
+        },
+        Err(Interrupted::OutOfTime(exceeded)) => {
+            budget_error_result(&format!("`{agent}` ran out of time"), &exceeded)
+        }
         Err(Interrupted::Panicked(message)) => {
             tracing::error!(agent, "the agent panicked: {message}");
             error_result(format!("agent `{agent}` panicked: {message}"))
         }
         Err(Interrupted::Cancelled) => error_result(format!("the call to `{agent}` was cancelled")),
-    }
+    };
+    let used = ctx.usage();
+    tracing::info!(
+        agent,
+        granted = %ctx.scope().granted(),
+        used = %used,
+        error = result.is_error == Some(true),
+        "tools/call finished"
+    );
+    let usage = serde_json::to_value(used).unwrap_or_default();
+    result
+        .meta
+        .get_or_insert_with(Default::default)
+        .insert(USAGE_KEY.into(), usage);
+    result
+}
+
+/// An error result for a budget that ran out: the text names the dimension
+/// (for a model or a person to read), `_meta` carries the details.
+pub(crate) fn budget_error_result(message: &str, exceeded: &BudgetExceeded) -> CallToolResult {
+    let dimension = exceeded.dimension.as_str();
+    let text = if message.contains(&exceeded.to_string()) {
+        message.to_owned()
+    } else {
+        format!("{message} ({exceeded})")
+    };
+    debug_assert!(text.contains(dimension));
+    let mut result = error_result(text);
+    result
+        .meta
+        .get_or_insert_with(Default::default)
+        .insert(ERROR_KEY.into(), budget_error_value(exceeded));
+    result
 }

@@ -50,14 +50,20 @@
 extern crate self as agentwire;
 
 mod arguments;
+pub mod budget;
 mod call;
+mod caller;
 mod cli;
+pub mod config;
 mod context;
 mod definition;
 mod execution;
+mod graph;
+mod host;
 mod logging;
 mod output;
 mod registry;
+mod remote;
 mod schema;
 mod server;
 pub mod transport;
@@ -67,17 +73,19 @@ pub mod __private;
 
 pub use agentwire_macros::agent;
 pub use arguments::ArgumentError;
+pub use budget::{Budget, BudgetExceeded, Dimension, Usage};
 pub use call::CallError;
+pub use caller::{CallerContext, CanCall};
 pub use cli::App;
 pub use context::AgentContext;
-pub use definition::{AgentDefinition, SourceLocation};
+pub use definition::{AgentDefinition, AgentKind, SourceLocation};
 pub use logging::LogLevel;
 pub use registry::{Registry, RegistryError};
 pub use server::{AgentServer, ServerIdentity};
 
 /// The names most agent code needs: `use agentwire::prelude::*;`.
 pub mod prelude {
-    pub use crate::{AgentContext, CallError, LogLevel, agent};
+    pub use crate::{AgentContext, Budget, BudgetExceeded, CallError, LogLevel, Usage, agent};
 }
 
 /// Writes `fn main` for an agentwire binary: the CLI (`serve`, `list`,

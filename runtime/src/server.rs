@@ -11,8 +11,12 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler};
 
+use crate::budget::wire::read_grant;
+use crate::budget::{Budget, Scope};
+use crate::config::Config;
 use crate::context::{AgentContext, ClientChannel};
-use crate::execution::invoke;
+use crate::execution::{budget_error_result, invoke};
+use crate::host::Host;
 use crate::logging::{LogLevel, SessionLogLevel};
 use crate::registry::Registry;
 
@@ -54,13 +58,25 @@ pub struct AgentServer {
 struct Shared {
     registry: Registry,
     identity: ServerIdentity,
+    host: Arc<Host>,
 }
 
 impl AgentServer {
-    /// A server for `registry` that introduces itself as `identity`.
+    /// A server for `registry` that introduces itself as `identity`, with the
+    /// default configuration (no remote servers, the default budget).
     pub fn new(registry: Registry, identity: ServerIdentity) -> Self {
+        Self::with_config(registry, identity, &Config::default())
+    }
+
+    /// A server for `registry` configured by `config` (default budget, remote
+    /// servers).
+    pub fn with_config(registry: Registry, identity: ServerIdentity, config: &Config) -> Self {
         AgentServer {
-            shared: Arc::new(Shared { registry, identity }),
+            shared: Arc::new(Shared {
+                registry,
+                identity,
+                host: Arc::new(Host::new(config)),
+            }),
             log_level: SessionLogLevel::default(),
         }
     }
@@ -81,6 +97,10 @@ impl AgentServer {
     /// Who the server says it is.
     pub fn identity(&self) -> &ServerIdentity {
         &self.shared.identity
+    }
+
+    pub(crate) fn host(&self) -> &Arc<Host> {
+        &self.shared.host
     }
 }
 
@@ -139,7 +159,21 @@ impl ServerHandler for AgentServer {
             progress_token: context.meta.get_progress_token(),
             log_level,
         };
-        let ctx = AgentContext::root(definition, context.ct.clone(), Some(client));
+        let grant = read_grant(&context.meta)
+            .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
+        let host = self.shared.host.clone();
+        let limits = host
+            .default_budget
+            .min(definition.policy)
+            .min(grant.unwrap_or(Budget::UNLIMITED));
+        let scope = match Scope::root(limits) {
+            Ok(scope) => scope,
+            Err(exceeded) => {
+                let message = format!("`{}` cannot start", definition.name);
+                return Ok(budget_error_result(&message, &exceeded).into());
+            }
+        };
+        let ctx = AgentContext::root(definition, context.ct.clone(), Some(client), scope, host);
         let arguments = request.arguments.unwrap_or_default();
         Ok(invoke(definition, ctx, arguments).await.into())
     }

@@ -7,8 +7,11 @@ use syn::{LitBool, LitStr};
 use crate::tool_name;
 
 /// Every key `#[agent(...)]` understands, for the "unknown key" message.
-const KNOWN_KEYS: &str =
-    "`name`, `title`, `description`, `read_only`, `destructive`, `idempotent`, `open_world`";
+const KNOWN_KEYS: &str = "`name`, `title`, `description`, `read_only`, `destructive`, \
+     `idempotent`, `open_world`, `budget(...)`, `calls = [...]`, `recursive`, `remote = \"...\"`";
+
+/// Every key of `budget(...)`.
+const BUDGET_KEYS: &str = "`time`, `tokens`, `cost`, `depth`, `calls`";
 
 /// What the user wrote inside `#[agent(...)]`.
 #[derive(Default)]
@@ -22,6 +25,24 @@ pub struct AgentAttributes {
     pub destructive: Option<LitBool>,
     pub idempotent: Option<LitBool>,
     pub open_world: Option<LitBool>,
+    /// `budget(...)`: the agent's own limits.
+    pub budget: Option<BudgetPolicy>,
+    /// `calls = [a, b]`: the agents this one may call.
+    pub calls: Option<Vec<syn::Path>>,
+    /// `recursive`: the agent may take part in a cycle of calls.
+    pub recursive: Option<LitBool>,
+    /// `remote = "server"`: a bodiless declaration of a tool on that server.
+    pub remote: Option<LitStr>,
+}
+
+/// `budget(time = "30s", tokens = 20_000, cost = "$0.50", depth = 3, calls = 50)`.
+#[derive(Default)]
+pub struct BudgetPolicy {
+    pub time: Option<LitStr>,
+    pub tokens: Option<syn::LitInt>,
+    pub cost: Option<LitStr>,
+    pub depth: Option<syn::LitInt>,
+    pub calls: Option<syn::LitInt>,
 }
 
 impl AgentAttributes {
@@ -61,6 +82,10 @@ impl AgentAttributes {
             "destructive" => set(&mut self.destructive, meta, flag_value(meta)?),
             "idempotent" => set(&mut self.idempotent, meta, flag_value(meta)?),
             "open_world" => set(&mut self.open_world, meta, flag_value(meta)?),
+            "recursive" => set(&mut self.recursive, meta, flag_value(meta)?),
+            "remote" => set(&mut self.remote, meta, string_value(meta)?),
+            "calls" => set(&mut self.calls, meta, callee_list(meta)?),
+            "budget" => set(&mut self.budget, meta, BudgetPolicy::parse(meta)?),
             _ => {
                 // Skip whatever value follows so that one unknown key does not
                 // hide the errors in the keys after it.
@@ -76,6 +101,61 @@ impl AgentAttributes {
             }
         }
     }
+}
+
+impl BudgetPolicy {
+    fn parse(meta: &ParseNestedMeta) -> syn::Result<Self> {
+        if !meta.input.peek(syn::token::Paren) {
+            return Err(meta.error(
+                "`budget` takes a list of limits: `budget(time = \"30s\", tokens = 20_000, \
+                 cost = \"$0.50\", depth = 3, calls = 50)`",
+            ));
+        }
+        let mut policy = BudgetPolicy::default();
+        meta.parse_nested_meta(|inner| {
+            let key = inner
+                .path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            match key.as_str() {
+                "time" => set(&mut policy.time, &inner, string_value(&inner)?),
+                "cost" => set(&mut policy.cost, &inner, string_value(&inner)?),
+                "tokens" => set(&mut policy.tokens, &inner, integer_value(&inner)?),
+                "depth" => set(&mut policy.depth, &inner, integer_value(&inner)?),
+                "calls" => set(&mut policy.calls, &inner, integer_value(&inner)?),
+                _ => Err(inner.error(format!(
+                    "unknown budget limit `{}`; the limits are {BUDGET_KEYS}",
+                    path_text(&inner.path)
+                ))),
+            }
+        })?;
+        Ok(policy)
+    }
+}
+
+fn integer_value(meta: &ParseNestedMeta) -> syn::Result<syn::LitInt> {
+    let key = path_text(&meta.path);
+    let value = meta
+        .value()
+        .map_err(|_| meta.error(format!("`{key}` needs a value: `{key} = 10`")))?;
+    value.parse::<syn::LitInt>().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`{key}` takes a whole number, such as `{key} = 10`"),
+        )
+    })
+}
+
+/// `calls = [a, b::c]`.
+fn callee_list(meta: &ParseNestedMeta) -> syn::Result<Vec<syn::Path>> {
+    let value = meta
+        .value()
+        .map_err(|_| meta.error("`calls` lists the agents this one calls: `calls = [a, b]`"))?;
+    let content;
+    syn::bracketed!(content in value);
+    let paths = content.parse_terminated(syn::Path::parse_mod_style, syn::Token![,])?;
+    Ok(paths.into_iter().collect())
 }
 
 fn set<T>(slot: &mut Option<T>, meta: &ParseNestedMeta, value: T) -> syn::Result<()> {
