@@ -72,7 +72,7 @@ where
         Ok(Ok(value)) => Ok(value),
         // An error caused by a budget running out below stays a budget error.
         Ok(Err(message)) => match child.scope().exceeded() {
-            Some(exceeded) => Err(CallError::BudgetExceeded { agent, exceeded }),
+            Some((exceeded, _)) => Err(CallError::BudgetExceeded { agent, exceeded }),
             None => Err(CallError::Agent { agent, message }),
         },
         Err(Interrupted::Panicked(message)) => Err(CallError::Panicked { agent, message }),

@@ -8,11 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use rmcp::model::{CallToolResult, JsonObject};
 use tokio_util::sync::CancellationToken;
 
-use crate::budget::Scope;
 use crate::budget::wire::USAGE_KEY;
 use crate::config::Config;
-use crate::context::AgentContext;
-use crate::execution::invoke;
 use crate::registry::Registry;
 use crate::server::{AgentServer, ServerIdentity};
 use crate::transport::http::{HttpOptions, HttpServer};
@@ -297,16 +294,6 @@ fn list(registry: &Registry, args: ListArgs) -> ExitCode {
 }
 
 async fn call(server: &AgentServer, args: CallArgs) -> ExitCode {
-    let registry = server.registry();
-    let Some(definition) = registry.get(&args.tool) else {
-        let known: Vec<_> = registry.tools().map(|t| t.name.to_string()).collect();
-        eprintln!(
-            "error: there is no tool `{}`; the tools are: {}",
-            args.tool,
-            known.join(", ")
-        );
-        return ExitCode::from(2);
-    };
     let arguments: JsonObject = match serde_json::from_str(&args.args) {
         Ok(arguments) => arguments,
         Err(error) => {
@@ -320,17 +307,19 @@ async fn call(server: &AgentServer, args: CallArgs) -> ExitCode {
         shutdown_signal().await;
         stop.cancel();
     });
-    let host = server.host().clone();
-    let limits = host.default_budget.min(definition.policy);
-    let scope = match Scope::root(limits) {
-        Ok(scope) => scope,
-        Err(exceeded) => {
-            eprintln!("error: `{}` cannot start: {exceeded}", definition.name);
-            return ExitCode::FAILURE;
-        }
+    let Some(result) = server.call(&args.tool, arguments, None, cancellation).await else {
+        let known: Vec<_> = server
+            .registry()
+            .tools()
+            .map(|t| t.name.to_string())
+            .collect();
+        eprintln!(
+            "error: there is no tool `{}`; the tools are: {}",
+            args.tool,
+            known.join(", ")
+        );
+        return ExitCode::from(2);
     };
-    let ctx = AgentContext::root(definition, cancellation, None, scope, host);
-    let result = invoke(definition, ctx, arguments).await;
     if let Some(usage) = result.meta.as_ref().and_then(|m| m.get(USAGE_KEY)) {
         tracing::info!(%usage, "usage");
     }

@@ -18,8 +18,9 @@
 //! ```
 //!
 //! Environment variables override a server: `AGENTWIRE_SERVER_<NAME>_URL`
-//! switches it to HTTP, `AGENTWIRE_SERVER_<NAME>_COMMAND` to stdio (`<NAME>`
-//! in upper case, other characters than letters and digits as `_`).
+//! switches it to HTTP, `AGENTWIRE_SERVER_<NAME>_COMMAND` (a command line:
+//! the program and its arguments, split at spaces) to stdio. `<NAME>` is the
+//! server's name in upper case, characters other than letters and digits as `_`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -104,7 +105,10 @@ impl Config {
             message,
         })?;
         // Commands start where the config file is, wherever the server runs.
-        let base = path.parent().unwrap_or(Path::new("."));
+        let base = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
         for server in config.servers.values_mut() {
             if server.command.is_some() {
                 server.cwd = Some(match server.cwd.take() {
@@ -140,8 +144,10 @@ impl Config {
             if let Some(url) = var(&format!("{prefix}_URL")) {
                 server.url = Some(url);
                 server.command = None;
-            } else if let Some(command) = var(&format!("{prefix}_COMMAND")) {
-                server.command = Some(command);
+            } else if let Some(command_line) = var(&format!("{prefix}_COMMAND")) {
+                let mut words = command_line.split_whitespace().map(str::to_owned);
+                server.command = words.next();
+                server.args = words.collect();
                 server.url = None;
             }
         }

@@ -88,7 +88,10 @@ impl AgentContext {
         callee: &'static AgentDefinition,
         narrowing: Budget,
     ) -> Result<Self, BudgetExceeded> {
-        let budget = self.inner.budget.child(callee.policy.min(narrowing))?;
+        let budget = self
+            .inner
+            .budget
+            .child(callee.name, callee.policy.min(narrowing))?;
         Ok(AgentContext {
             inner: Arc::new(Inner {
                 agent: callee.name,

@@ -43,7 +43,7 @@ pub async fn guarded<T>(
     tokio::select! {
         biased;
         () = ctx.cancelled() => Err(Interrupted::Cancelled),
-        () = deadline => Err(Interrupted::OutOfTime(scope.record(scope.time_exceeded()))),
+        () = deadline => Err(Interrupted::OutOfTime(scope.record_time_exceeded())),
         outcome = AssertUnwindSafe(work).catch_unwind() => outcome.map_err(|panic| {
             Interrupted::Panicked(panic_message(panic.as_ref()))
         }),
@@ -76,11 +76,11 @@ pub(crate) async fn invoke(
             error_result(format!("the call to `{agent}` has an {error}"))
         }
         Ok(Err(InvokeError::Agent(message))) => match ctx.scope().exceeded() {
-            Some(exceeded) => budget_error_result(&message, &exceeded),
+            Some((exceeded, at)) => budget_error_result(&message, &exceeded, at),
             None => error_result(message),
         },
         Err(Interrupted::OutOfTime(exceeded)) => {
-            budget_error_result(&format!("`{agent}` ran out of time"), &exceeded)
+            budget_error_result(&format!("`{agent}` ran out of time"), &exceeded, agent)
         }
         Err(Interrupted::Panicked(message)) => {
             tracing::error!(agent, "the agent panicked: {message}");
@@ -106,7 +106,11 @@ pub(crate) async fn invoke(
 
 /// An error result for a budget that ran out: the text names the dimension
 /// (for a model or a person to read), `_meta` carries the details.
-pub(crate) fn budget_error_result(message: &str, exceeded: &BudgetExceeded) -> CallToolResult {
+pub(crate) fn budget_error_result(
+    message: &str,
+    exceeded: &BudgetExceeded,
+    agent: &str,
+) -> CallToolResult {
     let dimension = exceeded.dimension.as_str();
     let text = if message.contains(&exceeded.to_string()) {
         message.to_owned()
@@ -118,6 +122,6 @@ pub(crate) fn budget_error_result(message: &str, exceeded: &BudgetExceeded) -> C
     result
         .meta
         .get_or_insert_with(Default::default)
-        .insert(ERROR_KEY.into(), budget_error_value(exceeded));
+        .insert(ERROR_KEY.into(), budget_error_value(exceeded, agent));
     result
 }

@@ -89,7 +89,8 @@ pub mod prelude {
 }
 
 /// Writes `fn main` for an agentwire binary: the CLI (`serve`, `list`,
-/// `call`), with the server named and versioned after the calling crate.
+/// `call`), with the server named after the binary and versioned after its
+/// package.
 ///
 /// ```no_run
 /// # use agentwire::prelude::*;
@@ -100,18 +101,13 @@ pub mod prelude {
 macro_rules! main {
     () => {
         fn main() -> ::std::process::ExitCode {
-            let mut identity = $crate::ServerIdentity::new(
-                ::core::env!("CARGO_PKG_NAME"),
-                ::core::env!("CARGO_PKG_VERSION"),
-            );
+            let name =
+                ::core::option_env!("CARGO_BIN_NAME").unwrap_or(::core::env!("CARGO_PKG_NAME"));
+            let mut identity = $crate::ServerIdentity::new(name, ::core::env!("CARGO_PKG_VERSION"));
             identity.description = ::core::option_env!("CARGO_PKG_DESCRIPTION")
                 .filter(|text| !text.is_empty())
                 .map(::std::borrow::ToOwned::to_owned);
-            $crate::App::new(identity)
-                .bin_name(
-                    ::core::option_env!("CARGO_BIN_NAME").unwrap_or(::core::env!("CARGO_PKG_NAME")),
-                )
-                .run()
+            $crate::App::new(identity).bin_name(name).run()
         }
     };
 }

@@ -159,8 +159,10 @@ pub async fn call_remote<T: DeserializeOwned>(
         .join("\n");
     if result.is_error == Some(true) {
         return Err(match read_budget_error(&meta) {
-            Some(exceeded) => {
-                child.scope().record(exceeded);
+            Some((exceeded, at)) => {
+                child
+                    .scope()
+                    .record(exceeded, at.as_deref().unwrap_or(agent));
                 CallError::BudgetExceeded { agent, exceeded }
             }
             None => CallError::Agent {
@@ -174,10 +176,14 @@ pub async fn call_remote<T: DeserializeOwned>(
 }
 
 /// A remote callee gets what its caller may still use, less a reserve of
-/// time for the answer to travel back.
+/// time for the answer to travel back: a tenth of the time left, at least
+/// 50 ms and at most 1 s, and never more than half.
 fn grant_for_remote(mut remaining: Budget) -> Budget {
+    use std::time::Duration;
     if let Some(time) = remaining.time {
-        let reserve = (time / 10).min(std::time::Duration::from_millis(100));
+        let reserve = (time / 10)
+            .clamp(Duration::from_millis(50), Duration::from_secs(1))
+            .min(time / 2);
         remaining.time = Some(time - reserve);
     }
     remaining

@@ -5,16 +5,18 @@ use std::sync::Arc;
 #[allow(deprecated)] // `logging/setLevel` is deprecated by SEP-2577, still in both eras.
 use rmcp::model::SetLevelRequestParams;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler};
+use tokio_util::sync::CancellationToken;
 
 use crate::budget::wire::read_grant;
 use crate::budget::{Budget, Scope};
 use crate::config::Config;
 use crate::context::{AgentContext, ClientChannel};
+use crate::definition::AgentDefinition;
 use crate::execution::{budget_error_result, invoke};
 use crate::host::Host;
 use crate::logging::{LogLevel, SessionLogLevel};
@@ -99,8 +101,47 @@ impl AgentServer {
         &self.shared.identity
     }
 
-    pub(crate) fn host(&self) -> &Arc<Host> {
-        &self.shared.host
+    /// Runs the tool `tool` in this process, as if a client had called it
+    /// with `arguments` and granted `grant`: the budget is the tightest of
+    /// the server's default, the agent's policy and the grant. `None` when
+    /// there is no such tool.
+    pub async fn call(
+        &self,
+        tool: &str,
+        arguments: JsonObject,
+        grant: Option<Budget>,
+        cancellation: CancellationToken,
+    ) -> Option<CallToolResult> {
+        let definition = self.shared.registry.get(tool)?;
+        Some(
+            self.run(definition, arguments, grant, cancellation, None)
+                .await,
+        )
+    }
+
+    async fn run(
+        &self,
+        definition: &'static AgentDefinition,
+        arguments: JsonObject,
+        grant: Option<Budget>,
+        cancellation: CancellationToken,
+        client: Option<ClientChannel>,
+    ) -> CallToolResult {
+        let host = self.shared.host.clone();
+        let limits = host
+            .default_budget
+            .min(definition.policy)
+            .min(grant.unwrap_or(Budget::UNLIMITED));
+        match Scope::root(definition.name, limits) {
+            Ok(scope) => {
+                let ctx = AgentContext::root(definition, cancellation, client, scope, host);
+                invoke(definition, ctx, arguments).await
+            }
+            Err(exceeded) => {
+                let message = format!("`{}` cannot start", definition.name);
+                budget_error_result(&message, &exceeded, definition.name)
+            }
+        }
     }
 }
 
@@ -161,21 +202,17 @@ impl ServerHandler for AgentServer {
         };
         let grant = read_grant(&context.meta)
             .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
-        let host = self.shared.host.clone();
-        let limits = host
-            .default_budget
-            .min(definition.policy)
-            .min(grant.unwrap_or(Budget::UNLIMITED));
-        let scope = match Scope::root(limits) {
-            Ok(scope) => scope,
-            Err(exceeded) => {
-                let message = format!("`{}` cannot start", definition.name);
-                return Ok(budget_error_result(&message, &exceeded).into());
-            }
-        };
-        let ctx = AgentContext::root(definition, context.ct.clone(), Some(client), scope, host);
         let arguments = request.arguments.unwrap_or_default();
-        Ok(invoke(definition, ctx, arguments).await.into())
+        let result = self
+            .run(
+                definition,
+                arguments,
+                grant,
+                context.ct.clone(),
+                Some(client),
+            )
+            .await;
+        Ok(result.into())
     }
 
     #[allow(deprecated)]

@@ -194,6 +194,59 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
         quote!(#fn_ident::__agentwire_callees)
     };
 
+    let stubs = if recursive {
+        // A recursive agent's future would contain itself: its stubs return a
+        // boxed future, which breaks the cycle (only these agents pay for it).
+        let boxed = quote! {
+            ::core::pin::Pin<::std::boxed::Box<
+                dyn ::core::future::Future<
+                    Output = ::core::result::Result<#output_ty, #private::CallError>,
+                > + ::core::marker::Send + 'caller,
+            >>
+        };
+        quote! {
+            #[doc = #call_doc]
+            #[allow(clippy::too_many_arguments)]
+            #vis fn call<'caller, C: #private::CanCall<#fn_ident> + ::core::marker::Sync>(
+                caller: &'caller C,
+                #(#stub_params),*
+            ) -> #boxed {
+                #fn_ident::call_with_budget(caller, #private::Budget::UNLIMITED, #(#stub_args),*)
+            }
+
+            #[doc = #call_with_budget_doc]
+            #[allow(clippy::too_many_arguments)]
+            #vis fn call_with_budget<'caller, C: #private::CanCall<#fn_ident> + ::core::marker::Sync>(
+                caller: &'caller C,
+                budget: #private::Budget,
+                #(#stub_params),*
+            ) -> #boxed {
+                ::std::boxed::Box::pin(async move { #run_call })
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #call_doc]
+            #[allow(clippy::too_many_arguments)]
+            #vis async fn call<C: #private::CanCall<#fn_ident>>(
+                caller: &C,
+                #(#stub_params),*
+            ) -> ::core::result::Result<#output_ty, #private::CallError> {
+                #fn_ident::call_with_budget(caller, #private::Budget::UNLIMITED, #(#stub_args),*).await
+            }
+
+            #[doc = #call_with_budget_doc]
+            #[allow(clippy::too_many_arguments)]
+            #vis async fn call_with_budget<C: #private::CanCall<#fn_ident>>(
+                caller: &C,
+                budget: #private::Budget,
+                #(#stub_params),*
+            ) -> ::core::result::Result<#output_ty, #private::CallError> {
+                #run_call
+            }
+        }
+    };
+
     // The stub is a field-less braced struct named like the function: it
     // lives in the type namespace only, so it sits beside the function
     // (even inside a function body) and reads `greet::call(ctx, ...)`.
@@ -227,24 +280,7 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
 
             #local_items
 
-            #[doc = #call_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis async fn call<C: #private::CanCall<#fn_ident>>(
-                caller: &C,
-                #(#stub_params),*
-            ) -> ::core::result::Result<#output_ty, #private::CallError> {
-                #fn_ident::call_with_budget(caller, #private::Budget::UNLIMITED, #(#stub_args),*).await
-            }
-
-            #[doc = #call_with_budget_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis async fn call_with_budget<C: #private::CanCall<#fn_ident>>(
-                caller: &C,
-                budget: #private::Budget,
-                #(#stub_params),*
-            ) -> ::core::result::Result<#output_ty, #private::CallError> {
-                #run_call
-            }
+            #stubs
         }
 
         #registration

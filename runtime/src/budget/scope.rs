@@ -81,25 +81,32 @@ pub(crate) struct Scope {
     calls: Counter,
     input_tokens: AtomicU64,
     output_tokens: AtomicU64,
-    /// The first limit this subtree ran into, kept to explain a failure.
-    exceeded: OnceLock<BudgetExceeded>,
+    /// The agent this scope accounts for.
+    agent: &'static str,
+    /// The first limit this subtree ran into, and the agent that hit it,
+    /// kept to explain a failure.
+    exceeded: OnceLock<(BudgetExceeded, String)>,
 }
 
 impl Scope {
     /// The scope of a request's first agent; it counts itself as one call.
-    pub fn root(limits: Budget) -> Result<Arc<Scope>, BudgetExceeded> {
-        let scope = Arc::new(Scope::new(None, limits, None));
+    pub fn root(agent: &'static str, limits: Budget) -> Result<Arc<Scope>, BudgetExceeded> {
+        let scope = Arc::new(Scope::new(agent, None, limits, None));
         scope.calls.try_add(1).map_err(|(limit, used)| {
-            scope.record(BudgetExceeded {
-                dimension: Dimension::Calls,
-                limit,
-                used,
-            })
+            scope.record(
+                BudgetExceeded {
+                    dimension: Dimension::Calls,
+                    limit,
+                    used,
+                },
+                agent,
+            )
         })?;
         Ok(scope)
     }
 
     fn new(
+        agent: &'static str,
         parent: Option<Arc<Scope>>,
         limits: Budget,
         inherited_deadline: Option<Instant>,
@@ -112,6 +119,7 @@ impl Scope {
             (a, b) => a.or(b),
         };
         Scope {
+            agent,
             parent,
             started,
             deadline,
@@ -129,15 +137,22 @@ impl Scope {
     /// Opens the scope of a call from this invocation to another agent whose
     /// own policy is `policy`, or refuses it before any work: no depth left,
     /// no calls left, deadline passed, tokens or cost exhausted.
-    pub fn child(self: &Arc<Self>, policy: Budget) -> Result<Arc<Scope>, BudgetExceeded> {
-        self.check_open().map_err(|e| self.record(e))?;
+    pub fn child(
+        self: &Arc<Self>,
+        callee: &'static str,
+        policy: Budget,
+    ) -> Result<Arc<Scope>, BudgetExceeded> {
+        self.check_open().map_err(|e| self.record(e, callee))?;
         let depth_left = match self.depth_left {
             Some(0) => {
-                return Err(self.record(BudgetExceeded {
-                    dimension: Dimension::Depth,
-                    limit: 0,
-                    used: 1,
-                }));
+                return Err(self.record(
+                    BudgetExceeded {
+                        dimension: Dimension::Depth,
+                        limit: 0,
+                        used: 1,
+                    },
+                    callee,
+                ));
             }
             Some(left) => Some(policy.depth.map_or(left - 1, |d| d.min(left - 1))),
             None => policy.depth,
@@ -146,7 +161,12 @@ impl Scope {
             depth: depth_left,
             ..policy
         };
-        let child = Arc::new(Scope::new(Some(self.clone()), limits, self.deadline));
+        let child = Arc::new(Scope::new(
+            callee,
+            Some(self.clone()),
+            limits,
+            self.deadline,
+        ));
         // The new invocation is one call, in its own scope and every caller's.
         child.charge_chain(Dimension::Calls, 1)?;
         Ok(child)
@@ -160,7 +180,11 @@ impl Scope {
             if let Some(deadline) = s.deadline
                 && Instant::now() >= deadline
             {
-                return Err(s.time_exceeded());
+                return Err(BudgetExceeded {
+                    dimension: Dimension::Time,
+                    limit: s.time_limit.map_or(0, |t| t.as_millis() as u64),
+                    used: s.started.elapsed().as_millis() as u64,
+                });
             }
             for (dimension, counter) in [(Dimension::Tokens, &s.tokens), (Dimension::Cost, &s.cost)]
             {
@@ -209,11 +233,14 @@ impl Scope {
                 for done in charged {
                     done.counter(dimension).sub(amount);
                 }
-                return Err(self.record(BudgetExceeded {
-                    dimension,
-                    limit,
-                    used,
-                }));
+                return Err(self.record(
+                    BudgetExceeded {
+                        dimension,
+                        limit,
+                        used,
+                    },
+                    self.agent,
+                ));
             }
             charged.push(s);
             scope = s.parent.as_deref();
@@ -238,28 +265,30 @@ impl Scope {
         }
     }
 
-    /// Remembers the first limit this subtree ran into, here and up the chain.
-    pub fn record(&self, exceeded: BudgetExceeded) -> BudgetExceeded {
+    /// Remembers the first limit this subtree ran into, and the agent that
+    /// hit it, here and up the chain.
+    pub fn record(&self, exceeded: BudgetExceeded, agent: &str) -> BudgetExceeded {
         let mut scope = Some(self);
         while let Some(s) = scope {
-            let _ = s.exceeded.set(exceeded);
+            let _ = s.exceeded.set((exceeded, agent.to_owned()));
             scope = s.parent.as_deref();
         }
         exceeded
     }
 
-    /// The first limit this subtree ran into, if any.
-    pub fn exceeded(&self) -> Option<BudgetExceeded> {
-        self.exceeded.get().copied()
+    /// The first limit this subtree ran into, with the agent that hit it.
+    pub fn exceeded(&self) -> Option<(BudgetExceeded, &str)> {
+        self.exceeded.get().map(|(e, agent)| (*e, agent.as_str()))
     }
 
-    /// The time-limit error for this scope, as of now.
-    pub fn time_exceeded(&self) -> BudgetExceeded {
-        BudgetExceeded {
+    /// Records that this scope's deadline passed, as of now.
+    pub fn record_time_exceeded(&self) -> BudgetExceeded {
+        let exceeded = BudgetExceeded {
             dimension: Dimension::Time,
             limit: self.time_limit.map_or(0, |t| t.as_millis() as u64),
             used: self.started.elapsed().as_millis() as u64,
-        }
+        };
+        self.record(exceeded, self.agent)
     }
 
     /// When this invocation must be finished, if ever.

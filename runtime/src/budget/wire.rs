@@ -102,22 +102,29 @@ pub fn read_usage(meta: &Map<String, Value>) -> Option<Usage> {
     serde_json::from_value(meta.get(USAGE_KEY)?.clone()).ok()
 }
 
-/// The budget error a callee reported in its result's `_meta`, if it did.
-pub fn read_budget_error(meta: &Map<String, Value>) -> Option<BudgetExceeded> {
+/// The budget error a callee reported in its result's `_meta`, if it did,
+/// with the agent that hit the limit when it says.
+pub fn read_budget_error(meta: &Map<String, Value>) -> Option<(BudgetExceeded, Option<String>)> {
     let error = meta.get(ERROR_KEY)?;
     if error.get("kind")? != "budget_exceeded" {
         return None;
     }
-    serde_json::from_value(error.clone()).ok()
+    let exceeded = serde_json::from_value(error.clone()).ok()?;
+    let agent = error
+        .get("agent")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some((exceeded, agent))
 }
 
-/// The `_meta` value describing a budget error.
-pub fn budget_error_value(exceeded: &BudgetExceeded) -> Value {
+/// The `_meta` value describing a budget error that `agent` ran into.
+pub fn budget_error_value(exceeded: &BudgetExceeded, agent: &str) -> Value {
     json!({
         "kind": "budget_exceeded",
         "dimension": exceeded.dimension,
         "limit": exceeded.limit,
         "used": exceeded.used,
+        "agent": agent,
     })
 }
 
@@ -189,8 +196,11 @@ mod tests {
             limit: 10,
             used: 12,
         };
-        meta.insert(ERROR_KEY.into(), budget_error_value(&exceeded));
-        assert_eq!(read_budget_error(&meta), Some(exceeded));
+        meta.insert(ERROR_KEY.into(), budget_error_value(&exceeded, "summarize"));
+        assert_eq!(
+            read_budget_error(&meta),
+            Some((exceeded, Some("summarize".to_owned())))
+        );
         assert_eq!(meta[ERROR_KEY]["dimension"], json!("tokens"));
     }
 }
