@@ -177,9 +177,11 @@ pub async fn call_remote<T: DeserializeOwned>(
 
 /// A remote callee gets what its caller may still use, less a reserve of
 /// time for the answer to travel back: a tenth of the time left, at least
-/// 50 ms and at most 1 s, and never more than half.
+/// 50 ms and at most 1 s, and never more than half. Its call count includes
+/// itself, which `remaining` (taken after its call was counted) does not.
 fn grant_for_remote(mut remaining: Budget) -> Budget {
     use std::time::Duration;
+    remaining.calls = remaining.calls.map(|calls| calls.saturating_add(1));
     if let Some(time) = remaining.time {
         let reserve = (time / 10)
             .clamp(Duration::from_millis(50), Duration::from_secs(1))
