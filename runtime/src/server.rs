@@ -12,8 +12,8 @@ use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler};
 use tokio_util::sync::CancellationToken;
 
-use crate::budget::wire::read_grant;
-use crate::budget::{Budget, Scope};
+use crate::budget::wire::{USAGE_KEY, read_grant};
+use crate::budget::{Budget, Scope, Usage};
 use crate::config::Config;
 use crate::context::{AgentContext, ClientChannel};
 use crate::definition::AgentDefinition;
@@ -139,7 +139,13 @@ impl AgentServer {
             }
             Err(exceeded) => {
                 let message = format!("`{}` cannot start", definition.name);
-                budget_error_result(&message, &exceeded, definition.name)
+                let mut result = budget_error_result(&message, &exceeded, definition.name);
+                let nothing = serde_json::to_value(Usage::default()).unwrap_or_default();
+                result
+                    .meta
+                    .get_or_insert_with(Default::default)
+                    .insert(USAGE_KEY.into(), nothing);
+                result
             }
         }
     }
