@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use rmcp::model::{CallToolResult, JsonObject};
 use tokio_util::sync::CancellationToken;
 
-use crate::budget::wire::USAGE_KEY;
+use crate::budget::Budget;
+use crate::budget::wire::{BUDGET_KEY, read_grant};
 use crate::config::Config;
 use crate::registry::Registry;
 use crate::server::{AgentServer, ServerIdentity};
@@ -75,6 +76,10 @@ struct CallArgs {
     /// The tool's arguments as a JSON object.
     #[arg(long, value_name = "JSON", default_value = "{}")]
     args: String,
+    /// A budget grant, as a client would send it in
+    /// `_meta["dev.agentwire/budget"]`, e.g. '{"tokens": 1000, "timeoutMs": 5000}'.
+    #[arg(long, value_name = "JSON")]
+    budget: Option<String>,
 }
 
 /// An agentwire program: its identity, and the CLI that serves, lists or
@@ -301,13 +306,23 @@ async fn call(server: &AgentServer, args: CallArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let grant = match args.budget.as_deref().map(parse_grant).transpose() {
+        Ok(grant) => grant.flatten(),
+        Err(error) => {
+            eprintln!("error: --budget: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let cancellation = CancellationToken::new();
     let stop = cancellation.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         stop.cancel();
     });
-    let Some(result) = server.call(&args.tool, arguments, None, cancellation).await else {
+    let Some(result) = server
+        .call(&args.tool, arguments, grant, cancellation)
+        .await
+    else {
         let known: Vec<_> = server
             .registry()
             .tools()
@@ -320,10 +335,19 @@ async fn call(server: &AgentServer, args: CallArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    if let Some(usage) = result.meta.as_ref().and_then(|m| m.get(USAGE_KEY)) {
-        tracing::info!(%usage, "usage");
+    if let Some(meta) = &result.meta {
+        // The wire-level details, for people and scripts reading stderr.
+        eprintln!("_meta: {}", serde_json::Value::Object(meta.0.clone()));
     }
     print_result(result)
+}
+
+/// Reads `--budget` exactly as a grant in `_meta` is read.
+fn parse_grant(text: &str) -> Result<Option<Budget>, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut meta = JsonObject::new();
+    meta.insert(BUDGET_KEY.into(), value);
+    read_grant(&meta).map_err(|e| e.to_string())
 }
 
 fn print_result(result: CallToolResult) -> ExitCode {
