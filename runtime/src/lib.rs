@@ -111,3 +111,8 @@ macro_rules! main {
         }
     };
 }
+
+/// The README's examples are compiled as doc tests, so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
