@@ -9,6 +9,7 @@ mod agent;
 mod crate_path;
 mod docs;
 mod tool_name;
+mod workflow;
 
 use proc_macro::TokenStream;
 
@@ -20,4 +21,13 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn agent(attr: TokenStream, item: TokenStream) -> TokenStream {
     agent::expand(attr.into(), item.into()).into()
+}
+
+/// Turns an `async fn` taking a `WorkflowContext` into a durable workflow:
+/// an MCP tool whose runs are journaled step by step and survive restarts.
+///
+/// See the `agentwire` crate documentation for the full reference.
+#[proc_macro_attribute]
+pub fn workflow(attr: TokenStream, item: TokenStream) -> TokenStream {
+    workflow::expand(attr.into(), item.into()).into()
 }

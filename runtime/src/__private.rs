@@ -13,7 +13,7 @@ pub use rmcp::model::JsonObject;
 pub use crate::arguments::ArgumentError;
 pub use crate::budget::{Budget, units};
 pub use crate::call::{CallError, call_local};
-pub use crate::caller::{CallerContext, CanCall, Declares};
+pub use crate::caller::{AgentStub, CallerContext, CanCall, Declares};
 pub use crate::context::AgentContext;
 pub use crate::definition::{
     AgentDefinition, AgentEntry, AgentKind, AnnotationFlags, InvokeFuture, ParamDefinition,
@@ -21,6 +21,10 @@ pub use crate::definition::{
 };
 pub use crate::output::IntoAgentResult;
 pub use crate::remote::call_remote;
+pub use crate::workflow::{
+    Journaled, RetryPolicy, WorkflowCaller, WorkflowContext, WorkflowDeclares, WorkflowDefinition,
+};
+pub use futures::future::BoxFuture;
 
 /// A type an agent can take as a parameter.
 #[diagnostic::on_unimplemented(
@@ -126,4 +130,22 @@ pub fn put_argument<T: RemoteParameter>(
 /// The callees of an agent that declares none.
 pub fn no_callees() -> &'static [&'static AgentDefinition] {
     &[]
+}
+
+/// The output schema of a workflow: none (see `AgentDefinition::tool`), but
+/// the result type is checked like an agent's.
+pub fn workflow_output_schema<T: AgentOutput>() -> Option<JsonObject> {
+    None
+}
+
+/// Checks one argument of a workflow before a run is created.
+pub fn check_argument<T: AgentParameter>(
+    args: &JsonObject,
+    name: &'static str,
+) -> Result<(), ArgumentError> {
+    let mut copy = JsonObject::new();
+    if let Some(value) = args.get(name) {
+        copy.insert(name.to_owned(), value.clone());
+    }
+    crate::arguments::take_argument::<T>(&mut copy, name).map(drop)
 }

@@ -6,7 +6,30 @@
 use std::marker::PhantomData;
 use std::ops::Deref;
 
+use futures::future::BoxFuture;
+
+use crate::budget::Budget;
+use crate::call::CallError;
 use crate::context::AgentContext;
+use crate::definition::AgentDefinition;
+
+/// What `#[agent]` implements for the type beside each agent: its
+/// definition, its parameters and result types, and the call itself.
+#[doc(hidden)]
+pub trait AgentStub: 'static {
+    /// The agent's parameters as a tuple, in declaration order.
+    type Args: Send + 'static;
+    /// What the agent returns on success.
+    type Output: Send + 'static;
+    /// The agent's definition.
+    const DEFINITION: &'static AgentDefinition;
+    /// Calls the agent as a child of `caller`, narrowed by `budget`.
+    fn invoke(
+        caller: &AgentContext,
+        budget: Budget,
+        args: Self::Args,
+    ) -> BoxFuture<'_, Result<Self::Output, CallError>>;
+}
 
 /// `Self` (an agent) declares that it calls `Callee` (another agent).
 #[diagnostic::on_unimplemented(
@@ -24,9 +47,19 @@ pub trait Declares<Callee> {}
     note = "call `{Callee}::call(ctx, ...)` from the body of an `#[agent(calls = [{Callee}])]` \
             function, passing its context parameter"
 )]
-pub trait CanCall<Callee> {
+pub trait CanCall<Callee: AgentStub> {
     /// The context the call runs under.
     fn agent_context(&self) -> &AgentContext;
+
+    /// Runs the call; a workflow's context journals it.
+    #[doc(hidden)]
+    fn run_call(
+        &self,
+        budget: Budget,
+        args: Callee::Args,
+    ) -> BoxFuture<'_, Result<Callee::Output, CallError>> {
+        Callee::invoke(self.agent_context(), budget, args)
+    }
 }
 
 /// The context of the agent `Agent` as its body sees it: an [`AgentContext`]
@@ -72,6 +105,7 @@ impl<Agent> AsRef<AgentContext> for CallerContext<Agent> {
 impl<Agent, Callee> CanCall<Callee> for CallerContext<Agent>
 where
     Agent: Declares<Callee>,
+    Callee: AgentStub,
 {
     fn agent_context(&self) -> &AgentContext {
         &self.ctx

@@ -15,6 +15,7 @@ use crate::registry::Registry;
 use crate::server::{AgentServer, ServerIdentity};
 use crate::transport::http::{HttpOptions, HttpServer};
 use crate::transport::stdio::serve_stdio;
+use crate::workflow::BackendKind;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,6 +27,15 @@ struct Cli {
     /// $AGENTWIRE_CONFIG, or ./agentwire.toml when it exists.
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<std::path::PathBuf>,
+    /// Where workflow runs are kept: `embedded` (a journal file that
+    /// survives crashes and restarts; the default) or `memory`. Overrides
+    /// `[workflows] backend` in the configuration.
+    #[arg(long, global = true, value_name = "BACKEND", value_parser = ["memory", "embedded"])]
+    workflow_backend: Option<String>,
+    /// The embedded journal's file (default: <server name>.journal in the
+    /// working directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    workflow_journal: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -168,9 +178,48 @@ impl App {
                 return ExitCode::FAILURE;
             }
         }
-        let server = AgentServer::with_config(registry, self.identity, &config);
+        let has_workflows = registry.definitions().any(|d| d.workflow().is_some());
+        let mut settings = config.workflows.resolve();
+        if let Some(backend) = cli.workflow_backend.as_deref().and_then(BackendKind::parse) {
+            settings.backend = backend;
+        }
+        if let Some(journal) = cli.workflow_journal {
+            settings.journal = Some(journal);
+        }
+        if !has_workflows || matches!(cli.command, Command::List(_)) {
+            // Nothing to keep: no journal file is created.
+            settings.backend = BackendKind::Memory;
+        }
+        let store = match settings.open_store(&self.identity.name) {
+            Ok(store) => store,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let server =
+            AgentServer::with_workflow_store(registry, self.identity, &config, store, &settings);
         match cli.command {
-            Command::Serve(args) => serve(server, args).await,
+            Command::Serve(args) => {
+                match server.recover_workflows().await {
+                    Ok(recovery) if has_workflows => {
+                        tracing::info!(
+                            journal = %server.workflow_backend().map(|b| b.location()).unwrap_or_default(),
+                            resumed = recovery.resumed,
+                            "workflow runs recovered"
+                        );
+                        for damaged in &recovery.damaged {
+                            eprintln!("warning: {damaged}; the run is left as it is");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        eprintln!("error: the unfinished workflow runs cannot be read: {error}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+                serve(server, args).await
+            }
             Command::List(args) => list(server.registry(), args),
             Command::Call(args) => call(&server, args).await,
         }

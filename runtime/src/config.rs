@@ -15,6 +15,12 @@
 //!
 //! [servers.researcher]          # or reached over streamable HTTP
 //! url = "http://127.0.0.1:8081/mcp"
+//!
+//! [workflows]                   # how #[workflow] runs are kept
+//! backend = "embedded"          # or "memory"; --workflow-backend overrides it
+//! journal = "my-server.journal" # relative to this file; default: <server>.journal in the working directory
+//! sync = "full"                 # or "normal": survives kill -9, not a power cut
+//! task_after = "1s"             # a tools/call waits this long before answering with an MCP task
 //! ```
 //!
 //! Environment variables override a server: `AGENTWIRE_SERVER_<NAME>_URL`
@@ -29,6 +35,8 @@ use serde::Deserialize;
 
 use crate::budget::Budget;
 use crate::budget::units::{parse_cost_micros, parse_duration};
+use crate::workflow::store::Synchronous;
+use crate::workflow::{BackendKind, WorkflowSettings};
 
 /// The contents of `agentwire.toml`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -38,6 +46,70 @@ pub struct Config {
     pub budget: BudgetConfig,
     #[serde(default)]
     pub servers: BTreeMap<String, RemoteServer>,
+    #[serde(default)]
+    pub workflows: WorkflowsConfig,
+}
+
+/// `[workflows]`: the backend of `#[workflow]` runs and its journal.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowsConfig {
+    /// `embedded` (the default) or `memory`.
+    pub backend: Option<String>,
+    /// The embedded journal's file.
+    pub journal: Option<PathBuf>,
+    /// `full` (the default) or `normal`.
+    pub sync: Option<String>,
+    /// How long a `tools/call` of a workflow waits before answering with a task.
+    pub task_after: Option<String>,
+}
+
+impl WorkflowsConfig {
+    fn check(&self) -> Result<(), String> {
+        if let Some(backend) = &self.backend
+            && BackendKind::parse(backend).is_none()
+        {
+            return Err(format!(
+                "[workflows] backend = {backend:?}: the backends are \"embedded\" and \"memory\""
+            ));
+        }
+        if let Some(sync) = &self.sync
+            && Synchronous::parse(sync).is_none()
+        {
+            return Err(format!(
+                "[workflows] sync = {sync:?}: choose \"full\" or \"normal\""
+            ));
+        }
+        if let Some(after) = &self.task_after {
+            parse_duration(after)
+                .map_err(|p| format!("[workflows] task_after = {after:?}: {p}"))?;
+        }
+        Ok(())
+    }
+
+    /// The settings this section gives, the defaults elsewhere.
+    pub fn resolve(&self) -> WorkflowSettings {
+        let default = WorkflowSettings::default();
+        WorkflowSettings {
+            backend: self
+                .backend
+                .as_deref()
+                .and_then(BackendKind::parse)
+                .unwrap_or(default.backend),
+            journal: self.journal.clone(),
+            synchronous: self
+                .sync
+                .as_deref()
+                .and_then(Synchronous::parse)
+                .unwrap_or(default.synchronous),
+            task_after: self
+                .task_after
+                .as_deref()
+                .and_then(|t| parse_duration(t).ok())
+                .unwrap_or(default.task_after),
+            ..default
+        }
+    }
 }
 
 /// `[budget]`: replaces [`Budget::SERVER_DEFAULT`] dimension by dimension.
@@ -109,6 +181,13 @@ impl Config {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
+        if let Some(journal) = config.workflows.journal.take() {
+            config.workflows.journal = Some(if journal.is_absolute() {
+                journal
+            } else {
+                base.join(journal)
+            });
+        }
         for server in config.servers.values_mut() {
             if server.command.is_some() {
                 server.cwd = Some(match server.cwd.take() {
@@ -125,6 +204,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         config.budget.check()?;
+        config.workflows.check()?;
         for (name, server) in &config.servers {
             match (&server.command, &server.url) {
                 (Some(_), None) | (None, Some(_)) => {}
@@ -232,6 +312,26 @@ mod tests {
         assert!(both.contains("exactly one"), "{both}");
         let unknown = Config::parse("[budgett]\ntime = \"1s\"").unwrap_err();
         assert!(unknown.contains("budgett"), "{unknown}");
+    }
+
+    #[test]
+    fn the_workflows_section_chooses_the_backend_and_is_checked() {
+        let config = Config::parse(
+            "[workflows]\nbackend = \"memory\"\nsync = \"normal\"\ntask_after = \"250ms\"",
+        )
+        .unwrap();
+        let settings = config.workflows.resolve();
+        assert_eq!(settings.backend, BackendKind::Memory);
+        assert_eq!(settings.synchronous, Synchronous::Normal);
+        assert_eq!(settings.task_after, Duration::from_millis(250));
+        assert_eq!(
+            Config::default().workflows.resolve().backend,
+            BackendKind::Embedded
+        );
+        let bad = Config::parse("[workflows]\nbackend = \"temporal-ish\"").unwrap_err();
+        assert!(bad.contains("embedded"), "{bad}");
+        let bad = Config::parse("[workflows]\nsync = \"off\"").unwrap_err();
+        assert!(bad.contains("normal"), "{bad}");
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub enum AgentKind {
     Local(fn(AgentContext, JsonObject) -> InvokeFuture),
     /// As the tool of the same name on the configured MCP server named here.
     Remote { server: &'static str },
+    /// A durable workflow (`#[workflow]`), run by the server's workflow backend.
+    Workflow(&'static crate::workflow::WorkflowDefinition),
 }
 
 /// One parameter of an agent.
@@ -112,15 +114,23 @@ impl AgentDefinition {
     pub fn local_invoke(&self) -> Option<fn(AgentContext, JsonObject) -> InvokeFuture> {
         match self.kind {
             AgentKind::Local(invoke) => Some(invoke),
-            AgentKind::Remote { .. } => None,
+            AgentKind::Remote { .. } | AgentKind::Workflow(_) => None,
         }
     }
 
     /// The server of a remote agent.
     pub fn remote_server(&self) -> Option<&'static str> {
         match self.kind {
-            AgentKind::Local(_) => None,
+            AgentKind::Local(_) | AgentKind::Workflow(_) => None,
             AgentKind::Remote { server } => Some(server),
+        }
+    }
+
+    /// What only a workflow has, when this is one.
+    pub fn workflow(&self) -> Option<&'static crate::workflow::WorkflowDefinition> {
+        match self.kind {
+            AgentKind::Workflow(workflow) => Some(workflow),
+            _ => None,
         }
     }
 
@@ -132,7 +142,12 @@ impl AgentDefinition {
             Arc::new(schema::input_schema(self.params)),
         );
         tool.title = self.title.map(str::to_owned);
-        tool.output_schema = (self.output_schema)().map(Arc::new);
+        // A workflow may answer with a run handle instead of its result (a
+        // client without tasks whose run waits for input), so it declares no
+        // output schema its answers would have to match.
+        if self.workflow().is_none() {
+            tool.output_schema = (self.output_schema)().map(Arc::new);
+        }
         tool.annotations = self.annotations.to_rmcp();
         tool
     }

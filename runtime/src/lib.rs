@@ -67,11 +67,12 @@ mod remote;
 mod schema;
 mod server;
 pub mod transport;
+pub mod workflow;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use agentwire_macros::agent;
+pub use agentwire_macros::{agent, workflow};
 pub use arguments::ArgumentError;
 pub use budget::{Budget, BudgetExceeded, Dimension, Usage};
 pub use call::CallError;
@@ -85,7 +86,10 @@ pub use server::{AgentServer, ServerIdentity};
 
 /// The names most agent code needs: `use agentwire::prelude::*;`.
 pub mod prelude {
-    pub use crate::{AgentContext, Budget, BudgetExceeded, CallError, LogLevel, Usage, agent};
+    pub use crate::workflow::{RetryPolicy, WorkflowContext, WorkflowError};
+    pub use crate::{
+        AgentContext, Budget, BudgetExceeded, CallError, LogLevel, Usage, agent, workflow,
+    };
 }
 
 /// Writes `fn main` for an agentwire binary: the CLI (`serve`, `list`,

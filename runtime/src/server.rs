@@ -5,8 +5,9 @@ use std::sync::Arc;
 #[allow(deprecated)] // `logging/setLevel` is deprecated by SEP-2577, still in both eras.
 use rmcp::model::SetLevelRequestParams;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, GetTaskParams,
+    GetTaskResult, Implementation, JsonObject, ListToolsResult, PaginatedRequestParams,
+    ServerCapabilities, ServerConfig, Tool, UpdateTaskParams,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler};
@@ -21,6 +22,11 @@ use crate::execution::{budget_error_result, invoke};
 use crate::host::Host;
 use crate::logging::{LogLevel, SessionLogLevel};
 use crate::registry::Registry;
+use crate::workflow::store::{JournalStore, MemoryStore};
+use crate::workflow::{
+    BackendKind, ControlError, JournalEngine, Recovery, WorkflowBackend, WorkflowSettings,
+    Workflows, tasks, tools,
+};
 
 /// Who this server says it is, in `initialize` and `server/discover`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +67,10 @@ struct Shared {
     registry: Registry,
     identity: ServerIdentity,
     host: Arc<Host>,
+    /// Present when the registry has workflows.
+    workflows: Option<Workflows>,
+    /// The tools `tools/list` shows: the agents', then the `workflows-*` ones.
+    tools: Vec<Tool>,
 }
 
 impl AgentServer {
@@ -71,16 +81,104 @@ impl AgentServer {
     }
 
     /// A server for `registry` configured by `config` (default budget, remote
-    /// servers).
+    /// servers). Its workflows, if any, run on the `memory` backend.
     pub fn with_config(registry: Registry, identity: ServerIdentity, config: &Config) -> Self {
+        let settings = WorkflowSettings {
+            backend: BackendKind::Memory,
+            ..WorkflowSettings::default()
+        };
+        Self::with_workflow_store(
+            registry,
+            identity,
+            config,
+            Arc::new(MemoryStore::new()),
+            &settings,
+        )
+    }
+
+    /// A server whose workflows run on the journal engine over `store`
+    /// (see [`WorkflowSettings::open_store`]). Call
+    /// [`recover_workflows`](Self::recover_workflows) once it is built.
+    pub fn with_workflow_store(
+        registry: Registry,
+        identity: ServerIdentity,
+        config: &Config,
+        store: Arc<dyn JournalStore>,
+        settings: &WorkflowSettings,
+    ) -> Self {
+        let host = Arc::new(Host::new(config));
+        let backend = JournalEngine::new(store, registry.definitions(), host.clone());
+        Self::build(registry, identity, host, backend, settings)
+    }
+
+    /// A server whose workflows run on `backend`, which was built for this
+    /// registry (a backend other than the journal engine).
+    pub fn with_workflow_backend(
+        registry: Registry,
+        identity: ServerIdentity,
+        config: &Config,
+        backend: Arc<dyn WorkflowBackend>,
+        settings: &WorkflowSettings,
+    ) -> Self {
+        Self::build(
+            registry,
+            identity,
+            Arc::new(Host::new(config)),
+            backend,
+            settings,
+        )
+    }
+
+    fn build(
+        registry: Registry,
+        identity: ServerIdentity,
+        host: Arc<Host>,
+        backend: Arc<dyn WorkflowBackend>,
+        settings: &WorkflowSettings,
+    ) -> Self {
+        let has_workflows = registry.definitions().any(|d| d.workflow().is_some());
+        let mut tools: Vec<Tool> = registry.tools().cloned().collect();
+        let workflows = has_workflows.then(|| {
+            for tool in tools::tools() {
+                if registry.get(&tool.name).is_some() {
+                    tracing::warn!(
+                        "the agent `{}` hides the workflow management tool of the same name",
+                        tool.name
+                    );
+                } else {
+                    tools.push(tool);
+                }
+            }
+            Workflows {
+                backend,
+                task_after: settings.task_after,
+                poll_interval: settings.poll_interval,
+            }
+        });
         AgentServer {
             shared: Arc::new(Shared {
                 registry,
                 identity,
-                host: Arc::new(Host::new(config)),
+                host,
+                workflows,
+                tools,
             }),
             log_level: SessionLogLevel::default(),
         }
+    }
+
+    /// Starts the unfinished workflow runs of the store again; call it once,
+    /// at start-up, on a tokio runtime.
+    pub async fn recover_workflows(&self) -> Result<Recovery, ControlError> {
+        match &self.shared.workflows {
+            Some(workflows) => workflows.backend.recover().await,
+            None => Ok(Recovery::default()),
+        }
+    }
+
+    /// The backend running this server's workflows, when it has any.
+    pub fn workflow_backend(&self) -> Option<&Arc<dyn WorkflowBackend>> {
+        self.shared.workflows.as_ref().map(|w| &w.backend)
     }
 
     /// The same agents, with the per-session state of a fresh session.
@@ -112,7 +210,22 @@ impl AgentServer {
         grant: Option<Budget>,
         cancellation: CancellationToken,
     ) -> Option<CallToolResult> {
-        let definition = self.shared.registry.get(tool)?;
+        let Some(definition) = self.shared.registry.get(tool) else {
+            let workflows = self.shared.workflows.as_ref()?;
+            return tools::call(workflows, &self.shared.registry, tool, arguments, grant).await;
+        };
+        if let Some(workflows) = &self.shared.workflows
+            && definition.workflow().is_some()
+        {
+            let response =
+                tasks::call_workflow(workflows, definition, arguments, grant, false, cancellation)
+                    .await;
+            return Some(match response {
+                Ok(CallToolResponse::Complete(result)) => result,
+                Ok(_) => crate::output::error_result("the run could not be followed"),
+                Err(error) => crate::output::error_result(error.message),
+            });
+        }
         Some(
             self.run(definition, arguments, grant, cancellation, None)
                 .await,
@@ -151,14 +264,32 @@ impl AgentServer {
     }
 }
 
+impl AgentServer {
+    fn workflows(&self) -> Result<&Workflows, ErrorData> {
+        self.shared
+            .workflows
+            .as_ref()
+            .ok_or_else(|| ErrorData::method_not_found::<rmcp::model::GetTaskMethod>())
+    }
+}
+
 impl ServerHandler for AgentServer {
     fn get_info(&self) -> ServerConfig {
         let identity = &self.shared.identity;
         #[allow(deprecated)] // logging is deprecated by SEP-2577, still in both eras
-        let capabilities = ServerCapabilities::builder()
-            .enable_tools()
-            .enable_logging()
-            .build();
+        let capabilities = if self.shared.workflows.is_some() {
+            // Long workflow runs become MCP tasks (SEP-2663).
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_logging()
+                .enable_tasks()
+                .build()
+        } else {
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_logging()
+                .build()
+        };
         let mut implementation = Implementation::new(&identity.name, &identity.version);
         if let Some(description) = &identity.description {
             implementation = implementation.with_description(description);
@@ -175,13 +306,11 @@ impl ServerHandler for AgentServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(
-            self.shared.registry.tools().cloned().collect(),
-        ))
+        Ok(ListToolsResult::with_all_items(self.shared.tools.clone()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.shared.registry.tool(name).cloned()
+        self.shared.tools.iter().find(|t| t.name == name).cloned()
     }
 
     async fn call_tool(
@@ -190,6 +319,22 @@ impl ServerHandler for AgentServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let Some(definition) = self.shared.registry.get(&request.name) else {
+            if let Some(workflows) = &self.shared.workflows {
+                let grant = read_grant(&context.meta)
+                    .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
+                let arguments = request.arguments.clone().unwrap_or_default();
+                if let Some(result) = tools::call(
+                    workflows,
+                    &self.shared.registry,
+                    &request.name,
+                    arguments,
+                    grant,
+                )
+                .await
+                {
+                    return Ok(result.into());
+                }
+            }
             return Err(ErrorData::invalid_params(
                 format!("unknown tool `{}`", request.name),
                 None,
@@ -209,6 +354,22 @@ impl ServerHandler for AgentServer {
         let grant = read_grant(&context.meta)
             .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
         let arguments = request.arguments.unwrap_or_default();
+        if let Some(workflows) = &self.shared.workflows
+            && definition.workflow().is_some()
+        {
+            let client_has_tasks = context
+                .client_capabilities()
+                .is_some_and(|capabilities| capabilities.supports_tasks());
+            return tasks::call_workflow(
+                workflows,
+                definition,
+                arguments,
+                grant,
+                client_has_tasks,
+                context.ct.clone(),
+            )
+            .await;
+        }
         let result = self
             .run(
                 definition,
@@ -219,6 +380,35 @@ impl ServerHandler for AgentServer {
             )
             .await;
         Ok(result.into())
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        let workflows = self.workflows()?;
+        Ok(GetTaskResult::new(
+            tasks::get(workflows, &request.task_id).await?,
+        ))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let workflows = self.workflows()?;
+        tasks::update(workflows, &request.task_id, request.input_responses).await
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let workflows = self.workflows()?;
+        tasks::cancel(workflows, &request.task_id).await
     }
 
     #[allow(deprecated)]

@@ -104,7 +104,7 @@ impl AgentAttributes {
 }
 
 impl BudgetPolicy {
-    fn parse(meta: &ParseNestedMeta) -> syn::Result<Self> {
+    pub(crate) fn parse(meta: &ParseNestedMeta) -> syn::Result<Self> {
         if !meta.input.peek(syn::token::Paren) {
             return Err(meta.error(
                 "`budget` takes a list of limits: `budget(time = \"30s\", tokens = 20_000, \
@@ -134,7 +134,7 @@ impl BudgetPolicy {
     }
 }
 
-fn integer_value(meta: &ParseNestedMeta) -> syn::Result<syn::LitInt> {
+pub(crate) fn integer_value(meta: &ParseNestedMeta) -> syn::Result<syn::LitInt> {
     let key = path_text(&meta.path);
     let value = meta
         .value()
@@ -148,7 +148,7 @@ fn integer_value(meta: &ParseNestedMeta) -> syn::Result<syn::LitInt> {
 }
 
 /// `calls = [a, b::c]`.
-fn callee_list(meta: &ParseNestedMeta) -> syn::Result<Vec<syn::Path>> {
+pub(crate) fn callee_list(meta: &ParseNestedMeta) -> syn::Result<Vec<syn::Path>> {
     let value = meta
         .value()
         .map_err(|_| meta.error("`calls` lists the agents this one calls: `calls = [a, b]`"))?;
@@ -169,7 +169,7 @@ fn set<T>(slot: &mut Option<T>, meta: &ParseNestedMeta, value: T) -> syn::Result
     Ok(())
 }
 
-fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
+pub(crate) fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
     let key = path_text(&meta.path);
     let value = meta
         .value()
@@ -183,7 +183,7 @@ fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
 }
 
 /// `read_only` alone means `read_only = true`.
-fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
+pub(crate) fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
     if meta.input.peek(syn::Token![=]) {
         let key = path_text(&meta.path);
         meta.value()?.parse::<LitBool>().map_err(|e| {
@@ -197,7 +197,7 @@ fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
     }
 }
 
-fn path_text(path: &syn::Path) -> String {
+pub(crate) fn path_text(path: &syn::Path) -> String {
     quote::quote!(#path).to_string().replace(' ', "")
 }
 

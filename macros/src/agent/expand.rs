@@ -115,7 +115,7 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
                 let mut __agentwire_args = #private::JsonObject::new();
                 #(#puts)*
                 #private::call_remote::<#output_ty>(
-                    caller.agent_context(),
+                    caller,
                     #fn_ident::DEFINITION,
                     #server,
                     __agentwire_args,
@@ -144,7 +144,7 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
                 quote!(let #ident: #ty = #take?;)
             });
             let run_call = quote! {
-                #private::call_local(caller.agent_context(), #fn_ident::DEFINITION, budget, move |#ctx_ident| async move {
+                #private::call_local(caller, #fn_ident::DEFINITION, budget, move |#ctx_ident| async move {
                     #private::IntoAgentResult::into_agent_result(
                         #wrap_output(#fn_ident(#(#invoke_args),*).await)
                     )
@@ -194,55 +194,49 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
         quote!(#fn_ident::__agentwire_callees)
     };
 
-    let stubs = if recursive {
-        // A recursive agent's future would contain itself: its stubs return a
-        // boxed future, which breaks the cycle (only these agents pay for it).
-        let boxed = quote! {
-            ::core::pin::Pin<::std::boxed::Box<
-                dyn ::core::future::Future<
-                    Output = ::core::result::Result<#output_ty, #private::CallError>,
-                > + ::core::marker::Send + 'caller,
-            >>
-        };
-        quote! {
-            #[doc = #call_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis fn call<'caller, C: #private::CanCall<#fn_ident> + ::core::marker::Sync>(
-                caller: &'caller C,
-                #(#stub_params),*
-            ) -> #boxed {
-                #fn_ident::call_with_budget(caller, #private::Budget::UNLIMITED, #(#stub_args),*)
-            }
-
-            #[doc = #call_with_budget_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis fn call_with_budget<'caller, C: #private::CanCall<#fn_ident> + ::core::marker::Sync>(
-                caller: &'caller C,
-                budget: #private::Budget,
-                #(#stub_params),*
-            ) -> #boxed {
-                ::std::boxed::Box::pin(async move { #run_call })
-            }
+    let param_tys: Vec<_> = sig.params.iter().map(|p| &p.ty).collect();
+    // Every call goes through the caller's `CanCall::run_call`, which runs
+    // `AgentStub::invoke` (or, for a workflow, journals it). The boxed
+    // future `invoke` returns also breaks the type cycle of a recursive agent.
+    let stubs = quote! {
+        #[doc = #call_doc]
+        #[allow(clippy::too_many_arguments)]
+        #vis async fn call<C: #private::CanCall<#fn_ident>>(
+            caller: &C,
+            #(#stub_params),*
+        ) -> ::core::result::Result<#output_ty, #private::CallError> {
+            #private::CanCall::<#fn_ident>::run_call(
+                caller,
+                #private::Budget::UNLIMITED,
+                (#(#stub_args,)*),
+            )
+            .await
         }
-    } else {
-        quote! {
-            #[doc = #call_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis async fn call<C: #private::CanCall<#fn_ident>>(
-                caller: &C,
-                #(#stub_params),*
-            ) -> ::core::result::Result<#output_ty, #private::CallError> {
-                #fn_ident::call_with_budget(caller, #private::Budget::UNLIMITED, #(#stub_args),*).await
-            }
 
-            #[doc = #call_with_budget_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis async fn call_with_budget<C: #private::CanCall<#fn_ident>>(
-                caller: &C,
+        #[doc = #call_with_budget_doc]
+        #[allow(clippy::too_many_arguments)]
+        #vis async fn call_with_budget<C: #private::CanCall<#fn_ident>>(
+            caller: &C,
+            budget: #private::Budget,
+            #(#stub_params),*
+        ) -> ::core::result::Result<#output_ty, #private::CallError> {
+            #private::CanCall::<#fn_ident>::run_call(caller, budget, (#(#stub_args,)*)).await
+        }
+    };
+    let agent_stub = quote! {
+        impl #private::AgentStub for #fn_ident {
+            type Args = (#(#param_tys,)*);
+            type Output = #output_ty;
+            const DEFINITION: &'static #private::AgentDefinition = #fn_ident::DEFINITION;
+
+            #[allow(unused_variables)]
+            fn invoke(
+                caller: &#private::AgentContext,
                 budget: #private::Budget,
-                #(#stub_params),*
-            ) -> ::core::result::Result<#output_ty, #private::CallError> {
-                #run_call
+                args: Self::Args,
+            ) -> #private::BoxFuture<'_, ::core::result::Result<#output_ty, #private::CallError>> {
+                let (#(#stub_args,)*) = args;
+                ::std::boxed::Box::pin(async move { #run_call })
             }
         }
     };
@@ -283,12 +277,14 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
             #stubs
         }
 
+        #agent_stub
+
         #registration
     }
 }
 
 /// The arguments that call the user's function, with `ctx` as the context.
-fn call_args(sig: &AgentSignature, ctx: &TokenStream) -> Vec<TokenStream> {
+pub(crate) fn call_args(sig: &AgentSignature, ctx: &TokenStream) -> Vec<TokenStream> {
     sig.inputs
         .iter()
         .map(|input| match input {
@@ -346,7 +342,7 @@ fn with_caller_context(
 
 /// The agent's own limits as a `Budget` constant. Durations and costs are
 /// parsed by `const fn`s, so a malformed one fails the build at its literal.
-fn budget_policy(private: &TokenStream, policy: Option<&BudgetPolicy>) -> TokenStream {
+pub(crate) fn budget_policy(private: &TokenStream, policy: Option<&BudgetPolicy>) -> TokenStream {
     let none = quote!(::core::option::Option::None);
     let Some(policy) = policy else {
         return quote!(#private::Budget::UNLIMITED);
@@ -377,7 +373,7 @@ fn budget_policy(private: &TokenStream, policy: Option<&BudgetPolicy>) -> TokenS
 
 /// The `Result` type the function's output is seen as, and the wrapper that
 /// turns the function's value into it.
-fn result_type(output: &Output) -> (TokenStream, TokenStream) {
+pub(crate) fn result_type(output: &Output) -> (TokenStream, TokenStream) {
     let ok = quote!(::core::result::Result::<_, ::core::convert::Infallible>::Ok);
     match output {
         Output::Result(ty) => (quote!(#ty), quote!()),
@@ -392,14 +388,14 @@ fn result_type(output: &Output) -> (TokenStream, TokenStream) {
     }
 }
 
-fn option_str(value: Option<String>) -> TokenStream {
+pub(crate) fn option_str(value: Option<String>) -> TokenStream {
     match value {
         Some(text) => quote!(::core::option::Option::Some(#text)),
         None => quote!(::core::option::Option::None),
     }
 }
 
-fn option_bool(value: &Option<LitBool>) -> TokenStream {
+pub(crate) fn option_bool(value: &Option<LitBool>) -> TokenStream {
     match value {
         Some(flag) => quote!(::core::option::Option::Some(#flag)),
         None => quote!(::core::option::Option::None),

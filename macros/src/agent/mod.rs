@@ -2,9 +2,9 @@
 //! type of the same name holding the agent's definition and its typed call
 //! stub, plus the inventory registration.
 
-mod attr;
-mod expand;
-mod signature;
+pub(crate) mod attr;
+pub(crate) mod expand;
+pub(crate) mod signature;
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};

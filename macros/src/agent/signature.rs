@@ -178,7 +178,7 @@ fn read_input(arg: &FnArg, context_seen: &mut bool) -> syn::Result<ReadInput> {
 }
 
 /// Rejects parameter types that can never come out of a JSON tool call.
-fn check_param_type(ty: &Type) -> syn::Result<()> {
+pub(crate) fn check_param_type(ty: &Type) -> syn::Result<()> {
     match ty {
         Type::ImplTrait(_) => Err(syn::Error::new(
             ty.span(),
@@ -217,7 +217,7 @@ fn is_context_path(ty: &Type) -> bool {
         && path.path.segments.last().is_some_and(|s| s.ident == CONTEXT_TYPE))
 }
 
-fn is_result(ty: &Type) -> bool {
+pub(crate) fn is_result(ty: &Type) -> bool {
     matches!(ty, Type::Path(path) if path.qself.is_none()
         && path.path.segments.last().is_some_and(|s| s.ident == "Result"))
 }

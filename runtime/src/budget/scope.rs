@@ -344,6 +344,25 @@ impl Scope {
         }
     }
 
+    /// Adds usage recorded before a restart (a durable workflow replaying
+    /// its journal) to this scope and every caller's, limits or not: it was
+    /// already spent.
+    pub fn restore(&self, usage: Usage) {
+        let mut s = Some(self);
+        while let Some(level) = s {
+            level.tokens.force_add(usage.tokens());
+            level.cost.force_add(usage.cost_micros);
+            level.calls.force_add(u64::from(usage.calls));
+            level
+                .input_tokens
+                .fetch_add(usage.input_tokens, Ordering::AcqRel);
+            level
+                .output_tokens
+                .fetch_add(usage.output_tokens, Ordering::AcqRel);
+            s = level.parent.as_deref();
+        }
+    }
+
     /// Holds back `amount` of this scope's chain for a remote callee, which
     /// reports its real usage later; see [`Reservation::settle`].
     pub fn reserve(self: &Arc<Self>, amount: Usage) -> Result<Reservation, BudgetExceeded> {

@@ -1,0 +1,209 @@
+//! `durable`: a workflow that outlives its server. Agents research a topic
+//! and write a report, a person approves it, and the run survives `kill -9`
+//! at any point: finished steps are journaled in `durable.journal` (in the
+//! working directory) and never run twice.
+//!
+//! ```text
+//! cargo run -p durable -- serve --http 127.0.0.1:8080   # journal: ./durable.journal
+//! # tools/call report {"topic": "rust"}                 → waits for approval
+//! # tools/call workflows-resume {"run_id": "...", "payload": {"approved": true}}
+//! ```
+//!
+//! `soak` is the workflow the crash tests kill at random points: every step
+//! and agent call appends to a log file, so that the tests can count how
+//! often each one ran.
+
+use std::io::Write;
+use std::time::Duration;
+
+use agentwire::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// What the researcher found.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+struct Notes {
+    topic: String,
+    /// One line per source read.
+    findings: Vec<String>,
+}
+
+/// Reads (simulated) sources about a topic; takes time and tokens like a
+/// model call.
+#[agent(read_only)]
+async fn research(
+    ctx: &AgentContext,
+    /// The topic to research.
+    topic: String,
+) -> Result<Notes, BudgetExceeded> {
+    let mut findings = Vec::new();
+    for source in ["the book", "the blog", "the forum"] {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        ctx.charge(Usage::model(200, 40, 640))?;
+        findings.push(format!("{source} says {topic} is worth a look"));
+    }
+    Ok(Notes { topic, findings })
+}
+
+/// A report, drafted or published.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+struct Report {
+    topic: String,
+    /// The report's text, in Markdown.
+    text: String,
+    /// `draft`, `published` or `rejected`.
+    status: String,
+    /// The reviewer's comment, once reviewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+}
+
+/// Writes a report from research notes.
+#[agent(read_only)]
+async fn write_report(
+    ctx: &AgentContext,
+    /// The notes to write from.
+    notes: Notes,
+) -> Result<Report, BudgetExceeded> {
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    ctx.charge(Usage::model(600, 300, 3000))?;
+    let mut text = format!("# {}\n\n", notes.topic);
+    for finding in &notes.findings {
+        text.push_str(&format!("- {finding}\n"));
+    }
+    Ok(Report {
+        topic: notes.topic,
+        text,
+        status: "draft".to_owned(),
+        comment: None,
+    })
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+struct Approval {
+    /// Whether the report may be published.
+    approved: bool,
+    /// What the reviewer says.
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// Researches a topic and writes a report through agents, waits (durably)
+/// for a person to approve it, then publishes it. Resume the run with
+/// `workflows-resume` and the payload `{"approved": true}`.
+#[workflow(
+    calls = [research, write_report],
+    retry(attempts = 3, backoff = "500ms"),
+    step_timeout = "30s",
+    budget(tokens = 50_000, cost = "$1")
+)]
+async fn report(
+    ctx: &WorkflowContext,
+    /// What the report is about.
+    topic: String,
+) -> Result<Report, WorkflowError> {
+    let notes = research::call(ctx, topic).await?;
+    let mut report = write_report::call(ctx, notes).await?;
+    let approval: Approval = ctx
+        .wait_for("approval", Duration::from_secs(7 * 24 * 3600))
+        .await?;
+    report.comment = approval.comment;
+    if approval.approved {
+        let published_at = ctx.now().await?;
+        let seconds = published_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        report
+            .text
+            .push_str(&format!("\n_Published at {seconds} (Unix time)._\n"));
+        report.status = "published".to_owned();
+    } else {
+        report.status = "rejected".to_owned();
+    }
+    Ok(report)
+}
+
+/// Appends one line to the side-effect log (a crash test reads it).
+fn log_line(log: &str, line: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    file.write_all(format!("{line}\n").as_bytes())
+}
+
+/// Counts one agent call in the side-effect log.
+#[agent]
+async fn tally(
+    /// The side-effect log.
+    log: String,
+    /// What to write.
+    line: String,
+) -> Result<u32, std::io::Error> {
+    log_line(&log, &format!("{line} begin"))?;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    log_line(&log, &format!("{line} done"))?;
+    Ok(1)
+}
+
+/// How a soak run went.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct SoakOutcome {
+    steps: u32,
+    approved: bool,
+    /// A deterministic random number of the run.
+    lucky: u64,
+}
+
+/// The crash tests' workflow: `steps` steps that each log `begin`, work
+/// `step_ms`, and log `done`; a durable timer halfway; an agent call; a wait
+/// for approval; a last step.
+#[workflow(calls = [tally], retry(attempts = 2, backoff = "100ms"))]
+async fn soak(
+    ctx: &WorkflowContext,
+    /// The side-effect log.
+    log: String,
+    /// How many steps.
+    steps: u32,
+    /// How long each step works, in milliseconds.
+    step_ms: u64,
+    /// How long the timer halfway waits, in milliseconds.
+    timer_ms: u64,
+) -> Result<SoakOutcome, WorkflowError> {
+    let run = ctx.run_id().to_owned();
+    for i in 0..steps {
+        if i == steps / 2 {
+            let name = format!("{run} timer");
+            ctx.step("before timer", || async {
+                log_line(&log, &format!("{name} set"))
+            })
+            .await?;
+            ctx.sleep(Duration::from_millis(timer_ms)).await?;
+        }
+        let name = format!("{run} step-{i}");
+        ctx.step(format!("step-{i}"), || async {
+            log_line(&log, &format!("{name} begin"))?;
+            tokio::time::sleep(Duration::from_millis(step_ms)).await;
+            log_line(&log, &format!("{name} done"))
+        })
+        .await?;
+    }
+    tally::call(ctx, log.clone(), format!("{run} agent")).await?;
+    let approval: Approval = ctx.wait_for("approval", Duration::from_secs(3600)).await?;
+    let lucky = ctx.random_u64() % 1000;
+    let name = format!("{run} finish");
+    ctx.step("finish", || async {
+        log_line(&log, &format!("{name} begin"))
+            .and_then(|()| log_line(&log, &format!("{name} done")))
+    })
+    .await?;
+    Ok(SoakOutcome {
+        steps,
+        approved: approval.approved,
+        lucky,
+    })
+}
+
+agentwire::main!();

@@ -1,0 +1,242 @@
+//! The two traits a workflow backend implements, and how a Temporal backend
+//! fits them.
+//!
+//! * [`WorkflowBackend`] is the control plane the server uses: start a run,
+//!   read its status, list runs, resume, cancel, wait for it to settle,
+//!   recover after a restart.
+//! * [`RunDriver`] is what a running workflow's [`WorkflowContext`] talks to:
+//!   every step, agent call, timer, wait, clock reading and random number of
+//!   the workflow's code goes through it.
+//!
+//! The workflow's code only ever sees [`WorkflowContext`], so a backend can
+//! change without changing it. agentwire ships one implementation of both,
+//! the journal engine, over a [`JournalStore`](super::store::JournalStore):
+//! `memory` (nothing persisted) and `embedded` (SQLite).
+//!
+//! ## Mapping to Temporal
+//!
+//! | agentwire | Temporal |
+//! |---|---|
+//! | a run (`run_id`) | a workflow execution (workflow id = run id) |
+//! | the workflow's body | a workflow definition, replayed by the Temporal worker |
+//! | `ctx.step(name, ...)` | a local activity (the closure runs in the worker process, its result is recorded in history) |
+//! | an agent call through its stub | an activity named after the agent, input = the arguments' JSON |
+//! | [`RetryPolicy`](super::RetryPolicy), step timeout | the activity's `RetryPolicy`, `start_to_close_timeout` |
+//! | `ctx.sleep(d)` | a durable timer |
+//! | `ctx.wait_for(name, timeout)` | a signal channel `name`, awaited with a timer |
+//! | `ctx.now()`, `ctx.random_u64()` | workflow time, the workflow's deterministic random seed |
+//! | `workflows-resume`, `tasks/update` | `SignalWorkflowExecution` |
+//! | `workflows-cancel`, `tasks/cancel` | `RequestCancelWorkflowExecution` |
+//! | `workflows-get_status`, `tasks/get` | `DescribeWorkflowExecution` plus a query for the current step |
+//! | `workflows-runs-list` | `ListWorkflowExecutions` (visibility) |
+//! | [`WorkflowBackend::recover`] | nothing: the Temporal server owns recovery |
+//! | the budget scope of the run | kept by the worker, its usage recorded with each activity result |
+
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+use rmcp::model::JsonObject;
+use serde_json::Value;
+
+use super::WorkflowError;
+use super::context::WorkflowContext;
+use super::policy::StepPolicy;
+use super::record::{CallFailure, Damaged, Failure, RunRecord, RunStatus};
+use super::store::{ListedRun, RunQuery, StoreError};
+use crate::arguments::ArgumentError;
+use crate::budget::{Budget, BudgetExceeded, Usage};
+use crate::context::AgentContext;
+use crate::definition::AgentDefinition;
+
+/// What a running workflow asks of its backend. One driver serves one run.
+///
+/// Operations take a position (`op`) from [`next_op`](Self::next_op), taken
+/// when the workflow's code creates the operation, so that the positions
+/// follow the code's order even when operations run concurrently. On replay
+/// the same code meets the same positions.
+pub trait RunDriver: Send + Sync + 'static {
+    /// The run's id.
+    fn run_id(&self) -> &str;
+    /// The workflow's tool name.
+    fn workflow(&self) -> &'static str;
+    /// The next operation's position.
+    fn next_op(&self) -> u32;
+    /// The policy of steps and agent calls that do not set their own.
+    fn default_policy(&self) -> StepPolicy;
+    /// The agent context agent calls run under: the run's budget,
+    /// cancellation and host.
+    fn agent_context(&self) -> &AgentContext;
+    /// Runs a step or an agent call, or returns its journaled outcome.
+    fn activity<'a>(
+        &'a self,
+        activity: Activity<'a>,
+    ) -> BoxFuture<'a, Result<Value, ActivityError>>;
+    /// A durable timer.
+    fn sleep(&self, op: u32, duration: Duration) -> BoxFuture<'_, Result<(), WorkflowError>>;
+    /// Waits for a signal named `wait.name`, or gives up after its timeout.
+    fn wait_for<'a>(
+        &'a self,
+        op: u32,
+        wait: Wait<'a>,
+    ) -> BoxFuture<'a, Result<Value, WorkflowError>>;
+    /// The time, read once and journaled.
+    fn now(&self, op: u32) -> BoxFuture<'_, Result<SystemTime, WorkflowError>>;
+    /// A random number, the same on every replay.
+    fn random_u64(&self) -> u64;
+}
+
+/// What an operation of the workflow is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityKind {
+    /// `ctx.step(...)`.
+    Step,
+    /// A call to an agent through its stub.
+    AgentCall,
+}
+
+/// One attempt of an activity: given the attempt's number (from 1), its value
+/// as JSON, or why it failed.
+pub type Attempt<'a> =
+    Box<dyn FnMut(u32) -> BoxFuture<'a, Result<Value, AttemptError>> + Send + 'a>;
+
+/// A step or agent call for [`RunDriver::activity`].
+pub struct Activity<'a> {
+    pub op: u32,
+    pub kind: ActivityKind,
+    /// The step's name, or the agent's.
+    pub name: Cow<'a, str>,
+    pub policy: StepPolicy,
+    pub attempt: Attempt<'a>,
+}
+
+/// Why one attempt failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptError {
+    pub message: String,
+    /// Whether another attempt may succeed (a budget that ran out will not).
+    pub retryable: bool,
+    /// For agent calls: the call's error.
+    pub call: Option<CallFailure>,
+}
+
+/// Why an activity gave no value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActivityError {
+    /// It failed for good (journaled, so a replay fails the same way).
+    Failed(Failure),
+    /// The run cannot go on here; see [`WorkflowError::Interrupted`].
+    Interrupted(WorkflowError),
+}
+
+/// A wait for [`RunDriver::wait_for`].
+pub struct Wait<'a> {
+    pub name: &'a str,
+    /// `None` waits for ever.
+    pub timeout: Option<Duration>,
+    /// Whether a payload fits the type the workflow waits for.
+    pub check: fn(&Value) -> Result<(), String>,
+    /// The JSON Schema of that type, shown to clients.
+    pub schema: fn() -> Value,
+}
+
+/// A wait a run is blocked in, as shown to clients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitInfo {
+    pub name: String,
+    /// The JSON Schema of the payload it takes.
+    pub schema: Value,
+}
+
+/// A run as the control plane shows it: its record, plus what only the
+/// process running it knows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunView {
+    pub record: RunRecord,
+    /// The step, agent call, timer or wait the run is in, or was last in.
+    pub current_step: Option<String>,
+    /// What the run used so far (everything, once it is over).
+    pub usage: Usage,
+    /// The waits it is blocked in, when `input_required`.
+    pub waits: Vec<WaitInfo>,
+}
+
+/// What [`WorkflowBackend::resume`] did with a payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resumed {
+    /// The wait the payload went to, when the run was waiting for it; `None`
+    /// when it was kept for a wait the run has not reached yet.
+    pub delivered_to: Option<String>,
+}
+
+/// What [`WorkflowBackend::recover`] found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recovery {
+    /// The unfinished runs that were started again.
+    pub resumed: usize,
+    /// Unfinished runs of workflows this server does not have; left as they are.
+    pub unknown_workflow: Vec<String>,
+    /// Runs whose records cannot be read; left as they are.
+    pub damaged: Vec<Damaged>,
+}
+
+/// Why the control plane refused a request.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ControlError {
+    #[error("there is no workflow run `{0}`")]
+    NotFound(String),
+    #[error("workflow run `{run_id}` is already {status}")]
+    Finished { run_id: String, status: RunStatus },
+    #[error("`{0}` is not a workflow of this server")]
+    UnknownWorkflow(String),
+    #[error("the workflow cannot start: {0}")]
+    Arguments(ArgumentError),
+    #[error("the payload for `{name}` does not fit: {message}")]
+    Payload { name: String, message: String },
+    #[error("the workflow cannot start: {0}")]
+    Budget(BudgetExceeded),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The control plane of a workflow backend. Every answer is read from the
+/// backend's store, so it survives restarts.
+pub trait WorkflowBackend: Send + Sync + 'static {
+    /// Where runs are kept, for messages: "memory", a file path, a cluster.
+    fn location(&self) -> String;
+    /// Creates a run of `workflow` (durably) and starts it.
+    fn start(
+        &self,
+        workflow: &'static AgentDefinition,
+        arguments: JsonObject,
+        grant: Option<Budget>,
+    ) -> BoxFuture<'_, Result<RunRecord, ControlError>>;
+    /// The run `run_id`.
+    fn status(&self, run_id: &str) -> BoxFuture<'_, Result<RunView, ControlError>>;
+    /// The runs `query` selects, newest first.
+    fn runs(&self, query: RunQuery) -> BoxFuture<'_, Result<Vec<ListedRun>, ControlError>>;
+    /// Sends `payload` to the run's wait `name` (or to the wait it is in).
+    fn resume(
+        &self,
+        run_id: &str,
+        name: Option<String>,
+        payload: Value,
+    ) -> BoxFuture<'_, Result<Resumed, ControlError>>;
+    /// Cancels the run.
+    fn cancel(&self, run_id: &str) -> BoxFuture<'_, Result<RunView, ControlError>>;
+    /// Waits until the run is over or waits for input, at most `within`.
+    fn settle(
+        &self,
+        run_id: &str,
+        within: Option<Duration>,
+    ) -> BoxFuture<'_, Result<RunView, ControlError>>;
+    /// Starts every unfinished run again; called once at start-up.
+    fn recover(&self) -> BoxFuture<'_, Result<Recovery, ControlError>>;
+    /// Stops running runs in this process, without changing their records.
+    fn shutdown(&self);
+}
+
+/// Keeps a [`WorkflowContext`] constructor reachable for backends.
+pub fn context_for(driver: std::sync::Arc<dyn RunDriver>) -> WorkflowContext {
+    WorkflowContext::new(driver)
+}

@@ -1,0 +1,550 @@
+//! The journal engine: the [`WorkflowBackend`] of the `memory` and
+//! `embedded` backends. It creates runs in its [`JournalStore`], executes
+//! each in a tokio task (replaying its journal first), and starts unfinished
+//! runs again after a restart.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use rmcp::model::JsonObject;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::backend::{ControlError, Recovery, Resumed, RunView, WorkflowBackend};
+use super::context::WorkflowContext;
+use super::definition::WorkflowDefinition;
+use super::live::LiveRun;
+use super::record::{
+    BudgetFailure, EntryState, JournalEntry, RunError, RunRecord, RunStatus, RunUpdate, Signal,
+};
+use super::replay::{Fatal, JournalRun, RunSetup};
+use super::store::{JournalStore, ListedRun, RunQuery, StoreError, Write};
+use super::time::now_ms;
+use crate::budget::{Budget, BudgetExceeded, Dimension, Scope, Usage};
+use crate::context::AgentContext;
+use crate::definition::{AgentDefinition, AgentKind, InvokeError};
+use crate::execution::{Interrupted, guarded};
+use crate::host::Host;
+
+/// Runs workflows on a journal store, replaying each run's journal.
+pub struct JournalEngine {
+    store: Arc<dyn JournalStore>,
+    workflows: BTreeMap<&'static str, (&'static AgentDefinition, &'static WorkflowDefinition)>,
+    host: Arc<Host>,
+    live: Mutex<HashMap<String, Arc<LiveRun>>>,
+    shutdown: CancellationToken,
+    me: Weak<JournalEngine>,
+}
+
+/// How a run ended, for its record.
+struct Ending {
+    status: RunStatus,
+    output: Option<Value>,
+    error: Option<RunError>,
+}
+
+impl Ending {
+    fn failed(message: impl Into<String>) -> Self {
+        Ending {
+            status: RunStatus::Failed,
+            output: None,
+            error: Some(RunError::new(message)),
+        }
+    }
+
+    fn budget(message: impl Into<String>, exceeded: BudgetExceeded, agent: &str) -> Self {
+        let message = message.into();
+        let text = if message.contains(&exceeded.to_string()) {
+            message
+        } else {
+            format!("{message} ({exceeded})")
+        };
+        Ending {
+            status: RunStatus::Failed,
+            output: None,
+            error: Some(RunError {
+                message: text,
+                budget: Some(BudgetFailure {
+                    exceeded,
+                    agent: agent.to_owned(),
+                }),
+            }),
+        }
+    }
+}
+
+impl JournalEngine {
+    /// An engine over `store` for the workflows among `definitions`.
+    pub(crate) fn new(
+        store: Arc<dyn JournalStore>,
+        definitions: impl IntoIterator<Item = &'static AgentDefinition>,
+        host: Arc<Host>,
+    ) -> Arc<Self> {
+        let workflows = definitions
+            .into_iter()
+            .filter_map(|definition| match definition.kind {
+                AgentKind::Workflow(workflow) => Some((definition.name, (definition, workflow))),
+                _ => None,
+            })
+            .collect();
+        Arc::new_cyclic(|me| JournalEngine {
+            store,
+            workflows,
+            host,
+            live: Mutex::new(HashMap::new()),
+            shutdown: CancellationToken::new(),
+            me: me.clone(),
+        })
+    }
+
+    fn live_run(&self, run_id: &str) -> Option<Arc<LiveRun>> {
+        self.live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(run_id)
+            .cloned()
+    }
+
+    /// Executes `record` in a new task, unless this process already does.
+    fn launch(&self, record: RunRecord) {
+        let Some(engine) = self.me.upgrade() else {
+            return;
+        };
+        let live = {
+            let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            if live.contains_key(&record.run_id) {
+                return;
+            }
+            let run = Arc::new(LiveRun::new(self.shutdown.child_token(), record.status));
+            live.insert(record.run_id.clone(), run.clone());
+            run
+        };
+        tokio::spawn(async move { engine.execute(record, live).await });
+    }
+
+    async fn execute(self: Arc<Self>, record: RunRecord, live: Arc<LiveRun>) {
+        let mut pause = Duration::from_millis(500);
+        loop {
+            match self.attempt(&record, &live).await {
+                Ok(()) => break,
+                Err(problem) => {
+                    if live.cancel.is_cancelled() {
+                        break;
+                    }
+                    tracing::warn!(
+                        run = %record.run_id,
+                        "the run is paused and will be retried in {pause:?}: {problem}"
+                    );
+                    tokio::select! {
+                        () = live.cancel.cancelled() => break,
+                        () = tokio::time::sleep(pause) => {}
+                    }
+                    pause = (pause * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        let mut runs = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if runs
+            .get(&record.run_id)
+            .is_some_and(|current| Arc::ptr_eq(current, &live))
+        {
+            runs.remove(&record.run_id);
+        }
+    }
+
+    /// Runs the workflow's code once, from the start of its journal. `Err`
+    /// means the run must be tried again later (the journal failed).
+    async fn attempt(&self, record: &RunRecord, live: &Arc<LiveRun>) -> Result<(), String> {
+        let Some(&(definition, workflow)) = self.workflows.get(record.workflow.as_str()) else {
+            return Ok(());
+        };
+        let entries = match self.store.entries(&record.run_id).await {
+            Ok(entries) => entries,
+            Err(StoreError::Damaged(damaged)) => {
+                let message = format!("{damaged}; the run cannot be replayed");
+                return self.finish(record, live, Ending::failed(message)).await;
+            }
+            Err(error) => return Err(error.to_string()),
+        };
+
+        let mut limits = record.limits;
+        if let Some(time) = limits.time {
+            let elapsed = Duration::from_millis(now_ms().saturating_sub(record.created_ms));
+            match time.checked_sub(elapsed) {
+                Some(left) if !left.is_zero() => limits.time = Some(left),
+                _ => {
+                    let exceeded = BudgetExceeded {
+                        dimension: Dimension::Time,
+                        limit: time.as_millis() as u64,
+                        used: elapsed.as_millis() as u64,
+                    };
+                    let ending =
+                        Ending::budget("the run ran out of time", exceeded, definition.name);
+                    return self.finish(record, live, ending).await;
+                }
+            }
+        }
+        let scope = match Scope::root(definition.name, limits) {
+            Ok(scope) => scope,
+            Err(exceeded) => {
+                let ending = Ending::budget("the run cannot go on", exceeded, definition.name);
+                return self.finish(record, live, ending).await;
+            }
+        };
+        scope.restore(restored_usage(&entries));
+        let agent = AgentContext::root(
+            definition,
+            live.cancel.clone(),
+            None,
+            scope,
+            self.host.clone(),
+        );
+        live.set_agent(agent.clone());
+        let Value::Object(arguments) = record.input.clone() else {
+            let ending =
+                Ending::failed("the run's input is not a JSON object; the journal is damaged");
+            return self.finish(record, live, ending).await;
+        };
+        let driver = Arc::new(JournalRun::new(RunSetup {
+            store: self.store.clone(),
+            run_id: record.run_id.clone(),
+            workflow: definition.name,
+            seed: record.seed,
+            policy: workflow.step_policy(),
+            entries,
+            live: live.clone(),
+            agent: agent.clone(),
+        }));
+        if record.status == RunStatus::Running {
+            live.status.send_replace(RunStatus::Running);
+        }
+        let ctx = WorkflowContext::new(driver.clone());
+        let outcome = guarded(&agent, (workflow.run)(ctx, arguments)).await;
+
+        match driver.fatal() {
+            Some(Fatal::Store(problem)) => return Err(problem),
+            Some(Fatal::Replay(problem)) => {
+                return self.finish(record, live, Ending::failed(problem)).await;
+            }
+            None => {}
+        }
+        let name = definition.name;
+        let ending = match outcome {
+            Ok(Ok(output)) => Ending {
+                status: RunStatus::Completed,
+                output: Some(output),
+                error: None,
+            },
+            Ok(Err(InvokeError::Arguments(error))) => {
+                Ending::failed(format!("the run of `{name}` has an {error}"))
+            }
+            Ok(Err(InvokeError::Agent(message))) => match agent.scope().exceeded() {
+                Some((exceeded, at)) => Ending::budget(message, exceeded, at),
+                None => Ending::failed(message),
+            },
+            Err(Interrupted::Cancelled) => return Ok(()),
+            Err(Interrupted::OutOfTime(exceeded)) => {
+                Ending::budget(format!("`{name}` ran out of time"), exceeded, name)
+            }
+            Err(Interrupted::Panicked(message)) => {
+                tracing::error!(run = %record.run_id, "the workflow panicked: {message}");
+                Ending::failed(format!("workflow `{name}` panicked: {message}"))
+            }
+        };
+        self.finish(record, live, ending).await
+    }
+
+    async fn finish(
+        &self,
+        record: &RunRecord,
+        live: &LiveRun,
+        ending: Ending,
+    ) -> Result<(), String> {
+        let usage = live.usage().unwrap_or_default();
+        let update = RunUpdate {
+            run_id: record.run_id.clone(),
+            status: ending.status,
+            updated_ms: now_ms(),
+            waiting_for: None,
+            output: ending.output,
+            error: ending.error,
+            usage: Some(usage),
+        };
+        self.store
+            .write(vec![Write::UpdateRun {
+                update,
+                only_unfinished: true,
+            }])
+            .await
+            .map_err(|e| e.to_string())?;
+        if !live.cancel_requested() {
+            live.status.send_replace(ending.status);
+        }
+        tracing::info!(run = %record.run_id, workflow = %record.workflow, status = %ending.status, used = %usage, "workflow run finished");
+        Ok(())
+    }
+
+    async fn record(&self, run_id: &str) -> Result<RunRecord, ControlError> {
+        self.store
+            .run(run_id)
+            .await?
+            .ok_or_else(|| ControlError::NotFound(run_id.to_owned()))
+    }
+
+    async fn view(&self, record: RunRecord) -> Result<RunView, ControlError> {
+        let live = self.live_run(&record.run_id);
+        let mut current_step = live.as_ref().and_then(|l| l.current());
+        if current_step.is_none() {
+            current_step = match self.store.entries(&record.run_id).await {
+                Ok(entries) => entries.last().map(|e| e.name.clone()),
+                Err(_) => None,
+            };
+        }
+        let usage = match (&record.usage, &live) {
+            (Some(usage), _) if record.status.is_terminal() => *usage,
+            (_, Some(live)) => live.usage().unwrap_or_default(),
+            (usage, None) => usage.unwrap_or_default(),
+        };
+        let waits = match (&live, record.status) {
+            (Some(live), RunStatus::InputRequired) => live.waits(),
+            _ => Vec::new(),
+        };
+        Ok(RunView {
+            record,
+            current_step,
+            usage,
+            waits,
+        })
+    }
+}
+
+/// What a run had used when its last agent call was journaled (less the
+/// run itself, which its new scope counts again).
+fn restored_usage(entries: &[JournalEntry]) -> Usage {
+    let mut most = Usage::default();
+    for entry in entries {
+        if let EntryState::Succeeded {
+            usage: Some(usage), ..
+        } = &entry.state
+        {
+            most.input_tokens = most.input_tokens.max(usage.input_tokens);
+            most.output_tokens = most.output_tokens.max(usage.output_tokens);
+            most.cost_micros = most.cost_micros.max(usage.cost_micros);
+            most.calls = most.calls.max(usage.calls);
+        }
+    }
+    most.calls = most.calls.saturating_sub(1);
+    most
+}
+
+impl WorkflowBackend for JournalEngine {
+    fn location(&self) -> String {
+        self.store.location()
+    }
+
+    fn start(
+        &self,
+        definition: &'static AgentDefinition,
+        arguments: JsonObject,
+        grant: Option<Budget>,
+    ) -> BoxFuture<'_, Result<RunRecord, ControlError>> {
+        async move {
+            let Some(&(_, workflow)) = self.workflows.get(definition.name) else {
+                return Err(ControlError::UnknownWorkflow(definition.name.to_owned()));
+            };
+            (workflow.check)(&arguments).map_err(ControlError::Arguments)?;
+            // A run outlives requests: the server's default time limit does
+            // not apply, the workflow's policy and the caller's grant do.
+            let server = Budget {
+                time: None,
+                ..self.host.default_budget
+            };
+            let limits = server
+                .min(definition.policy)
+                .min(grant.unwrap_or(Budget::UNLIMITED));
+            Scope::root(definition.name, limits).map_err(ControlError::Budget)?;
+            let id = uuid::Uuid::new_v4();
+            let seed = u64::from_le_bytes(id.as_bytes()[..8].try_into().unwrap_or_default());
+            let now = now_ms();
+            let record = RunRecord {
+                run_id: id.to_string(),
+                workflow: definition.name.to_owned(),
+                status: RunStatus::Running,
+                input: Value::Object(arguments),
+                limits,
+                seed,
+                created_ms: now,
+                updated_ms: now,
+                waiting_for: None,
+                output: None,
+                error: None,
+                usage: None,
+            };
+            self.store
+                .write(vec![Write::CreateRun(record.clone())])
+                .await?;
+            tracing::info!(run = %record.run_id, workflow = definition.name, "workflow run started");
+            self.launch(record.clone());
+            Ok(record)
+        }
+        .boxed()
+    }
+
+    fn status(&self, run_id: &str) -> BoxFuture<'_, Result<RunView, ControlError>> {
+        let run_id = run_id.to_owned();
+        async move {
+            let record = self.record(&run_id).await?;
+            self.view(record).await
+        }
+        .boxed()
+    }
+
+    fn runs(&self, query: RunQuery) -> BoxFuture<'_, Result<Vec<ListedRun>, ControlError>> {
+        async move { Ok(self.store.runs(query).await?) }.boxed()
+    }
+
+    fn resume(
+        &self,
+        run_id: &str,
+        name: Option<String>,
+        payload: Value,
+    ) -> BoxFuture<'_, Result<Resumed, ControlError>> {
+        let run_id = run_id.to_owned();
+        async move {
+            let record = self.record(&run_id).await?;
+            if record.status.is_terminal() {
+                return Err(ControlError::Finished {
+                    run_id,
+                    status: record.status,
+                });
+            }
+            let live = self.live_run(&run_id);
+            let target = live.as_ref().and_then(|l| l.wait(name.as_deref()));
+            if let Some(wait) = &target {
+                (wait.check)(&payload).map_err(|message| ControlError::Payload {
+                    name: wait.name.clone(),
+                    message,
+                })?;
+            }
+            let signal = Signal {
+                id: 0,
+                run_id: run_id.clone(),
+                name: name.or_else(|| target.as_ref().map(|w| w.name.clone())),
+                payload,
+                received_ms: now_ms(),
+            };
+            self.store.write(vec![Write::AddSignal(signal)]).await?;
+            if let Some(live) = &live {
+                live.signals.send_modify(|n| *n += 1);
+            }
+            Ok(Resumed {
+                delivered_to: target.map(|w| w.name),
+            })
+        }
+        .boxed()
+    }
+
+    fn cancel(&self, run_id: &str) -> BoxFuture<'_, Result<RunView, ControlError>> {
+        let run_id = run_id.to_owned();
+        async move {
+            let record = self.record(&run_id).await?;
+            if record.status.is_terminal() {
+                return Err(ControlError::Finished {
+                    run_id,
+                    status: record.status,
+                });
+            }
+            let live = self.live_run(&run_id);
+            let usage = live.as_ref().and_then(|l| l.usage());
+            let update = RunUpdate {
+                run_id: run_id.clone(),
+                status: RunStatus::Cancelled,
+                updated_ms: now_ms(),
+                waiting_for: None,
+                output: None,
+                error: Some(RunError::new("the run was cancelled by a client")),
+                usage,
+            };
+            self.store
+                .write(vec![Write::UpdateRun {
+                    update,
+                    only_unfinished: true,
+                }])
+                .await?;
+            if let Some(live) = live {
+                live.request_cancel();
+                live.status.send_replace(RunStatus::Cancelled);
+            }
+            let record = self.record(&run_id).await?;
+            self.view(record).await
+        }
+        .boxed()
+    }
+
+    fn settle(
+        &self,
+        run_id: &str,
+        within: Option<Duration>,
+    ) -> BoxFuture<'_, Result<RunView, ControlError>> {
+        let run_id = run_id.to_owned();
+        async move {
+            if let Some(live) = self.live_run(&run_id) {
+                let mut status = live.status.subscribe();
+                let settled = status.wait_for(|s| *s != RunStatus::Running);
+                match within {
+                    Some(limit) => {
+                        let _ = tokio::time::timeout(limit, settled).await;
+                    }
+                    None => {
+                        let _ = settled.await;
+                    }
+                }
+            }
+            let record = self.record(&run_id).await?;
+            self.view(record).await
+        }
+        .boxed()
+    }
+
+    fn recover(&self) -> BoxFuture<'_, Result<Recovery, ControlError>> {
+        async move {
+            let runs = self
+                .store
+                .runs(RunQuery {
+                    statuses: vec![RunStatus::Running, RunStatus::InputRequired],
+                    ..RunQuery::default()
+                })
+                .await?;
+            let mut recovery = Recovery::default();
+            for run in runs {
+                match run {
+                    Ok(record) if self.workflows.contains_key(record.workflow.as_str()) => {
+                        recovery.resumed += 1;
+                        self.launch(record);
+                    }
+                    Ok(record) => {
+                        tracing::warn!(
+                            run = %record.run_id,
+                            "run of workflow `{}`, which this server does not have, is left as it is",
+                            record.workflow
+                        );
+                        recovery.unknown_workflow.push(record.run_id);
+                    }
+                    Err(damaged) => {
+                        tracing::error!("{damaged}; the run is left as it is");
+                        recovery.damaged.push(damaged);
+                    }
+                }
+            }
+            Ok(recovery)
+        }
+        .boxed()
+    }
+
+    fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,58 @@
+//! Durable workflows: `#[workflow]` functions whose steps, agent calls,
+//! timers and waits are journaled, so that a run survives a crash or a
+//! restart and never runs a finished step twice.
+//!
+//! * The code: [`WorkflowContext`] (steps, timers, waits, time, random
+//!   numbers) and the agents' usual stubs, which journal their calls when
+//!   given a workflow's context.
+//! * The engine: [`JournalEngine`] replays a run's journal from a
+//!   [`JournalStore`](store::JournalStore): [`MemoryStore`](store::MemoryStore)
+//!   (`--workflow-backend memory`) or [`SqliteStore`](store::SqliteStore)
+//!   (`embedded`, the default: one SQLite file in the working directory).
+//! * The control plane: [`WorkflowBackend`], which a Temporal backend can
+//!   implement too (see [`backend`] for the mapping).
+//! * Over MCP: each workflow is a tool; long runs become MCP tasks
+//!   (`io.modelcontextprotocol/tasks`); and the `workflows-*` tools manage
+//!   runs for clients without tasks.
+//!
+//! See docs/workflows.md for the guide.
+
+pub mod backend;
+mod context;
+mod definition;
+mod engine;
+mod error;
+mod live;
+mod policy;
+pub mod record;
+mod replay;
+mod settings;
+mod step;
+pub mod store;
+pub(crate) mod tasks;
+mod time;
+pub(crate) mod tools;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use backend::{ControlError, Recovery, Resumed, RunDriver, RunView, WorkflowBackend};
+#[doc(hidden)]
+pub use context::{Journaled, WorkflowDeclares};
+pub use context::{WorkflowCaller, WorkflowContext};
+pub use definition::WorkflowDefinition;
+pub use engine::JournalEngine;
+pub use error::WorkflowError;
+pub use policy::{RetryPolicy, StepPolicy};
+pub use record::{RunRecord, RunStatus};
+pub use settings::{BackendKind, WorkflowSettings};
+pub use step::Step;
+
+/// The workflows side of a server: its backend, and how long a `tools/call`
+/// waits before answering a client that supports tasks with one.
+#[derive(Clone)]
+pub(crate) struct Workflows {
+    pub backend: Arc<dyn WorkflowBackend>,
+    pub task_after: Duration,
+    pub poll_interval: Duration,
+}

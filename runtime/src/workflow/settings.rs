@@ -1,0 +1,78 @@
+//! Which backend runs the workflows, and where its journal lives: chosen at
+//! start-up (`--workflow-backend`, `[workflows]` in agentwire.toml), never
+//! in the workflows' code.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::store::{JournalStore, MemoryStore, SqliteStore, StoreError, Synchronous};
+
+/// A workflow backend that ships with agentwire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BackendKind {
+    /// In this process only: runs do not survive a restart.
+    Memory,
+    /// A journal in one SQLite file: runs survive crashes and restarts.
+    #[default]
+    Embedded,
+}
+
+impl BackendKind {
+    /// Reads `memory` or `embedded`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "memory" => Some(BackendKind::Memory),
+            "embedded" => Some(BackendKind::Embedded),
+            _ => None,
+        }
+    }
+}
+
+/// How a server runs its workflows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowSettings {
+    pub backend: BackendKind,
+    /// The embedded journal's file; `<server name>.journal` in the working
+    /// directory when `None`.
+    pub journal: Option<PathBuf>,
+    /// How hard the embedded journal works to survive a power cut.
+    pub synchronous: Synchronous,
+    /// How long a `tools/call` of a workflow waits for the run to finish
+    /// before answering a client that supports MCP tasks with a task.
+    pub task_after: Duration,
+    /// How often clients are asked to poll a task.
+    pub poll_interval: Duration,
+}
+
+impl Default for WorkflowSettings {
+    fn default() -> Self {
+        WorkflowSettings {
+            backend: BackendKind::Embedded,
+            journal: None,
+            synchronous: Synchronous::Full,
+            task_after: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+impl WorkflowSettings {
+    /// The file of the embedded journal for the server `server_name`.
+    pub fn journal_path(&self, server_name: &str) -> PathBuf {
+        self.journal
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("{server_name}.journal")))
+    }
+
+    /// Opens the store of the chosen backend.
+    pub fn open_store(&self, server_name: &str) -> Result<Arc<dyn JournalStore>, StoreError> {
+        Ok(match self.backend {
+            BackendKind::Memory => Arc::new(MemoryStore::new()),
+            BackendKind::Embedded => Arc::new(SqliteStore::open(
+                self.journal_path(server_name),
+                self.synchronous,
+            )?),
+        })
+    }
+}
