@@ -118,7 +118,12 @@ impl JournalEngine {
             if live.contains_key(&record.run_id) {
                 return;
             }
-            let run = Arc::new(LiveRun::new(self.shutdown.child_token(), record.status));
+            // `Running` until the replay reaches a wait (or the end), so that
+            // `settle` does not answer with the status of before the restart.
+            let run = Arc::new(LiveRun::new(
+                self.shutdown.child_token(),
+                RunStatus::Running,
+            ));
             live.insert(record.run_id.clone(), run.clone());
             run
         };
@@ -218,9 +223,6 @@ impl JournalEngine {
             live: live.clone(),
             agent: agent.clone(),
         }));
-        if record.status == RunStatus::Running {
-            live.status.send_replace(RunStatus::Running);
-        }
         let ctx = WorkflowContext::new(driver.clone());
         let outcome = guarded(&agent, (workflow.run)(ctx, arguments)).await;
 
@@ -438,6 +440,11 @@ impl WorkflowBackend for JournalEngine {
             };
             self.store.write(vec![Write::AddSignal(signal)]).await?;
             if let Some(live) = &live {
+                if target.is_some() {
+                    // The wait takes it: the run goes on (a `settle` right
+                    // after this must not see the status of before).
+                    live.status.send_replace(RunStatus::Running);
+                }
                 live.signals.send_modify(|n| *n += 1);
             }
             Ok(Resumed {
