@@ -269,7 +269,7 @@ impl AgentServer {
         self.shared
             .workflows
             .as_ref()
-            .ok_or_else(|| ErrorData::method_not_found::<rmcp::model::GetTaskMethod>())
+            .ok_or_else(ErrorData::method_not_found::<rmcp::model::GetTaskMethod>)
     }
 }
 

@@ -25,6 +25,9 @@ const TIMER_MS: u64 = 900;
 
 type Client = RunningService<RoleClient, ()>;
 
+/// How often each `(run, what)` logged `begin` and `done`.
+type Counts = BTreeMap<(String, String), (u32, u32)>;
+
 /// A deterministic pseudo-random sequence (xorshift), seeded per test run.
 struct Rng(u64);
 impl Rng {
@@ -89,13 +92,16 @@ async fn call(client: &Client, tool: &'static str, args: Value) -> CallToolResul
 
 fn structured(result: &CallToolResult) -> Value {
     assert_ne!(result.is_error, Some(true), "{result:?}");
-    result.structured_content.clone().expect("structured result")
+    result
+        .structured_content
+        .clone()
+        .expect("structured result")
 }
 
 /// The side-effect log: how often each `<run> <what>` logged each event.
-fn read_log(log: &Path) -> (usize, BTreeMap<(String, String), (u32, u32)>) {
+fn read_log(log: &Path) -> (usize, Counts) {
     let text = std::fs::read_to_string(log).unwrap_or_default();
-    let mut counts: BTreeMap<(String, String), (u32, u32)> = BTreeMap::new();
+    let mut counts = Counts::new();
     for line in text.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
         let [run, what, event] = words[..] else {
@@ -113,11 +119,9 @@ fn read_log(log: &Path) -> (usize, BTreeMap<(String, String), (u32, u32)>) {
 
 /// The finished steps and agent calls of the journal, as `(run, name)`.
 fn journaled(journal: &Path) -> BTreeSet<(String, String)> {
-    let connection = rusqlite::Connection::open_with_flags(
-        journal,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("open the journal read-only");
+    let connection =
+        rusqlite::Connection::open_with_flags(journal, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the journal read-only");
     let mut statement = connection
         .prepare(
             "SELECT run_id, kind, name FROM journal \
@@ -143,12 +147,12 @@ fn journaled(journal: &Path) -> BTreeSet<(String, String)> {
 }
 
 fn statuses(journal: &Path) -> BTreeMap<String, String> {
-    let connection = rusqlite::Connection::open_with_flags(
-        journal,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let mut statement = connection.prepare("SELECT run_id, status FROM runs").unwrap();
+    let connection =
+        rusqlite::Connection::open_with_flags(journal, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut statement = connection
+        .prepare("SELECT run_id, status FROM runs")
+        .unwrap();
     statement
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
         .unwrap()
@@ -272,7 +276,8 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
                 let _ = tokio::time::timeout(Duration::from_secs(10), async {
                     loop {
                         let (_, counts) = read_log(&log);
-                        let done = |c: &BTreeMap<_, (u32, u32)>| c.values().map(|v| v.1).sum::<u32>();
+                        let done =
+                            |c: &BTreeMap<_, (u32, u32)>| c.values().map(|v| v.1).sum::<u32>();
                         if done(&counts) > done(&counts_before) {
                             return;
                         }
@@ -287,7 +292,7 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
                 let _ = tokio::time::timeout(Duration::from_secs(10), async {
                     loop {
                         let (_, counts) = read_log(&log);
-                        let timers = |c: &BTreeMap<(String, String), (u32, u32)>| {
+                        let timers = |c: &Counts| {
                             c.iter().filter(|((_, w), _)| w == "timer").count()
                         };
                         if timers(&counts) > timers(&counts_before) {
@@ -309,11 +314,15 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
             KillPoint::AfterInputArrived => {
                 // Every run waits: approve them, and kill at once, before
                 // some of them took their payload.
-                wait_until("every run waiting for input", Duration::from_secs(60), || {
-                    let statuses = statuses(&journal);
-                    runs.iter()
-                        .all(|r| statuses.get(r).is_some_and(|s| s == "input_required"))
-                })
+                wait_until(
+                    "every run waiting for input",
+                    Duration::from_secs(60),
+                    || {
+                        let statuses = statuses(&journal);
+                        runs.iter()
+                            .all(|r| statuses.get(r).is_some_and(|s| s == "input_required"))
+                    },
+                )
                 .await;
                 let client = connect(&server).await;
                 for run in &runs {
@@ -358,12 +367,16 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
 
     // Approve the runs that were not approved before the last kill.
     let client = connect(&server).await;
-    wait_until("every run waiting for input or done", Duration::from_secs(60), || {
-        let statuses = statuses(&journal);
-        runs.iter().all(|r| {
-            resumed.contains(r) || statuses.get(r).is_some_and(|s| s == "input_required")
-        })
-    })
+    wait_until(
+        "every run waiting for input or done",
+        Duration::from_secs(60),
+        || {
+            let statuses = statuses(&journal);
+            runs.iter().all(|r| {
+                resumed.contains(r) || statuses.get(r).is_some_and(|s| s == "input_required")
+            })
+        },
+    )
     .await;
     for run in runs.iter().filter(|r| !resumed.contains(*r)) {
         structured(
@@ -378,14 +391,18 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
     let deadline = Instant::now() + Duration::from_secs(60);
     for run in &runs {
         loop {
-            let status = structured(&call(&client, "workflows-get_status", json!({"run_id": run})).await);
+            let status =
+                structured(&call(&client, "workflows-get_status", json!({"run_id": run})).await);
             if status["status"] == "completed" {
                 assert_eq!(status["result"]["approved"], json!(true), "{status}");
                 assert_eq!(status["result"]["steps"], json!(STEPS), "{status}");
                 break;
             }
             assert_ne!(status["status"], "failed", "{status}");
-            assert!(Instant::now() < deadline, "run {run} did not complete: {status}");
+            assert!(
+                Instant::now() < deadline,
+                "run {run} did not complete: {status}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -407,7 +424,10 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
             expected.insert((run.clone(), what.to_owned()));
         }
     }
-    assert_eq!(final_journal, expected, "the journal holds every step of every run");
+    assert_eq!(
+        final_journal, expected,
+        "the journal holds every step of every run"
+    );
     let mut reruns = 0;
     for key in &expected {
         let (begins, dones) = counts.get(key).copied().unwrap_or_default();
