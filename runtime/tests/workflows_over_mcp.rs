@@ -128,6 +128,7 @@ async fn a_client_with_tasks_follows_a_long_run_as_a_task_across_a_restart() {
     let CallToolResponse::Task(created) = response else {
         panic!("a run waiting for input becomes a task: {response:?}");
     };
+    assert_eq!(created.task.status, TaskStatus::InputRequired);
     let task_id = created.task.task_id.clone();
     let task = client1
         .get_task(GetTaskParams::new(task_id.clone()))

@@ -292,9 +292,8 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
                 let _ = tokio::time::timeout(Duration::from_secs(10), async {
                     loop {
                         let (_, counts) = read_log(&log);
-                        let timers = |c: &Counts| {
-                            c.iter().filter(|((_, w), _)| w == "timer").count()
-                        };
+                        let timers =
+                            |c: &Counts| c.iter().filter(|((_, w), _)| w == "timer").count();
                         if timers(&counts) > timers(&counts_before) {
                             return;
                         }
@@ -468,5 +467,92 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
         kills.len(),
         expected.len(),
     );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The example's story: `report` researches and drafts through two agents,
+/// waits for approval; the server is killed while it waits and restarted;
+/// the agents do not run again, and the approval publishes the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_waits_for_approval_across_a_kill_9_and_publishes() {
+    let dir = scratch_dir("report");
+    let mut server = start(&dir, 0);
+    let client = connect(&server).await;
+    let waiting = call(&client, "report", json!({"topic": "durable agents"})).await;
+    let handle = structured(&waiting);
+    assert_eq!(handle["status"], "input_required", "{handle}");
+    assert_eq!(handle["waiting_for"], "approval", "{handle}");
+    assert_eq!(
+        handle["payload_schema"]["properties"]["approved"]["type"],
+        "boolean"
+    );
+    let run_id = handle["run_id"].as_str().unwrap().to_owned();
+    let used_before = handle["budget_used"].clone();
+    assert_eq!(
+        used_before["calls"],
+        json!(3),
+        "the run and its two agents: {used_before}"
+    );
+    drop(client);
+
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    assert!(
+        dir.join("durable.journal").exists(),
+        "the journal is in the working directory"
+    );
+    let mut server = start(&dir, 1);
+    let client = connect(&server).await;
+    let mut status = Value::Null;
+    for _ in 0..200 {
+        status =
+            structured(&call(&client, "workflows-get_status", json!({"run_id": run_id})).await);
+        if status["status"] == "input_required" && status.get("payload_schema").is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status["status"], "input_required", "{status}");
+    assert_eq!(
+        status["budget_used"]["inputTokens"], used_before["inputTokens"],
+        "the agents were not called again: {status}"
+    );
+
+    let refused = call(
+        &client,
+        "workflows-resume",
+        json!({"run_id": run_id, "payload": {"approved": "sure"}}),
+    )
+    .await;
+    assert_eq!(refused.is_error, Some(true));
+    structured(
+        &call(
+            &client,
+            "workflows-resume",
+            json!({"run_id": run_id, "payload": {"approved": true, "comment": "ship it"}}),
+        )
+        .await,
+    );
+    for _ in 0..200 {
+        status =
+            structured(&call(&client, "workflows-get_status", json!({"run_id": run_id})).await);
+        if status["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status["result"]["status"], "published", "{status}");
+    assert_eq!(status["result"]["comment"], "ship it");
+    assert!(
+        status["result"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("durable agents")
+    );
+    let runs = structured(&call(&client, "workflows-runs-list", json!({})).await);
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 1, "{runs}");
+    drop(client);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -53,7 +53,9 @@ impl WorkflowAttributes {
             }
             Ok(())
         });
-        syn::parse::Parser::parse2(parser, args)?;
+        if let Err(error) = syn::parse::Parser::parse2(parser, args) {
+            push(&mut errors, error);
+        }
         if let Some(name) = &attrs.name
             && let Some(problem) = tool_name::problem(&name.value())
         {
@@ -123,68 +125,82 @@ fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
 impl RetryAttr {
     fn parse(meta: &ParseNestedMeta) -> syn::Result<Self> {
         if !meta.input.peek(syn::token::Paren) {
+            skip_value(meta)?;
             return Err(meta.error(
                 "`retry` takes a list of settings: `retry(attempts = 5, backoff = \"1s\", \
                  factor = 2, max_backoff = \"1m\")`",
             ));
         }
         let mut retry = RetryAttr::default();
+        let mut errors: Option<syn::Error> = None;
         meta.parse_nested_meta(|inner| {
-            let key = inner
-                .path
-                .get_ident()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            match key.as_str() {
-                "attempts" => {
-                    let value = integer_value(&inner)?;
-                    match value.base10_parse::<u32>() {
-                        Ok(n) if n >= 1 => set(&mut retry.attempts, &inner, value),
-                        _ => Err(syn::Error::new(
-                            value.span(),
-                            "`attempts` counts every attempt, the first included: a whole \
+            if let Err(error) = retry.parse_one(&inner) {
+                push(&mut errors, error);
+            }
+            Ok(())
+        })?;
+        match errors {
+            Some(errors) => Err(errors),
+            None => Ok(retry),
+        }
+    }
+
+    fn parse_one(&mut self, inner: &ParseNestedMeta) -> syn::Result<()> {
+        let retry = self;
+        let key = inner
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match key.as_str() {
+            "attempts" => {
+                let value = integer_value(inner)?;
+                match value.base10_parse::<u32>() {
+                    Ok(n) if n >= 1 => set(&mut retry.attempts, inner, value),
+                    _ => Err(syn::Error::new(
+                        value.span(),
+                        "`attempts` counts every attempt, the first included: a whole \
                              number from 1 (no retries) up",
-                        )),
-                    }
+                    )),
                 }
-                "backoff" | "max_backoff" => {
-                    let value = string_value(&inner)?;
-                    check_duration(&value)?;
-                    let slot = if key == "backoff" {
-                        &mut retry.backoff
-                    } else {
-                        &mut retry.max_backoff
-                    };
-                    set(slot, &inner, value)
-                }
-                "factor" => {
-                    let value: syn::Lit = inner
-                        .value()
-                        .map_err(|_| inner.error("`factor` needs a value: `factor = 2`"))?
-                        .parse()?;
-                    let number = match &value {
-                        syn::Lit::Int(i) => i.base10_parse::<f64>().ok(),
-                        syn::Lit::Float(f) => f.base10_parse::<f64>().ok(),
-                        _ => None,
-                    };
-                    match number {
-                        Some(n) if n.is_finite() && n >= 1.0 => {
-                            set(&mut retry.factor, &inner, value)
-                        }
-                        _ => Err(syn::Error::new(
-                            value.span(),
-                            "`factor` multiplies each wait between attempts: a number of at \
+            }
+            "backoff" | "max_backoff" => {
+                let value = string_value(inner)?;
+                check_duration(&value)?;
+                let slot = if key == "backoff" {
+                    &mut retry.backoff
+                } else {
+                    &mut retry.max_backoff
+                };
+                set(slot, inner, value)
+            }
+            "factor" => {
+                let value: syn::Lit = inner
+                    .value()
+                    .map_err(|_| inner.error("`factor` needs a value: `factor = 2`"))?
+                    .parse()?;
+                let number = match &value {
+                    syn::Lit::Int(i) => i.base10_parse::<f64>().ok(),
+                    syn::Lit::Float(f) => f.base10_parse::<f64>().ok(),
+                    _ => None,
+                };
+                match number {
+                    Some(n) if n.is_finite() && n >= 1.0 => set(&mut retry.factor, inner, value),
+                    _ => Err(syn::Error::new(
+                        value.span(),
+                        "`factor` multiplies each wait between attempts: a number of at \
                              least 1, such as `factor = 2` or `factor = 1.5`",
-                        )),
-                    }
+                    )),
                 }
-                _ => Err(inner.error(format!(
+            }
+            _ => {
+                skip_value(inner)?;
+                Err(inner.error(format!(
                     "unknown retry setting `{}`; the settings are {RETRY_KEYS}",
                     path_text(&inner.path)
-                ))),
+                )))
             }
-        })?;
-        Ok(retry)
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 use rmcp::ErrorData;
 use rmcp::model::{
     CallToolResponse, CallToolResult, CreateTaskResult, DetailedTask, InputRequest, InputRequests,
-    InputResponses, JsonObject, Task, TaskPayload,
+    InputResponses, JsonObject, Task, TaskPayload, TaskStatus,
 };
 use serde_json::{Value, json};
 
@@ -78,9 +78,15 @@ fn waiting_result(view: &RunView) -> CallToolResult {
 /// The MCP task of a run.
 fn task(view: &RunView, workflows: &Workflows) -> Task {
     let record = &view.record;
+    let status = match record.status {
+        RunStatus::Running => TaskStatus::Working,
+        RunStatus::InputRequired => TaskStatus::InputRequired,
+        RunStatus::Completed | RunStatus::Failed => TaskStatus::Completed,
+        RunStatus::Cancelled => TaskStatus::Cancelled,
+    };
     let mut task = Task::new(
         record.run_id.clone(),
-        Default::default(),
+        status,
         rfc3339(record.created_ms),
         rfc3339(record.updated_ms),
     )
