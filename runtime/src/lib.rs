@@ -46,6 +46,17 @@
 //! typed stub: `greet::call(ctx, "Ada".into()).await` runs `greet` as a child of
 //! the calling agent (cancelled with it, panics caught) and returns
 //! `Result<T, CallError>`.
+//!
+//! ## Durable workflows
+//!
+//! `#[workflow]` on an `async fn` taking a [`WorkflowContext`](workflow::WorkflowContext)
+//! makes a long-running orchestration whose steps (`ctx.step`), agent calls
+//! (the agents' usual stubs), timers (`ctx.sleep`) and waits for input
+//! (`ctx.wait_for`) are journaled: after a crash or a restart, unfinished
+//! runs resume by themselves and finished steps are not run again. Runs are
+//! kept in one SQLite file by default (`--workflow-backend memory` keeps them
+//! in memory), and are served as tools, MCP tasks and `workflows-*` tools.
+//! See the [`workflow`] module and docs/workflows.md.
 
 extern crate self as agentwire;
 
