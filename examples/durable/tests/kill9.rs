@@ -556,3 +556,54 @@ async fn the_report_waits_for_approval_across_a_kill_9_and_publishes() {
     server.child.wait().unwrap();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The backend is chosen at start-up: `--workflow-backend memory` writes no
+/// journal; the default writes `durable.journal` in the working directory,
+/// and a second process on it is refused with the reason.
+#[test]
+fn the_backend_is_chosen_at_start_up() {
+    let dir = scratch_dir("backends");
+    let run = |args: &[&str]| {
+        Command::new(DURABLE)
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("run durable")
+    };
+    let listed = run(&["list"]);
+    assert!(listed.status.success());
+    assert!(
+        !dir.join("durable.journal").exists(),
+        "`list` keeps no journal"
+    );
+
+    let memory = run(&[
+        "--workflow-backend",
+        "memory",
+        "call",
+        "report",
+        "--args",
+        r#"{"topic": "memory"}"#,
+    ]);
+    assert!(memory.status.success(), "{memory:?}");
+    let status: Value = serde_json::from_slice(&memory.stdout).unwrap();
+    assert_eq!(status["status"], "input_required", "{status}");
+    assert!(
+        !dir.join("durable.journal").exists(),
+        "the memory backend keeps no journal"
+    );
+
+    let embedded = run(&["call", "report", "--args", r#"{"topic": "disk"}"#]);
+    assert!(embedded.status.success(), "{embedded:?}");
+    assert!(dir.join("durable.journal").exists());
+
+    let server = start(&dir, 0);
+    let second = run(&["call", "report", "--args", r#"{"topic": "again"}"#]);
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("in use by another process"), "{stderr}");
+    let mut server = server;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
