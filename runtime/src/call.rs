@@ -6,6 +6,8 @@ use crate::budget::{Budget, BudgetExceeded};
 use crate::context::AgentContext;
 use crate::definition::AgentDefinition;
 use crate::execution::{Interrupted, guarded};
+use crate::telemetry::spans;
+use tracing::Instrument;
 
 /// Why a call to another agent returned no value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +44,17 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// The `error.type` of this failure on spans and metrics.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            CallError::Agent { .. } => "tool_error",
+            CallError::Panicked { .. } => "panic",
+            CallError::Cancelled { .. } => "cancelled",
+            CallError::BudgetExceeded { .. } => "budget_exceeded",
+            CallError::Remote { .. } => "remote_error",
+        }
+    }
+
     /// The budget that ran out, if that is why the call failed.
     pub fn budget_exceeded(&self) -> Option<&BudgetExceeded> {
         match self {
@@ -65,10 +78,24 @@ where
     Fut: Future<Output = Result<T, String>>,
 {
     let agent = callee.name;
-    let child = caller
-        .child(callee, narrowing)
-        .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
-    match guarded(&child, run(child.clone())).await {
+    let span = (callee.span)();
+    let child = match caller.child(callee, narrowing) {
+        Ok(child) => child,
+        Err(exceeded) => {
+            spans::record_used(
+                &span,
+                &Default::default(),
+                Some("budget_exceeded"),
+                Some(exceeded.dimension.as_str()),
+            );
+            return Err(CallError::BudgetExceeded { agent, exceeded });
+        }
+    };
+    spans::record_granted(&span, child.depth(), &child.scope().granted());
+    let outcome = guarded(&child, run(child.clone()))
+        .instrument(span.clone())
+        .await;
+    let result = match outcome {
         Ok(Ok(value)) => Ok(value),
         // An error caused by a budget running out below stays a budget error.
         Ok(Err(message)) => match child.scope().exceeded() {
@@ -78,5 +105,13 @@ where
         Err(Interrupted::Panicked(message)) => Err(CallError::Panicked { agent, message }),
         Err(Interrupted::Cancelled) => Err(CallError::Cancelled { agent }),
         Err(Interrupted::OutOfTime(exceeded)) => Err(CallError::BudgetExceeded { agent, exceeded }),
-    }
+    };
+    let error_type = result.as_ref().err().map(CallError::error_type);
+    let exceeded = result
+        .as_ref()
+        .err()
+        .and_then(CallError::budget_exceeded)
+        .map(|e| e.dimension.as_str());
+    spans::record_used(&span, &child.usage(), error_type, exceeded);
+    result
 }

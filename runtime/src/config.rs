@@ -38,6 +38,8 @@ pub struct Config {
     pub budget: BudgetConfig,
     #[serde(default)]
     pub servers: BTreeMap<String, RemoteServer>,
+    #[serde(default)]
+    pub telemetry: crate::telemetry::TelemetryConfig,
 }
 
 /// `[budget]`: replaces [`Budget::SERVER_DEFAULT`] dimension by dimension.

@@ -116,7 +116,13 @@ impl AgentContext {
     /// caller's. Refused, and nothing charged, when any of them would pass its
     /// limit; the LLM layer calls this for every model call.
     pub fn charge(&self, usage: Usage) -> Result<(), BudgetExceeded> {
-        self.inner.budget.charge(usage)
+        self.inner.budget.charge(usage)?;
+        crate::telemetry::record_token_usage(
+            self.inner.agent,
+            usage.input_tokens,
+            usage.output_tokens,
+        );
+        Ok(())
     }
 
     /// What this agent and everything it called used so far.

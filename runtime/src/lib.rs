@@ -66,6 +66,7 @@ mod registry;
 mod remote;
 mod schema;
 mod server;
+pub mod telemetry;
 pub mod transport;
 
 #[doc(hidden)]

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
+use crate::budget::Reservation;
 use crate::budget::wire::{BUDGET_KEY, grant_value, read_budget_error, read_usage};
 use crate::budget::{Budget, Usage};
 use crate::call::CallError;
@@ -21,6 +22,8 @@ use crate::config::RemoteServer;
 use crate::context::AgentContext;
 use crate::definition::AgentDefinition;
 use crate::execution::{Interrupted, guarded};
+use crate::telemetry::{inject_into, spans};
+use tracing::Instrument;
 
 type Connection = RunningService<RoleClient, ()>;
 
@@ -52,6 +55,20 @@ impl RemotePool {
         };
         let connection = cell.get_or_try_init(|| connect(server, config)).await?;
         Ok(connection.peer().clone())
+    }
+
+    /// Closes every open connection: stdio servers see their input end and
+    /// exit by themselves.
+    pub async fn close_all(&self) {
+        let cells: Vec<_> = {
+            let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+            connections.drain().map(|(_, cell)| cell).collect()
+        };
+        for cell in cells {
+            if let Some(connection) = Arc::into_inner(cell).and_then(OnceCell::into_inner) {
+                let _ = connection.cancel().await;
+            }
+        }
     }
 
     /// Forgets a connection that failed, so the next call opens a new one.
@@ -109,18 +126,37 @@ pub async fn call_remote<T: DeserializeOwned>(
         })
         .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
 
+    let span = spans::client_span(agent, server);
     let mut meta = RequestMetaObject::new();
     meta.insert(BUDGET_KEY.into(), grant_value(&grant));
+    inject_into(&span, &mut meta);
     let mut params = CallToolRequestParams::new(agent).with_arguments(arguments);
     params.meta = Some(meta);
 
+    let outcome = call_over_mcp(&child, agent, server, params, reservation)
+        .instrument(span.clone())
+        .await;
+    if let Err(error) = &outcome {
+        spans::record_error(&span, error.error_type());
+    }
+    outcome
+}
+
+/// The remote call itself, under its CLIENT span.
+async fn call_over_mcp<T: DeserializeOwned>(
+    child: &AgentContext,
+    agent: &'static str,
+    server: &'static str,
+    params: CallToolRequestParams,
+    reservation: Reservation,
+) -> Result<T, CallError> {
     let pool = &child.host().remotes;
     let remote_error = |message: String| CallError::Remote {
         agent,
         server,
         message,
     };
-    let result = guarded(&child, async {
+    let result = guarded(child, async {
         let peer = pool.peer(server).await?;
         match peer.call_tool(params.clone()).await {
             Err(ServiceError::TransportClosed) => {
