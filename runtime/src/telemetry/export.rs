@@ -130,12 +130,15 @@ impl Telemetry {
                 FmtSpan::NONE
             })
             .with_filter(filter);
-        // Spans of agentwire and the user's agents go to OpenTelemetry
-        // whatever the log level, so a trace is never missing a hop.
+        // Spans of agentwire and the user's code go to OpenTelemetry whatever
+        // the log level, so a trace is never missing a hop; the transports'
+        // internal spans would only add noise (and traces of their own).
         let otel = tracer_provider.as_ref().map(|provider| {
             tracing_opentelemetry::layer()
                 .with_tracer(provider.tracer("agentwire"))
-                .with_filter(EnvFilter::new("info"))
+                .with_filter(EnvFilter::new(
+                    "info,rmcp=off,h2=off,hyper=off,hyper_util=off,tonic=off,tower=off,reqwest=off,opentelemetry=off",
+                ))
         });
         let _ = tracing_subscriber::registry()
             .with(fmt)
