@@ -89,7 +89,12 @@ async fn write_report(
     Report {
         findings: vec![topic; max_findings.unwrap_or(1) as usize],
         severity: u8::try_from(labels.len().min(10)).unwrap_or(10),
-        next_run: Some(schedule.cron),
+        next_run: Some(format!(
+            "{} ({}) via {:?}",
+            schedule.cron,
+            schedule.time_zone.as_deref().unwrap_or("UTC"),
+            schedule.delivery
+        )),
     }
 }
 
