@@ -13,6 +13,7 @@ use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioC
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::OnceCell;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::budget::Reservation;
 use crate::budget::wire::{BUDGET_KEY, grant_value, read_budget_error, read_usage};
@@ -150,13 +151,18 @@ async fn call_over_mcp<T: DeserializeOwned>(
     params: CallToolRequestParams,
     reservation: Reservation,
 ) -> Result<T, CallError> {
-    let pool = &child.host().remotes;
     let remote_error = |message: String| CallError::Remote {
         agent,
         server,
         message,
     };
-    let result = guarded(child, async {
+    // rmcp's client opens spans of its own under the current span and keeps
+    // them for as long as the connection lives, which would keep this call's
+    // CLIENT span open too: the request runs on a task of its own (aborted,
+    // which cancels the request, if this call is dropped).
+    let host = child.host().clone();
+    let request = AbortOnDropHandle::new(tokio::spawn(async move {
+        let pool = &host.remotes;
         let peer = pool.peer(server).await?;
         match peer.call_tool(params.clone()).await {
             Err(ServiceError::TransportClosed) => {
@@ -167,6 +173,11 @@ async fn call_over_mcp<T: DeserializeOwned>(
             }
             other => other.map_err(|e| e.to_string()),
         }
+    }));
+    let result = guarded(child, async {
+        request
+            .await
+            .map_err(|e| format!("the request task failed: {e}"))?
     })
     .await;
     let result: CallToolResult = match result {

@@ -73,6 +73,10 @@ async fn a_call_through_three_processes_is_one_trace() {
     let mut printed = String::new();
     tree(&spans, CLIENT_SPAN_ID, 0, &mut printed);
     println!("span tree under the test client's span {CLIENT_SPAN_ID}:\n{printed}");
+    // `scripts/trace-picture.py` draws docs/chain-trace.svg from this file.
+    if let Some(path) = std::env::var_os("AGENTWIRE_TRACE_DUMP") {
+        std::fs::write(path, serde_json::to_string_pretty(&spans).unwrap()).unwrap();
+    }
 
     assert!(
         spans.iter().all(|s| s.trace_id == TRACE_ID),
