@@ -163,7 +163,7 @@ impl App {
             Ok(registry) => registry,
             Err(error) => {
                 eprintln!("error: {error}");
-                telemetry.shutdown();
+                telemetry.shutdown().await;
                 return ExitCode::FAILURE;
             }
         };
@@ -174,7 +174,7 @@ impl App {
                      configuration does not name; add [servers.{server}] with a `command` or a \
                      `url` to agentwire.toml (or pass --config)"
                 );
-                telemetry.shutdown();
+                telemetry.shutdown().await;
                 return ExitCode::FAILURE;
             }
         }
@@ -186,7 +186,7 @@ impl App {
         };
         // Children started for remote agents get to exit (and flush) cleanly.
         server.close_connections().await;
-        telemetry.shutdown();
+        telemetry.shutdown().await;
         code
     }
 

@@ -95,7 +95,7 @@ async fn spans_follow_the_conventions_and_continue_the_callers_trace() {
     assert_eq!(failed.is_error, Some(true));
     client.cancel().await.unwrap();
     http.shutdown().await.unwrap();
-    telemetry.shutdown();
+    telemetry.shutdown().await;
 
     let spans = collector.exported_spans(5, Duration::from_secs(20)).await;
     let server_span = find(&spans, "tools/call outer");

@@ -9,8 +9,11 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{MetricExporter, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicReader;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::runtime;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
 use serde::Deserialize;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::SubscriberExt;
@@ -97,8 +100,11 @@ impl Telemetry {
                     .ok()
             })
             .map(|exporter| {
+                // Exports run on the tokio runtime: the HTTP exporter's client
+                // needs it, which the SDK's own exporter thread does not have.
+                let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio).build();
                 SdkTracerProvider::builder()
-                    .with_batch_exporter(exporter)
+                    .with_span_processor(processor)
                     .with_resource(resource.clone())
                     .build()
             });
@@ -110,8 +116,9 @@ impl Telemetry {
                     .ok()
             })
             .map(|exporter| {
+                let reader = PeriodicReader::builder(exporter, runtime::Tokio).build();
                 SdkMeterProvider::builder()
-                    .with_periodic_exporter(exporter)
+                    .with_reader(reader)
                     .with_resource(resource)
                     .build()
             });
@@ -158,16 +165,24 @@ impl Telemetry {
         self.tracer_provider.is_some()
     }
 
-    /// Flushes and stops the exporters.
-    pub fn shutdown(self) {
-        if let Some(provider) = self.tracer_provider {
-            let _ = provider.force_flush();
-            let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
+    /// Flushes what is still buffered and stops the exporters.
+    pub async fn shutdown(self) {
+        if self.tracer_provider.is_none() && self.meter_provider.is_none() {
+            return;
         }
-        if let Some(provider) = self.meter_provider {
-            let _ = provider.force_flush();
-            let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
-        }
+        // The SDK waits for the exports, which run on this runtime: wait on
+        // a blocking thread, not on one of the runtime's workers.
+        let flush = tokio::task::spawn_blocking(move || {
+            if let Some(provider) = self.tracer_provider {
+                let _ = provider.force_flush();
+                let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
+            }
+            if let Some(provider) = self.meter_provider {
+                let _ = provider.force_flush();
+                let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
+            }
+        });
+        let _ = flush.await;
     }
 }
 
