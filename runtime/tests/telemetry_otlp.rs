@@ -106,21 +106,21 @@ async fn spans_follow_the_conventions_and_continue_the_callers_trace() {
     );
     assert_eq!(server_span.parent_span_id, CALLER_SPAN_ID);
     assert_eq!(
-        attr(server_span, "mcp.method.name").unwrap_or_default(),
-        "tools/call"
+        attr(server_span, "mcp.method.name").as_deref(),
+        Some("tools/call")
     );
     assert_eq!(
-        attr(server_span, "gen_ai.tool.name").unwrap_or_default(),
-        "outer"
+        attr(server_span, "gen_ai.tool.name").as_deref(),
+        Some("outer")
     );
     assert_eq!(
-        attr(server_span, "gen_ai.operation.name").unwrap_or_default(),
-        "execute_tool"
+        attr(server_span, "gen_ai.operation.name").as_deref(),
+        Some("execute_tool")
     );
     assert!(attr(server_span, "jsonrpc.request.id").is_some());
     assert_eq!(
-        attr(server_span, "mcp.protocol.version").unwrap_or_default(),
-        "2025-11-25"
+        attr(server_span, "mcp.protocol.version").as_deref(),
+        Some("2025-11-25")
     );
     assert!(
         attr(server_span, "mcp.session.id").is_some(),
@@ -141,21 +141,18 @@ async fn spans_follow_the_conventions_and_continue_the_callers_trace() {
     let outer = find(&spans, "invoke_agent outer");
     assert_eq!(outer.kind, "SPAN_KIND_INTERNAL");
     assert_eq!(outer.parent_span_id, server_span.span_id);
+    assert_eq!(attr(outer, "gen_ai.agent.name").as_deref(), Some("outer"));
     assert_eq!(
-        attr(outer, "gen_ai.agent.name").unwrap_or_default(),
-        "outer"
+        attr(outer, "agentwire.budget.granted.depth").as_deref(),
+        Some("8")
     );
     assert_eq!(
-        attr(outer, "agentwire.budget.granted.depth").unwrap_or_default(),
-        "8"
+        attr(outer, "agentwire.budget.used.input_tokens").as_deref(),
+        Some("10")
     );
     assert_eq!(
-        attr(outer, "agentwire.budget.used.input_tokens").unwrap_or_default(),
-        "10"
-    );
-    assert_eq!(
-        attr(outer, "agentwire.budget.used.calls").unwrap_or_default(),
-        "2"
+        attr(outer, "agentwire.budget.used.calls").as_deref(),
+        Some("2")
     );
 
     let inner = find(&spans, "invoke_agent inner");
@@ -165,19 +162,16 @@ async fn spans_follow_the_conventions_and_continue_the_callers_trace() {
     );
     assert_eq!(inner.trace_id, TRACE_ID);
     assert_eq!(
-        attr(inner, "agentwire.budget.granted.depth").unwrap_or_default(),
-        "7"
+        attr(inner, "agentwire.budget.granted.depth").as_deref(),
+        Some("7")
     );
     assert_eq!(
-        attr(inner, "agentwire.budget.used.output_tokens").unwrap_or_default(),
-        "5"
+        attr(inner, "agentwire.budget.used.output_tokens").as_deref(),
+        Some("5")
     );
 
     let failing = find(&spans, "tools/call failing");
-    assert_eq!(
-        attr(failing, "error.type").unwrap_or_default(),
-        "tool_error"
-    );
+    assert_eq!(attr(failing, "error.type").as_deref(), Some("tool_error"));
     assert_ne!(
         failing.trace_id, TRACE_ID,
         "a call without traceparent starts its own trace"
