@@ -80,6 +80,7 @@ pub use caller::{CallerContext, CanCall};
 pub use cli::App;
 pub use context::AgentContext;
 pub use definition::{AgentDefinition, AgentKind, SourceLocation};
+pub use graph::mermaid as call_graph_mermaid;
 pub use logging::LogLevel;
 pub use registry::{Registry, RegistryError};
 pub use server::{AgentServer, ServerIdentity};
