@@ -134,3 +134,39 @@ pub fn no_callees() -> &'static [&'static AgentDefinition] {
 pub fn no_span() -> tracing::Span {
     tracing::Span::none()
 }
+
+/// Finds out, at compile time, whether a plain return type is in fact a
+/// `Result` under another name (`type Outcome = Result<T, E>`): agentwire
+/// recognizes results by the name `Result`, so such an agent would answer
+/// its errors as successes. The check warns (autoref specialization: the
+/// `Result` impl is found first when it applies).
+pub struct ReturnCheck<T>(std::marker::PhantomData<T>);
+
+impl<T> ReturnCheck<T> {
+    pub const fn new() -> Self {
+        ReturnCheck(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for ReturnCheck<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub trait ReturnIsResult {
+    #[deprecated(
+        note = "this agent returns a `Result` under another name, which agentwire would \
+                serve as a success even when it is `Err`: write the return type as \
+                `Result<T, E>` (or an alias named `Result`)"
+    )]
+    fn check(&self) {}
+}
+
+impl<T, E> ReturnIsResult for ReturnCheck<Result<T, E>> {}
+
+pub trait ReturnIsPlain {
+    fn check(&self) {}
+}
+
+impl<T> ReturnIsPlain for &ReturnCheck<T> {}
