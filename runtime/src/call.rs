@@ -2,9 +2,12 @@
 
 use std::future::Future;
 
+use rmcp::model::JsonObject;
+use serde_json::Value;
+
 use crate::budget::{Budget, BudgetExceeded};
 use crate::context::AgentContext;
-use crate::definition::AgentDefinition;
+use crate::definition::{AgentDefinition, AgentKind, InvokeError};
 use crate::execution::{Interrupted, guarded};
 
 /// Why a call to another agent returned no value.
@@ -31,6 +34,13 @@ pub enum CallError {
     BudgetExceeded {
         agent: &'static str,
         exceeded: BudgetExceeded,
+    },
+    /// The arguments do not fit the agent's input schema (from a call with
+    /// JSON arguments, such as a model's tool call).
+    #[error("the call to agent `{agent}` has an {message}")]
+    InvalidArguments {
+        agent: &'static str,
+        message: String,
     },
     /// The remote agent's server could not be reached or answered nonsense.
     #[error("remote agent `{agent}` on server `{server}` failed: {message}")]
@@ -68,7 +78,17 @@ where
     let child = caller
         .child(callee, narrowing)
         .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
-    match guarded(&child, run(child.clone())).await {
+    let outcome = guarded(&child, run(child.clone())).await;
+    finish(agent, &child, outcome)
+}
+
+/// What a child's run came to, as the caller sees it.
+fn finish<T>(
+    agent: &'static str,
+    child: &AgentContext,
+    outcome: Result<Result<T, String>, Interrupted>,
+) -> Result<T, CallError> {
+    match outcome {
         Ok(Ok(value)) => Ok(value),
         // An error caused by a budget running out below stays a budget error.
         Ok(Err(message)) => match child.scope().exceeded() {
@@ -79,4 +99,47 @@ where
         Err(Interrupted::Cancelled) => Err(CallError::Cancelled { agent }),
         Err(Interrupted::OutOfTime(exceeded)) => Err(CallError::BudgetExceeded { agent, exceeded }),
     }
+}
+
+/// Calls the agent `callee` with JSON `arguments` as a child of `caller`,
+/// exactly as its stub would (budget checked before any work, cancelled
+/// with the caller, panics caught), and returns its output as JSON. A local
+/// agent runs in this process; a remote one is called on its server.
+///
+/// This is how a model's tool calls reach agents (see
+/// [`Toolbox`](crate::llm::Toolbox)). Unlike a stub it does not check at
+/// compile time that the caller declares `callee`: the depth budget still
+/// bounds any recursion it makes.
+pub async fn call_agent_json(
+    caller: &AgentContext,
+    callee: &'static AgentDefinition,
+    arguments: JsonObject,
+    narrowing: Budget,
+) -> Result<Value, CallError> {
+    let agent = callee.name;
+    let invoke = match callee.kind {
+        AgentKind::Local(invoke) => invoke,
+        AgentKind::Remote { server } => {
+            return crate::remote::call_remote::<Value>(
+                caller, callee, server, arguments, narrowing,
+            )
+            .await;
+        }
+    };
+    let child = caller
+        .child(callee, narrowing)
+        .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
+    let outcome = guarded(&child, invoke(child.clone(), arguments)).await;
+    let outcome = match outcome {
+        Ok(Err(InvokeError::Arguments(error))) => {
+            return Err(CallError::InvalidArguments {
+                agent,
+                message: error.to_string(),
+            });
+        }
+        Ok(Err(InvokeError::Agent(message))) => Ok(Err(message)),
+        Ok(Ok(value)) => Ok(Ok(value)),
+        Err(interrupted) => Err(interrupted),
+    };
+    finish(agent, &child, outcome)
 }

@@ -88,13 +88,21 @@ impl AgentContext {
         callee: &'static AgentDefinition,
         narrowing: Budget,
     ) -> Result<Self, BudgetExceeded> {
-        let budget = self
-            .inner
-            .budget
-            .child(callee.name, callee.policy.min(narrowing))?;
+        self.child_named(callee.name, callee.policy, narrowing)
+    }
+
+    /// [`child`](Self::child) for a callee known by its name and policy
+    /// only (a tool of another MCP server).
+    pub(crate) fn child_named(
+        &self,
+        callee: &'static str,
+        policy: Budget,
+        narrowing: Budget,
+    ) -> Result<Self, BudgetExceeded> {
+        let budget = self.inner.budget.child(callee, policy.min(narrowing))?;
         Ok(AgentContext {
             inner: Arc::new(Inner {
-                agent: callee.name,
+                agent: callee,
                 cancellation: self.inner.cancellation.child_token(),
                 client: self.inner.client.clone(),
                 depth: self.inner.depth + 1,
@@ -110,6 +118,11 @@ impl AgentContext {
 
     pub(crate) fn host(&self) -> &Arc<Host> {
         &self.inner.host
+    }
+
+    /// The MCP client that made the request, if a client did.
+    pub(crate) fn client_peer(&self) -> Option<&Peer<RoleServer>> {
+        self.inner.client.as_ref().map(|client| &client.peer)
     }
 
     /// Charges model usage (tokens and cost) to this agent's budget and every
