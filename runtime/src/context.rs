@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use rmcp::model::{ProgressNotificationParam, ProgressToken};
+use rmcp::model::{ProgressNotificationParam, ProgressToken, ProtocolVersion};
 use rmcp::service::{Peer, RoleServer};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -55,6 +55,8 @@ pub(crate) struct ClientChannel {
     pub progress_token: Option<ProgressToken>,
     /// Messages below this level are not sent to the client.
     pub log_level: LogLevel,
+    /// The MCP version of the request, when known.
+    pub protocol_version: Option<ProtocolVersion>,
 }
 
 impl AgentContext {
@@ -120,9 +122,17 @@ impl AgentContext {
         &self.inner.host
     }
 
-    /// The MCP client that made the request, if a client did.
-    pub(crate) fn client_peer(&self) -> Option<&Peer<RoleServer>> {
-        self.inner.client.as_ref().map(|client| &client.peer)
+    /// The MCP client that made the request, if a client did, and whether
+    /// the request is of MCP 2026-07-28 or later (no server-to-client
+    /// requests).
+    pub(crate) fn client_peer(&self) -> Option<(&Peer<RoleServer>, bool)> {
+        self.inner.client.as_ref().map(|client| {
+            let stateless = client
+                .protocol_version
+                .as_ref()
+                .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
+            (&client.peer, stateless)
+        })
     }
 
     /// Charges model usage (tokens and cost) to this agent's budget and every

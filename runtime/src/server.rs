@@ -205,6 +205,7 @@ impl ServerHandler for AgentServer {
             peer: context.peer.clone(),
             progress_token: context.meta.get_progress_token(),
             log_level,
+            protocol_version: context.protocol_version(),
         };
         let grant = read_grant(&context.meta)
             .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;

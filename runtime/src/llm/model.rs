@@ -96,14 +96,18 @@ impl Model {
         let (provider, sampling): (Arc<dyn Provider>, bool) = match spec.provider {
             ProviderEntry::Http(provider) => (provider, false),
             ProviderEntry::Sampling => {
-                let peer = ctx.client_peer().ok_or_else(|| {
+                let (peer, stateless) = ctx.client_peer().ok_or_else(|| {
                     LlmError::Config(
                         "the `sampling` provider asks the MCP client's model, and this call has \
                          no MCP client (it was run from the command line)"
                             .to_owned(),
                     )
                 })?;
-                (Arc::new(McpSampling::new(peer.clone())), true)
+                let mut sampling = McpSampling::new(peer.clone());
+                if stateless {
+                    sampling = sampling.stateless();
+                }
+                (Arc::new(sampling), true)
             }
             ProviderEntry::Broken(problem) => return Err(LlmError::Config(problem)),
         };
@@ -178,9 +182,14 @@ impl Model {
     }
 
     fn provider_error(&self, error: ProviderError) -> LlmError {
+        let model = if self.model.is_empty() {
+            "(the client's choice)".to_owned()
+        } else {
+            self.model.clone()
+        };
         LlmError::Provider {
             provider: self.provider.name().to_owned(),
-            model: self.model.clone(),
+            model,
             error,
         }
     }

@@ -36,12 +36,23 @@ use super::provider::{CallOptions, Provider, ProviderError, ProviderErrorKind};
 #[derive(Clone)]
 pub struct McpSampling {
     peer: Peer<RoleServer>,
+    stateless: bool,
 }
 
 impl McpSampling {
     /// Sampling through the client at the other end of `peer`.
     pub fn new(peer: Peer<RoleServer>) -> Self {
-        McpSampling { peer }
+        McpSampling {
+            peer,
+            stateless: false,
+        }
+    }
+
+    /// Sampling for a request of MCP 2026-07-28 or later, where servers may
+    /// not send requests to clients: every call fails, saying so.
+    pub fn stateless(mut self) -> Self {
+        self.stateless = true;
+        self
     }
 
     fn params(&self, request: &ChatRequest) -> Result<CreateMessageRequestParams, ProviderError> {
@@ -182,7 +193,8 @@ impl Provider for McpSampling {
         options: &'a CallOptions,
     ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
         Box::pin(async move {
-            let Some(client) = self.peer.peer_info() else {
+            let client = self.peer.peer_info().filter(|_| !self.stateless);
+            let Some(client) = client else {
                 return Err(ProviderError::new(
                     ProviderErrorKind::Unsupported,
                     "MCP sampling needs a 2025-11-25 session; this client speaks MCP 2026-07-28, \
