@@ -7,7 +7,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use crate::__agent_span as agent_span;
 pub use ::inventory;
+pub use ::tracing;
 pub use rmcp::model::JsonObject;
 
 pub use crate::arguments::ArgumentError;
@@ -126,4 +128,9 @@ pub fn put_argument<T: RemoteParameter>(
 /// The callees of an agent that declares none.
 pub fn no_callees() -> &'static [&'static AgentDefinition] {
     &[]
+}
+
+/// The span of an agent that does not run here (a remote declaration).
+pub fn no_span() -> tracing::Span {
+    tracing::Span::none()
 }

@@ -9,6 +9,8 @@ use crate::budget::{Budget, BudgetExceeded};
 use crate::context::AgentContext;
 use crate::definition::{AgentDefinition, AgentKind, InvokeError};
 use crate::execution::{Interrupted, guarded};
+use crate::telemetry::spans;
+use tracing::Instrument;
 
 /// Why a call to another agent returned no value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +54,18 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// The `error.type` of this failure on spans and metrics.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            CallError::Agent { .. } => "tool_error",
+            CallError::Panicked { .. } => "panic",
+            CallError::Cancelled { .. } => "cancelled",
+            CallError::BudgetExceeded { .. } => "budget_exceeded",
+            CallError::InvalidArguments { .. } => "invalid_arguments",
+            CallError::Remote { .. } => "remote_error",
+        }
+    }
+
     /// The budget that ran out, if that is why the call failed.
     pub fn budget_exceeded(&self) -> Option<&BudgetExceeded> {
         match self {
@@ -75,20 +89,24 @@ where
     Fut: Future<Output = Result<T, String>>,
 {
     let agent = callee.name;
-    let child = caller
-        .child(callee, narrowing)
-        .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
-    let outcome = guarded(&child, run(child.clone())).await;
-    finish(agent, &child, outcome)
-}
-
-/// What a child's run came to, as the caller sees it.
-fn finish<T>(
-    agent: &'static str,
-    child: &AgentContext,
-    outcome: Result<Result<T, String>, Interrupted>,
-) -> Result<T, CallError> {
-    match outcome {
+    let span = (callee.span)();
+    let child = match caller.child(callee, narrowing) {
+        Ok(child) => child,
+        Err(exceeded) => {
+            spans::record_used(
+                &span,
+                &Default::default(),
+                Some("budget_exceeded"),
+                Some(exceeded.dimension.as_str()),
+            );
+            return Err(CallError::BudgetExceeded { agent, exceeded });
+        }
+    };
+    spans::record_granted(&span, child.depth(), &child.scope().granted());
+    let outcome = guarded(&child, run(child.clone()))
+        .instrument(span.clone())
+        .await;
+    let result = match outcome {
         Ok(Ok(value)) => Ok(value),
         // An error caused by a budget running out below stays a budget error.
         Ok(Err(message)) => match child.scope().exceeded() {
@@ -98,13 +116,22 @@ fn finish<T>(
         Err(Interrupted::Panicked(message)) => Err(CallError::Panicked { agent, message }),
         Err(Interrupted::Cancelled) => Err(CallError::Cancelled { agent }),
         Err(Interrupted::OutOfTime(exceeded)) => Err(CallError::BudgetExceeded { agent, exceeded }),
-    }
+    };
+    let error_type = result.as_ref().err().map(CallError::error_type);
+    let exceeded = result
+        .as_ref()
+        .err()
+        .and_then(CallError::budget_exceeded)
+        .map(|e| e.dimension.as_str());
+    spans::record_used(&span, &child.usage(), error_type, exceeded);
+    result
 }
 
 /// Calls the agent `callee` with JSON `arguments` as a child of `caller`,
 /// exactly as its stub would (budget checked before any work, cancelled
-/// with the caller, panics caught), and returns its output as JSON. A local
-/// agent runs in this process; a remote one is called on its server.
+/// with the caller, panics caught, traced), and returns its output as JSON.
+/// A local agent runs in this process; a remote one is called on its
+/// server.
 ///
 /// This is how a model's tool calls reach agents (see
 /// [`Toolbox`](crate::llm::Toolbox)). Unlike a stub it does not check at
@@ -126,20 +153,14 @@ pub async fn call_agent_json(
             .await;
         }
     };
-    let child = caller
-        .child(callee, narrowing)
-        .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
-    let outcome = guarded(&child, invoke(child.clone(), arguments)).await;
-    let outcome = match outcome {
-        Ok(Err(InvokeError::Arguments(error))) => {
-            return Err(CallError::InvalidArguments {
-                agent,
-                message: error.to_string(),
-            });
+    // Arguments that do not fit come back as the inner error.
+    let outcome = call_local(caller, callee, narrowing, move |child| async move {
+        match invoke(child, arguments).await {
+            Ok(value) => Ok(Ok(value)),
+            Err(InvokeError::Arguments(error)) => Ok(Err(error.to_string())),
+            Err(InvokeError::Agent(message)) => Err(message),
         }
-        Ok(Err(InvokeError::Agent(message))) => Ok(Err(message)),
-        Ok(Ok(value)) => Ok(Ok(value)),
-        Err(interrupted) => Err(interrupted),
-    };
-    finish(agent, &child, outcome)
+    })
+    .await?;
+    outcome.map_err(|message| CallError::InvalidArguments { agent, message })
 }

@@ -47,6 +47,8 @@ pub struct Config {
     /// Where models are served (`[providers.NAME]`).
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderConfig>,
+    #[serde(default)]
+    pub telemetry: crate::telemetry::TelemetryConfig,
 }
 
 /// `[budget]`: replaces [`Budget::SERVER_DEFAULT`] dimension by dimension.

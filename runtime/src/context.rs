@@ -137,9 +137,15 @@ impl AgentContext {
 
     /// Charges model usage (tokens and cost) to this agent's budget and every
     /// caller's. Refused, and nothing charged, when any of them would pass its
-    /// limit; the LLM layer calls this for every model call.
+    /// limit. The LLM layer charges model calls for you (see docs/llm.md).
     pub fn charge(&self, usage: Usage) -> Result<(), BudgetExceeded> {
-        self.inner.budget.charge(usage)
+        self.inner.budget.charge(usage)?;
+        crate::telemetry::record_token_usage(
+            self.inner.agent,
+            usage.input_tokens,
+            usage.output_tokens,
+        );
+        Ok(())
     }
 
     /// What this agent and everything it called used so far.

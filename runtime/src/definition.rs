@@ -57,6 +57,8 @@ pub struct AgentDefinition {
     pub callees: fn() -> &'static [&'static AgentDefinition],
     /// Whether the agent may take part in a cycle of calls, bounded by depth.
     pub recursive: bool,
+    /// Makes the agent's `invoke_agent` span, at the agent's own callsite.
+    pub span: fn() -> tracing::Span,
     /// Where the agent is defined, for error messages.
     pub location: SourceLocation,
 }

@@ -68,6 +68,7 @@ mod registry;
 mod remote;
 mod schema;
 mod server;
+pub mod telemetry;
 pub mod transport;
 
 #[doc(hidden)]
@@ -81,6 +82,7 @@ pub use caller::{CallerContext, CanCall};
 pub use cli::App;
 pub use context::AgentContext;
 pub use definition::{AgentDefinition, AgentKind, AgentStub, SourceLocation};
+pub use graph::mermaid as call_graph_mermaid;
 pub use logging::LogLevel;
 pub use registry::{Registry, RegistryError};
 pub use server::{AgentServer, ServerIdentity};

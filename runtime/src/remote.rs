@@ -13,7 +13,9 @@ use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioC
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::OnceCell;
+use tokio_util::task::AbortOnDropHandle;
 
+use crate::budget::Reservation;
 use crate::budget::wire::{BUDGET_KEY, grant_value, read_budget_error, read_usage};
 use crate::budget::{Budget, Usage};
 use crate::call::CallError;
@@ -21,6 +23,8 @@ use crate::config::RemoteServer;
 use crate::context::AgentContext;
 use crate::definition::AgentDefinition;
 use crate::execution::{Interrupted, guarded};
+use crate::telemetry::{inject_into, spans};
+use tracing::Instrument;
 
 type Connection = RunningService<RoleClient, ()>;
 
@@ -53,6 +57,20 @@ impl RemotePool {
         };
         let connection = cell.get_or_try_init(|| connect(server, config)).await?;
         Ok(connection.peer().clone())
+    }
+
+    /// Closes every open connection: stdio servers see their input end and
+    /// exit by themselves.
+    pub async fn close_all(&self) {
+        let cells: Vec<_> = {
+            let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+            connections.drain().map(|(_, cell)| cell).collect()
+        };
+        for cell in cells {
+            if let Some(connection) = Arc::into_inner(cell).and_then(OnceCell::into_inner) {
+                let _ = connection.cancel().await;
+            }
+        }
     }
 
     /// Forgets a connection that failed, so the next call opens a new one.
@@ -146,18 +164,42 @@ pub(crate) async fn call_remote_tool(
         })
         .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
 
+    let span = spans::client_span(agent, server);
     let mut meta = RequestMetaObject::new();
     meta.insert(BUDGET_KEY.into(), grant_value(&grant));
+    inject_into(&span, &mut meta);
     let mut params = CallToolRequestParams::new(agent).with_arguments(arguments);
     params.meta = Some(meta);
 
-    let pool = &child.host().remotes;
+    let outcome = call_over_mcp(&child, agent, server, params, reservation)
+        .instrument(span.clone())
+        .await;
+    if let Err(error) = &outcome {
+        spans::record_error(&span, error.error_type());
+    }
+    outcome
+}
+
+/// The remote call itself, under its CLIENT span.
+async fn call_over_mcp(
+    child: &AgentContext,
+    agent: &'static str,
+    server: &'static str,
+    params: CallToolRequestParams,
+    reservation: Reservation,
+) -> Result<RemoteAnswer, CallError> {
     let remote_error = |message: String| CallError::Remote {
         agent,
         server,
         message,
     };
-    let result = guarded(&child, async {
+    // rmcp's client opens spans of its own under the current span and keeps
+    // them for as long as the connection lives, which would keep this call's
+    // CLIENT span open too: the request runs on a task of its own (aborted,
+    // which cancels the request, if this call is dropped).
+    let host = child.host().clone();
+    let request = AbortOnDropHandle::new(tokio::spawn(async move {
+        let pool = &host.remotes;
         let peer = pool.peer(server).await?;
         match peer.call_tool(params.clone()).await {
             Err(ServiceError::TransportClosed) => {
@@ -168,6 +210,11 @@ pub(crate) async fn call_remote_tool(
             }
             other => other.map_err(|e| e.to_string()),
         }
+    }));
+    let result = guarded(child, async {
+        request
+            .await
+            .map_err(|e| format!("the request task failed: {e}"))?
     })
     .await;
     let result: CallToolResult = match result {

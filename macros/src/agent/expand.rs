@@ -164,6 +164,10 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
                     })
                 }
 
+                fn __agentwire_span() -> #private::tracing::Span {
+                    #private::agent_span!(#tool_name)
+                }
+
                 fn __agentwire_callees() -> &'static [&'static #private::AgentDefinition] {
                     const CALLEES: &[&#private::AgentDefinition] = &[#(#callees::DEFINITION),*];
                     CALLEES
@@ -188,10 +192,13 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
             )
         }
     };
-    let callees_fn = if remote.is_some() {
-        quote!(#private::no_callees)
+    let (callees_fn, span_fn) = if remote.is_some() {
+        (quote!(#private::no_callees), quote!(#private::no_span))
     } else {
-        quote!(#fn_ident::__agentwire_callees)
+        (
+            quote!(#fn_ident::__agentwire_callees),
+            quote!(#fn_ident::__agentwire_span),
+        )
     };
 
     let stubs = if recursive {
@@ -275,6 +282,7 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
                 policy: #policy,
                 callees: #callees_fn,
                 recursive: #recursive,
+                span: #span_fn,
                 location: #location,
             };
 

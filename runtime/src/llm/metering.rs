@@ -56,6 +56,7 @@ pub(crate) fn estimate_input_tokens(request: &ChatRequest) -> u64 {
 /// A model call admitted into the budget: what was reserved for it, and
 /// whether the budget lowered its `max_tokens`.
 pub(crate) struct Meter {
+    agent: &'static str,
     scope: Arc<Scope>,
     reservation: Option<Reservation>,
     estimated_input: u64,
@@ -114,6 +115,7 @@ impl Meter {
             request.max_tokens = Some(u32::try_from(allowed).unwrap_or(u32::MAX));
         }
         Ok(Meter {
+            agent: ctx.agent_name(),
             scope,
             reservation: Some(reservation),
             estimated_input,
@@ -138,6 +140,11 @@ impl Meter {
         finish: &FinishReason,
     ) -> Result<(), BudgetExceeded> {
         if let Some(reservation) = self.reservation.take() {
+            crate::telemetry::record_token_usage(
+                self.agent,
+                usage.input_tokens,
+                usage.output_tokens,
+            );
             reservation.settle(Usage::model(
                 usage.input_tokens,
                 usage.output_tokens,
