@@ -18,8 +18,8 @@ pub use crate::call::{CallError, call_local};
 pub use crate::caller::{CallerContext, CanCall, Declares};
 pub use crate::context::AgentContext;
 pub use crate::definition::{
-    AgentDefinition, AgentEntry, AgentKind, AnnotationFlags, InvokeFuture, ParamDefinition,
-    SourceLocation,
+    AgentDefinition, AgentEntry, AgentKind, AgentStub, AnnotationFlags, InvokeFuture,
+    ParamDefinition, SourceLocation,
 };
 pub use crate::output::IntoAgentResult;
 pub use crate::remote::call_remote;

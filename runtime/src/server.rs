@@ -151,6 +151,7 @@ impl AgentServer {
             peer: context.peer.clone(),
             progress_token: context.meta.get_progress_token(),
             log_level,
+            protocol_version: context.protocol_version(),
         };
         let grant = read_grant(&context.meta)
             .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;

@@ -313,6 +313,10 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
             #stubs
         }
 
+        impl #private::AgentStub for #fn_ident {
+            const DEFINITION: &'static #private::AgentDefinition = #fn_ident::DEFINITION;
+        }
+
         #registration
     }
 }
