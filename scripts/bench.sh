@@ -17,7 +17,7 @@
 #   BENCH_DURATION   measured time per cell (default 5s)
 #   BENCH_WARMUP     warm-up before each cell (default 1s)
 #   BENCH_ROUNDS     rounds of every cell, servers interleaved; the best round
-#                    is reported, since noise only ever slows a run (default 2)
+#                    is reported, since noise only ever slows a run (default 3)
 #   BENCH_SESSIONS   sessions opened for the memory figure (default 1000)
 #   BENCH_PYTHON_PEERS=0  skip FastMCP and mcp-agent
 #   BENCH_CRITERION=0     skip the criterion microbenchmarks
@@ -35,7 +35,7 @@ cd "$root"
 
 duration="${BENCH_DURATION:-5s}"
 warmup="${BENCH_WARMUP:-1s}"
-rounds="${BENCH_ROUNDS:-2}"
+rounds="${BENCH_ROUNDS:-3}"
 session_count="${BENCH_SESSIONS:-1000}"
 python_peers="${BENCH_PYTHON_PEERS:-1}"
 criterion="${BENCH_CRITERION:-1}"
