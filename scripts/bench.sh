@@ -8,7 +8,8 @@
 #     open legacy HTTP sessions;
 #   * criterion microbenchmarks of the runtime (runtime/benches/agents.rs).
 #
-# It writes docs/benchmarks.md, and the raw JSON to target/bench/. It is not
+# It writes docs/benchmarks.md, and the raw JSON to target/bench/ (under
+# $CARGO_TARGET_DIR when set). It is not
 # part of the test command. About 10-15 minutes on 2 cores.
 #
 #   bash scripts/bench.sh
@@ -41,8 +42,9 @@ python_peers="${BENCH_PYTHON_PEERS:-1}"
 criterion="${BENCH_CRITERION:-1}"
 report="${BENCH_OUT:-docs/benchmarks.md}"
 cache="$HOME/.cache/agentwire"
-out="target/bench"
-release="target/release"
+target_dir="${CARGO_TARGET_DIR:-target}"
+out="$target_dir/bench"
+release="$target_dir/release"
 loadgen="$release/loadgen"
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -225,7 +227,7 @@ done
 # --- microbenchmarks ------------------------------------------------------------
 if [[ "$criterion" == 1 ]]; then
     log "criterion microbenchmarks (runtime/benches/agents.rs)"
-    rm -rf target/criterion
+    rm -rf "$target_dir/criterion"
     if ! cargo bench --locked -p agentwire --bench agents >"$out/criterion.log" 2>&1; then
         log "the criterion benchmarks failed (see $out/criterion.log); the report leaves them out"
     fi
@@ -235,7 +237,7 @@ fi
 log "writing $report"
 "$host_python" scripts/bench/report.py \
     --results "$out" \
-    --criterion target/criterion \
+    --criterion "$target_dir/criterion" \
     --output "$report" \
     --duration "$duration" --warmup "$warmup" --rounds "$rounds" --sessions "$session_count" \
     --elapsed "$(($(date +%s) - started_at))" \
