@@ -6,30 +6,12 @@
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use futures::future::BoxFuture;
+use std::future::Future;
 
 use crate::budget::Budget;
 use crate::call::CallError;
 use crate::context::AgentContext;
-use crate::definition::AgentDefinition;
-
-/// What `#[agent]` implements for the type beside each agent: its
-/// definition, its parameters and result types, and the call itself.
-#[doc(hidden)]
-pub trait AgentStub: 'static {
-    /// The agent's parameters as a tuple, in declaration order.
-    type Args: Send + 'static;
-    /// What the agent returns on success.
-    type Output: Send + 'static;
-    /// The agent's definition.
-    const DEFINITION: &'static AgentDefinition;
-    /// Calls the agent as a child of `caller`, narrowed by `budget`.
-    fn invoke(
-        caller: &AgentContext,
-        budget: Budget,
-        args: Self::Args,
-    ) -> BoxFuture<'_, Result<Self::Output, CallError>>;
-}
+use crate::definition::AgentStub;
 
 /// `Self` (an agent) declares that it calls `Callee` (another agent).
 #[diagnostic::on_unimplemented(
@@ -47,18 +29,23 @@ pub trait Declares<Callee> {}
     note = "call `{Callee}::call(ctx, ...)` from the body of an `#[agent(calls = [{Callee}])]` \
             function, passing its context parameter"
 )]
-pub trait CanCall<Callee: AgentStub> {
+pub trait CanCall<Callee> {
     /// The context the call runs under.
     fn agent_context(&self) -> &AgentContext;
 
-    /// Runs the call; a workflow's context journals it.
+    /// Runs the call: an agent's context runs it at once (see
+    /// [`AgentStub::invoke`]), a workflow's journals it. The future owns
+    /// what it needs and borrows nothing.
     #[doc(hidden)]
     fn run_call(
         &self,
         budget: Budget,
         args: Callee::Args,
-    ) -> BoxFuture<'_, Result<Callee::Output, CallError>> {
-        Callee::invoke(self.agent_context(), budget, args)
+    ) -> impl Future<Output = Result<Callee::Output, CallError>> + Send + 'static + use<Self, Callee>
+    where
+        Callee: AgentStub,
+    {
+        Callee::invoke(self.agent_context().clone(), budget, args)
     }
 }
 
@@ -79,6 +66,19 @@ impl<Agent> CallerContext<Agent> {
             ctx,
             agent: PhantomData,
         }
+    }
+}
+
+impl<Agent> CallerContext<Agent> {
+    /// The plain context, for code that takes an [`AgentContext`] by value.
+    pub fn into_inner(self) -> AgentContext {
+        self.ctx
+    }
+}
+
+impl<Agent> From<CallerContext<Agent>> for AgentContext {
+    fn from(caller: CallerContext<Agent>) -> Self {
+        caller.ctx
     }
 }
 
@@ -105,7 +105,6 @@ impl<Agent> AsRef<AgentContext> for CallerContext<Agent> {
 impl<Agent, Callee> CanCall<Callee> for CallerContext<Agent>
 where
     Agent: Declares<Callee>,
-    Callee: AgentStub,
 {
     fn agent_context(&self) -> &AgentContext {
         &self.ctx

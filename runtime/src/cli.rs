@@ -13,6 +13,7 @@ use crate::budget::wire::{BUDGET_KEY, read_grant};
 use crate::config::Config;
 use crate::registry::Registry;
 use crate::server::{AgentServer, ServerIdentity};
+use crate::telemetry::Telemetry;
 use crate::transport::http::{HttpOptions, HttpServer};
 use crate::transport::stdio::serve_stdio;
 use crate::workflow::BackendKind;
@@ -153,18 +154,26 @@ impl App {
                 };
             }
         };
-        init_logging(matches!(cli.command, Command::Serve(_)));
-        let registry = match Registry::collect() {
-            Ok(registry) => registry,
+        let config = match Config::load(cli.config.as_deref()) {
+            Ok(config) => config,
             Err(error) => {
                 eprintln!("error: {error}");
                 return ExitCode::FAILURE;
             }
         };
-        let config = match Config::load(cli.config.as_deref()) {
-            Ok(config) => config,
+        // Logs go to stderr (stdout belongs to the protocol under --stdio):
+        // `info` while serving, `warn` otherwise, unless RUST_LOG says more.
+        // rmcp's per-connection chatter stays at `warn`.
+        let default_filter = match cli.command {
+            Command::Serve(_) => "info,rmcp=warn",
+            _ => "warn",
+        };
+        let telemetry = Telemetry::init(&self.identity.name, &config.telemetry, default_filter);
+        let registry = match Registry::collect() {
+            Ok(registry) => registry,
             Err(error) => {
                 eprintln!("error: {error}");
+                telemetry.shutdown().await;
                 return ExitCode::FAILURE;
             }
         };
@@ -175,6 +184,7 @@ impl App {
                      configuration does not name; add [servers.{server}] with a `command` or a \
                      `url` to agentwire.toml (or pass --config)"
                 );
+                telemetry.shutdown().await;
                 return ExitCode::FAILURE;
             }
         }
@@ -199,7 +209,7 @@ impl App {
         };
         let server =
             AgentServer::with_workflow_store(registry, self.identity, &config, store, &settings);
-        match cli.command {
+        let code = match cli.command {
             Command::Serve(args) => {
                 match server.recover_workflows().await {
                     Ok(recovery) if has_workflows => {
@@ -218,11 +228,15 @@ impl App {
                         return ExitCode::FAILURE;
                     }
                 }
-                serve(server, args).await
+                serve(server.clone(), args).await
             }
             Command::List(args) => list(server.registry(), args),
             Command::Call(args) => call(&server, args).await,
-        }
+        };
+        // Children started for remote agents get to exit (and flush) cleanly.
+        server.close_connections().await;
+        telemetry.shutdown().await;
+        code
     }
 
     fn parse<I, T>(&self, args: I) -> Result<Cli, clap::Error>
@@ -249,30 +263,20 @@ impl App {
     }
 }
 
-/// Logs to stderr (stdout belongs to the protocol under `--stdio`), `info`
-/// while serving and `warn` otherwise unless `RUST_LOG` says more. rmcp's
-/// own per-connection chatter stays at `warn`.
-fn init_logging(serving: bool) {
-    let default = if serving { "info,rmcp=warn" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 async fn serve(server: AgentServer, args: ServeArgs) -> ExitCode {
     let name = server.identity().name.clone();
     let tools = server.registry().len();
     let Some(addr) = args.http else {
         tracing::info!("{name} serves {tools} tools on stdio");
-        return match serve_stdio(server).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("error: the stdio server stopped: {error}");
-                ExitCode::FAILURE
-            }
+        return tokio::select! {
+            served = serve_stdio(server) => match served {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: the stdio server stopped: {error}");
+                    ExitCode::FAILURE
+                }
+            },
+            () = shutdown_signal() => ExitCode::SUCCESS,
         };
     };
     let options = HttpOptions {

@@ -23,6 +23,8 @@
 //! task_after = "1s"             # a tools/call waits this long before answering with an MCP task
 //! ```
 //!
+//! `[llm]` and `[providers.*]` configure models: see [`crate::llm::config`].
+//!
 //! Environment variables override a server: `AGENTWIRE_SERVER_<NAME>_URL`
 //! switches it to HTTP, `AGENTWIRE_SERVER_<NAME>_COMMAND` (a command line:
 //! the program and its arguments, split at spaces) to stdio. `<NAME>` is the
@@ -35,6 +37,7 @@ use serde::Deserialize;
 
 use crate::budget::Budget;
 use crate::budget::units::{parse_cost_micros, parse_duration};
+use crate::llm::config::{LlmConfig, ProviderConfig};
 use crate::workflow::store::Synchronous;
 use crate::workflow::{BackendKind, WorkflowSettings};
 
@@ -46,6 +49,14 @@ pub struct Config {
     pub budget: BudgetConfig,
     #[serde(default)]
     pub servers: BTreeMap<String, RemoteServer>,
+    /// The models agents use (`[llm]`).
+    #[serde(default)]
+    pub llm: LlmConfig,
+    /// Where models are served (`[providers.NAME]`).
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderConfig>,
+    #[serde(default)]
+    pub telemetry: crate::telemetry::TelemetryConfig,
     #[serde(default)]
     pub workflows: WorkflowsConfig,
 }
@@ -197,6 +208,15 @@ impl Config {
                 });
             }
         }
+        for provider in config.providers.values_mut() {
+            if let Some(file) = provider.api_key_file.take() {
+                provider.api_key_file = Some(if file.is_absolute() {
+                    file
+                } else {
+                    base.join(file)
+                });
+            }
+        }
         Ok(config)
     }
 
@@ -205,6 +225,7 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         config.budget.check()?;
         config.workflows.check()?;
+        crate::llm::config::check(&config.llm, &config.providers)?;
         for (name, server) in &config.servers {
             match (&server.command, &server.url) {
                 (Some(_), None) | (None, Some(_)) => {}
@@ -219,6 +240,7 @@ impl Config {
     }
 
     fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
+        crate::llm::config::apply_env(&mut self.llm, &self.providers, &var);
         for (name, server) in &mut self.servers {
             let prefix = format!("AGENTWIRE_SERVER_{}", env_name(name));
             if let Some(url) = var(&format!("{prefix}_URL")) {

@@ -57,8 +57,33 @@ pub struct AgentDefinition {
     pub callees: fn() -> &'static [&'static AgentDefinition],
     /// Whether the agent may take part in a cycle of calls, bounded by depth.
     pub recursive: bool,
+    /// Makes the agent's `invoke_agent` span, at the agent's own callsite.
+    pub span: fn() -> tracing::Span,
     /// Where the agent is defined, for error messages.
     pub location: SourceLocation,
+}
+
+/// The type `#[agent]` puts beside an agent function (`summarize` for
+/// `async fn summarize`): it knows the agent's definition. Helpers that take
+/// an agent by type, such as [`Toolbox::agent`](crate::llm::Toolbox::agent),
+/// use it.
+pub trait AgentStub: 'static {
+    /// The agent's definition.
+    const DEFINITION: &'static AgentDefinition;
+    /// The agent's parameters as a tuple, in declaration order.
+    #[doc(hidden)]
+    type Args: Send + 'static;
+    /// What the agent returns on success.
+    #[doc(hidden)]
+    type Output: Send + 'static;
+    /// Calls the agent as a child of `caller`, narrowed by `budget`: what
+    /// the stubs run for an agent's caller.
+    #[doc(hidden)]
+    fn invoke(
+        caller: AgentContext,
+        budget: Budget,
+        args: Self::Args,
+    ) -> impl std::future::Future<Output = Result<Self::Output, crate::call::CallError>> + Send + 'static;
 }
 
 /// Where an agent runs.

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
+use tracing::Instrument;
 
 use rmcp::model::{CallToolResult, JsonObject};
 
@@ -14,6 +15,7 @@ use crate::budget::wire::{ERROR_KEY, USAGE_KEY, budget_error_value};
 use crate::context::AgentContext;
 use crate::definition::{AgentDefinition, InvokeError};
 use crate::output::{error_result, tool_result};
+use crate::telemetry::spans;
 
 /// Why an agent's future did not finish.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,33 +69,19 @@ pub(crate) async fn invoke(
     arguments: JsonObject,
 ) -> CallToolResult {
     let agent = definition.name;
-    let Some(invoke) = definition.local_invoke() else {
-        return error_result(format!("`{agent}` is a remote agent and cannot run here"));
-    };
-    let mut result = match guarded(&ctx, invoke(ctx.clone(), arguments)).await {
-        Ok(Ok(output)) => tool_result(output),
-        Ok(Err(InvokeError::Arguments(error))) => {
-            error_result(format!("the call to `{agent}` has an {error}"))
-        }
-        Ok(Err(InvokeError::Agent(message))) => match ctx.scope().exceeded() {
-            Some((exceeded, at)) => budget_error_result(&message, &exceeded, at),
-            None => error_result(message),
-        },
-        Err(Interrupted::OutOfTime(exceeded)) => {
-            budget_error_result(&format!("`{agent}` ran out of time"), &exceeded, agent)
-        }
-        Err(Interrupted::Panicked(message)) => {
-            tracing::error!(agent, "the agent panicked: {message}");
-            error_result(format!("agent `{agent}` panicked: {message}"))
-        }
-        Err(Interrupted::Cancelled) => error_result(format!("the call to `{agent}` was cancelled")),
-    };
+    let span = (definition.span)();
+    spans::record_granted(&span, ctx.depth(), &ctx.scope().granted());
+    let (mut result, error_type) = run_invocation(definition, &ctx, arguments)
+        .instrument(span.clone())
+        .await;
     let used = ctx.usage();
+    let exceeded = ctx.scope().exceeded().map(|(e, _)| e.dimension.as_str());
+    spans::record_used(&span, &used, error_type, exceeded);
     tracing::info!(
         agent,
         granted = %ctx.scope().granted(),
         used = %used,
-        error = result.is_error == Some(true),
+        error = error_type,
         "tools/call finished"
     );
     let usage = serde_json::to_value(used).unwrap_or_default();
@@ -102,6 +90,48 @@ pub(crate) async fn invoke(
         .get_or_insert_with(Default::default)
         .insert(USAGE_KEY.into(), usage);
     result
+}
+
+/// The tool result of running `definition`, with the `error.type` of a failure.
+async fn run_invocation(
+    definition: &'static AgentDefinition,
+    ctx: &AgentContext,
+    arguments: JsonObject,
+) -> (CallToolResult, Option<&'static str>) {
+    let agent = definition.name;
+    let Some(invoke) = definition.local_invoke() else {
+        let message = format!("`{agent}` is a remote agent and cannot run here");
+        return (error_result(message), Some("remote_agent"));
+    };
+    match guarded(ctx, invoke(ctx.clone(), arguments)).await {
+        Ok(Ok(output)) => (tool_result(output), None),
+        Ok(Err(InvokeError::Arguments(error))) => (
+            error_result(format!("the call to `{agent}` has an {error}")),
+            Some("invalid_arguments"),
+        ),
+        Ok(Err(InvokeError::Agent(message))) => match ctx.scope().exceeded() {
+            Some((exceeded, at)) => (
+                budget_error_result(&message, &exceeded, at),
+                Some("budget_exceeded"),
+            ),
+            None => (error_result(message), Some("tool_error")),
+        },
+        Err(Interrupted::OutOfTime(exceeded)) => (
+            budget_error_result(&format!("`{agent}` ran out of time"), &exceeded, agent),
+            Some("budget_exceeded"),
+        ),
+        Err(Interrupted::Panicked(message)) => {
+            tracing::error!(agent, "the agent panicked: {message}");
+            (
+                error_result(format!("agent `{agent}` panicked: {message}")),
+                Some("panic"),
+            )
+        }
+        Err(Interrupted::Cancelled) => (
+            error_result(format!("the call to `{agent}` was cancelled")),
+            Some("cancelled"),
+        ),
+    }
 }
 
 /// An error result for a budget that ran out: the text names the dimension

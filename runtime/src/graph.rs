@@ -78,7 +78,8 @@ pub fn remote_servers(
         .collect()
 }
 
-/// The graph as a Mermaid flowchart.
+/// The call graph of the agents reachable from `roots`, as a Mermaid
+/// flowchart (what `list --graph` prints).
 pub fn mermaid(roots: impl IntoIterator<Item = &'static AgentDefinition>) -> String {
     let agents = reachable(roots);
     let mut out = String::from("flowchart LR\n");

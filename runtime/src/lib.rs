@@ -71,12 +71,15 @@ mod definition;
 mod execution;
 mod graph;
 mod host;
+mod intern;
+pub mod llm;
 mod logging;
 mod output;
 mod registry;
 mod remote;
 mod schema;
 mod server;
+pub mod telemetry;
 pub mod transport;
 pub mod workflow;
 
@@ -86,17 +89,19 @@ pub mod __private;
 pub use agentwire_macros::{agent, workflow};
 pub use arguments::ArgumentError;
 pub use budget::{Budget, BudgetExceeded, Dimension, Usage};
-pub use call::CallError;
+pub use call::{CallError, call_agent_json};
 pub use caller::{CallerContext, CanCall};
 pub use cli::App;
 pub use context::AgentContext;
-pub use definition::{AgentDefinition, AgentKind, SourceLocation};
+pub use definition::{AgentDefinition, AgentKind, AgentStub, SourceLocation};
+pub use graph::mermaid as call_graph_mermaid;
 pub use logging::LogLevel;
 pub use registry::{Registry, RegistryError};
 pub use server::{AgentServer, ServerIdentity};
 
 /// The names most agent code needs: `use agentwire::prelude::*;`.
 pub mod prelude {
+    pub use crate::llm::{LlmError, Model};
     pub use crate::workflow::{RetryPolicy, WorkflowContext, WorkflowError};
     pub use crate::{
         AgentContext, Budget, BudgetExceeded, CallError, LogLevel, Usage, agent, workflow,

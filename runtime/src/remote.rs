@@ -13,7 +13,9 @@ use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioC
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::OnceCell;
+use tokio_util::task::AbortOnDropHandle;
 
+use crate::budget::Reservation;
 use crate::budget::wire::{BUDGET_KEY, grant_value, read_budget_error, read_usage};
 use crate::budget::{Budget, Usage};
 use crate::call::CallError;
@@ -21,6 +23,8 @@ use crate::config::RemoteServer;
 use crate::context::AgentContext;
 use crate::definition::AgentDefinition;
 use crate::execution::{Interrupted, guarded};
+use crate::telemetry::{inject_into, spans};
+use tracing::Instrument;
 
 type Connection = RunningService<RoleClient, ()>;
 
@@ -40,7 +44,8 @@ impl RemotePool {
         }
     }
 
-    async fn peer(&self, server: &str) -> Result<Peer<RoleClient>, String> {
+    /// The connection to `server`, opened on first use.
+    pub(crate) async fn peer(&self, server: &str) -> Result<Peer<RoleClient>, String> {
         let Some(config) = self.servers.get(server) else {
             return Err(format!(
                 "no server `{server}` is configured; name it under [servers.{server}] in agentwire.toml"
@@ -52,6 +57,20 @@ impl RemotePool {
         };
         let connection = cell.get_or_try_init(|| connect(server, config)).await?;
         Ok(connection.peer().clone())
+    }
+
+    /// Closes every open connection: stdio servers see their input end and
+    /// exit by themselves.
+    pub async fn close_all(&self) {
+        let cells: Vec<_> = {
+            let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+            connections.drain().map(|(_, cell)| cell).collect()
+        };
+        for cell in cells {
+            if let Some(connection) = Arc::into_inner(cell).and_then(OnceCell::into_inner) {
+                let _ = connection.cancel().await;
+            }
+        }
     }
 
     /// Forgets a connection that failed, so the next call opens a new one.
@@ -85,6 +104,14 @@ async fn connect(name: &str, config: &RemoteServer) -> Result<Connection, String
     connected.map_err(|e| format!("cannot connect to server `{name}`: {e}"))
 }
 
+/// What a tool of another server answered.
+#[derive(Debug, Clone)]
+pub(crate) struct RemoteAnswer {
+    pub structured: Option<Value>,
+    /// The text blocks, joined by newlines.
+    pub text: String,
+}
+
 /// Calls the remote agent `callee` as a child of `caller`, granting it what
 /// the caller may still spend (held back until it reports its usage).
 pub async fn call_remote<T: DeserializeOwned>(
@@ -94,9 +121,37 @@ pub async fn call_remote<T: DeserializeOwned>(
     arguments: JsonObject,
     narrowing: Budget,
 ) -> Result<T, CallError> {
-    let agent = callee.name;
+    let answer = call_remote_tool(
+        caller,
+        callee.name,
+        callee.policy,
+        server,
+        arguments,
+        narrowing,
+    )
+    .await?;
+    decode_output(answer.structured, answer.text).map_err(|e| CallError::Remote {
+        agent: callee.name,
+        server,
+        message: format!("the result does not match the declared type: {e}"),
+    })
+}
+
+/// Calls the tool `agent` of `server` as a child of `caller` whose own
+/// policy is `policy`: the budget grant goes out in `_meta`, the reported
+/// usage comes back and is charged (a server that reports none is charged
+/// one call). An `isError` result is [`CallError::Agent`] with its text, or
+/// [`CallError::BudgetExceeded`] when it reports a budget error.
+pub(crate) async fn call_remote_tool(
+    caller: &AgentContext,
+    agent: &'static str,
+    policy: Budget,
+    server: &'static str,
+    arguments: JsonObject,
+    narrowing: Budget,
+) -> Result<RemoteAnswer, CallError> {
     let child = caller
-        .child(callee, narrowing)
+        .child_named(agent, policy, narrowing)
         .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
     let grant = grant_for_remote(child.remaining_budget());
     let reservation = child
@@ -109,18 +164,42 @@ pub async fn call_remote<T: DeserializeOwned>(
         })
         .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
 
+    let span = spans::client_span(agent, server);
     let mut meta = RequestMetaObject::new();
     meta.insert(BUDGET_KEY.into(), grant_value(&grant));
+    inject_into(&span, &mut meta);
     let mut params = CallToolRequestParams::new(agent).with_arguments(arguments);
     params.meta = Some(meta);
 
-    let pool = &child.host().remotes;
+    let outcome = call_over_mcp(&child, agent, server, params, reservation)
+        .instrument(span.clone())
+        .await;
+    if let Err(error) = &outcome {
+        spans::record_error(&span, error.error_type());
+    }
+    outcome
+}
+
+/// The remote call itself, under its CLIENT span.
+async fn call_over_mcp(
+    child: &AgentContext,
+    agent: &'static str,
+    server: &'static str,
+    params: CallToolRequestParams,
+    reservation: Reservation,
+) -> Result<RemoteAnswer, CallError> {
     let remote_error = |message: String| CallError::Remote {
         agent,
         server,
         message,
     };
-    let result = guarded(&child, async {
+    // rmcp's client opens spans of its own under the current span and keeps
+    // them for as long as the connection lives, which would keep this call's
+    // CLIENT span open too: the request runs on a task of its own (aborted,
+    // which cancels the request, if this call is dropped).
+    let host = child.host().clone();
+    let request = AbortOnDropHandle::new(tokio::spawn(async move {
+        let pool = &host.remotes;
         let peer = pool.peer(server).await?;
         match peer.call_tool(params.clone()).await {
             Err(ServiceError::TransportClosed) => {
@@ -131,6 +210,11 @@ pub async fn call_remote<T: DeserializeOwned>(
             }
             other => other.map_err(|e| e.to_string()),
         }
+    }));
+    let result = guarded(child, async {
+        request
+            .await
+            .map_err(|e| format!("the request task failed: {e}"))?
     })
     .await;
     let result: CallToolResult = match result {
@@ -171,8 +255,10 @@ pub async fn call_remote<T: DeserializeOwned>(
             },
         });
     }
-    decode_output(result.structured_content, text)
-        .map_err(|e| remote_error(format!("the result does not match the declared type: {e}")))
+    Ok(RemoteAnswer {
+        structured: result.structured_content,
+        text,
+    })
 }
 
 /// A remote callee gets what its caller may still use, less a reserve of

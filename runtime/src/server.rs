@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use rmcp::model::ErrorCode;
 #[allow(deprecated)] // `logging/setLevel` is deprecated by SEP-2577, still in both eras.
 use rmcp::model::SetLevelRequestParams;
 use rmcp::model::{
@@ -11,9 +12,11 @@ use rmcp::model::{
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler};
+use std::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
-use crate::budget::wire::{USAGE_KEY, read_grant};
+use crate::budget::wire::{ERROR_KEY, USAGE_KEY, read_grant};
 use crate::budget::{Budget, Scope, Usage};
 use crate::config::Config;
 use crate::context::{AgentContext, ClientChannel};
@@ -22,6 +25,7 @@ use crate::execution::{budget_error_result, invoke};
 use crate::host::Host;
 use crate::logging::{LogLevel, SessionLogLevel};
 use crate::registry::Registry;
+use crate::telemetry::{record_operation, set_parent_from, spans};
 use crate::workflow::store::{JournalStore, MemoryStore};
 use crate::workflow::{
     BackendKind, ControlError, JournalEngine, Recovery, WorkflowBackend, WorkflowSettings,
@@ -199,6 +203,12 @@ impl AgentServer {
         &self.shared.identity
     }
 
+    /// Closes the connections to remote servers, letting the child processes
+    /// of stdio servers exit cleanly.
+    pub async fn close_connections(&self) {
+        self.shared.host.remotes.close_all().await;
+    }
+
     /// Runs the tool `tool` in this process, as if a client had called it
     /// with `arguments` and granted `grant`: the budget is the tightest of
     /// the server's default, the agent's policy and the grant. `None` when
@@ -230,6 +240,81 @@ impl AgentServer {
             self.run(definition, arguments, grant, cancellation, None)
                 .await,
         )
+    }
+
+    /// `tools/call` under the request's SERVER span.
+    async fn serve_call(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(definition) = self.shared.registry.get(&request.name) else {
+            if let Some(workflows) = &self.shared.workflows {
+                let grant = read_grant(&context.meta)
+                    .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
+                let arguments = request.arguments.clone().unwrap_or_default();
+                if let Some(result) = tools::call(
+                    workflows,
+                    &self.shared.registry,
+                    &request.name,
+                    arguments,
+                    grant,
+                )
+                .await
+                {
+                    return Ok(result.into());
+                }
+            }
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{}`", request.name),
+                None,
+            ));
+        };
+        #[allow(deprecated)]
+        let log_level = context
+            .meta
+            .log_level()
+            .map(LogLevel::from_rmcp)
+            .unwrap_or_else(|| self.log_level.get());
+        let client = ClientChannel {
+            peer: context.peer.clone(),
+            progress_token: context.meta.get_progress_token(),
+            log_level,
+            protocol_version: context.protocol_version(),
+        };
+        let grant = read_grant(&context.meta)
+            .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
+        let arguments = request.arguments.unwrap_or_default();
+        if spans::capture_content() {
+            let text = serde_json::to_string(&arguments).unwrap_or_default();
+            tracing::Span::current().record("gen_ai.tool.call.arguments", text);
+        }
+        if let Some(workflows) = &self.shared.workflows
+            && definition.workflow().is_some()
+        {
+            let client_has_tasks = context
+                .client_capabilities()
+                .is_some_and(|capabilities| capabilities.supports_tasks());
+            return tasks::call_workflow(
+                workflows,
+                definition,
+                arguments,
+                grant,
+                client_has_tasks,
+                context.ct.clone(),
+            )
+            .await;
+        }
+        Ok(self
+            .run(
+                definition,
+                arguments,
+                grant,
+                context.ct.clone(),
+                Some(client),
+            )
+            .await
+            .into())
     }
 
     async fn run(
@@ -318,68 +403,57 @@ impl ServerHandler for AgentServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some(definition) = self.shared.registry.get(&request.name) else {
-            if let Some(workflows) = &self.shared.workflows {
-                let grant = read_grant(&context.meta)
-                    .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
-                let arguments = request.arguments.clone().unwrap_or_default();
-                if let Some(result) = tools::call(
-                    workflows,
-                    &self.shared.registry,
-                    &request.name,
-                    arguments,
-                    grant,
-                )
-                .await
+        let started = Instant::now();
+        let protocol = context.protocol_version().map(|v| v.to_string());
+        let session = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.headers.get("mcp-session-id"))
+            .and_then(|value| value.to_str().ok());
+        let span = spans::server_span(
+            &request.name,
+            &context.id.to_string(),
+            protocol.as_deref(),
+            session,
+        );
+        set_parent_from(&span, &context.meta);
+        let tool = request.name.clone();
+        let outcome = self
+            .serve_call(request, context)
+            .instrument(span.clone())
+            .await;
+        let complete = match &outcome {
+            Ok(CallToolResponse::Complete(result)) => Some(result),
+            _ => None,
+        };
+        let error_type = match &outcome {
+            Ok(_) if complete.is_some_and(|r| r.is_error == Some(true)) => Some(
+                if complete
+                    .and_then(|r| r.meta.as_ref())
+                    .is_some_and(|m| m.contains_key(ERROR_KEY))
                 {
-                    return Ok(result.into());
-                }
-            }
-            return Err(ErrorData::invalid_params(
-                format!("unknown tool `{}`", request.name),
-                None,
-            ));
+                    "budget_exceeded"
+                } else {
+                    "tool_error"
+                },
+            ),
+            Ok(_) => None,
+            Err(error) if error.code == ErrorCode::INVALID_PARAMS => Some("invalid_params"),
+            Err(_) => Some("internal_error"),
         };
-        #[allow(deprecated)]
-        let log_level = context
-            .meta
-            .log_level()
-            .map(LogLevel::from_rmcp)
-            .unwrap_or_else(|| self.log_level.get());
-        let client = ClientChannel {
-            peer: context.peer.clone(),
-            progress_token: context.meta.get_progress_token(),
-            log_level,
-        };
-        let grant = read_grant(&context.meta)
-            .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
-        let arguments = request.arguments.unwrap_or_default();
-        if let Some(workflows) = &self.shared.workflows
-            && definition.workflow().is_some()
-        {
-            let client_has_tasks = context
-                .client_capabilities()
-                .is_some_and(|capabilities| capabilities.supports_tasks());
-            return tasks::call_workflow(
-                workflows,
-                definition,
-                arguments,
-                grant,
-                client_has_tasks,
-                context.ct.clone(),
-            )
-            .await;
+        if let Some(error_type) = error_type {
+            spans::record_error(&span, error_type);
         }
-        let result = self
-            .run(
-                definition,
-                arguments,
-                grant,
-                context.ct.clone(),
-                Some(client),
-            )
-            .await;
-        Ok(result.into())
+        if let Some(result) = complete
+            && spans::capture_content()
+        {
+            span.record(
+                "gen_ai.tool.call.result",
+                serde_json::to_string(result).unwrap_or_default(),
+            );
+        }
+        record_operation("tools/call", &tool, started.elapsed(), error_type);
+        outcome
     }
 
     async fn get_task(

@@ -2,8 +2,8 @@
 //! result comes back typed, usage is charged to the caller, and cancelling
 //! the caller cancels the callee on the other server.
 
-use std::collections::HashSet;
-use std::sync::{LazyLock, Mutex};
+mod support;
+
 use std::time::Duration;
 
 use agentwire::config::Config;
@@ -13,24 +13,13 @@ use agentwire::{AgentServer, Registry, ServerIdentity};
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, object};
 use serde_json::json;
+use support::{DROPPED, STARTED, hang_until_dropped, wait_for};
 use tokio_util::sync::CancellationToken;
-
-static STARTED: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
-static DROPPED: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
-
-struct Tracker(String);
-impl Drop for Tracker {
-    fn drop(&mut self) {
-        DROPPED.lock().unwrap().insert(self.0.clone());
-    }
-}
 
 /// Waits until its future is dropped.
 #[agent]
 async fn hang(key: String) -> String {
-    let _tracker = Tracker(key.clone());
-    STARTED.lock().unwrap().insert(key);
-    std::future::pending().await
+    hang_until_dropped(key).await
 }
 
 /// Charges 40 tokens and doubles a number.
@@ -86,16 +75,6 @@ fn near_server(far: &HttpServer) -> AgentServer {
         ServerIdentity::new("near", "0"),
         &config,
     )
-}
-
-async fn wait_for(set: &LazyLock<Mutex<HashSet<String>>>, key: &str) {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while !set.lock().unwrap().contains(key) {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("`{key}` never reached the expected state"));
 }
 
 #[tokio::test]

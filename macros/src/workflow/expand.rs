@@ -1,7 +1,7 @@
 //! Writing the code for one workflow. Everything here names the runtime
 //! through `crate_path::private()`; behaviour lives in the runtime.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::LitStr;
 use syn::spanned::Spanned;
@@ -44,11 +44,11 @@ pub fn workflow(func: &AgentItem, attrs: &WorkflowAttributes, sig: &AgentSignatu
         None => quote!(::core::option::Option::None),
     };
 
-    let (result_ty, wrap_output) = result_type(&sig.output);
     let output_check_span = match &sig.output {
         Output::Unit => fn_ident.span(),
         Output::Plain(ty) | Output::Result(ty) => ty.span(),
     };
+    let (result_ty, wrap_output) = result_type(&sig.output, output_check_span);
     let output_ty = quote!(<#result_ty as #private::IntoAgentResult>::Output);
     let output_schema = quote_spanned! {output_check_span=>
         #private::workflow_output_schema::<#output_ty>
@@ -133,6 +133,7 @@ pub fn workflow(func: &AgentItem, attrs: &WorkflowAttributes, sig: &AgentSignatu
                 policy: #policy,
                 callees: #fn_ident::__agentwire_callees,
                 recursive: false,
+                span: #private::no_span,
                 location: #location,
             };
 
@@ -185,10 +186,11 @@ fn with_workflow_caller(
         Input::Context {
             by_ref,
             ident: Some(ident),
-        } => Some((*by_ref, ident)),
+            mutability,
+        } => Some((*by_ref, ident, mutability)),
         _ => None,
     });
-    let shadow = context.map(|(by_ref, ident): (bool, &Ident)| {
+    let shadow = context.map(|(by_ref, ident, mutability)| {
         let owned = if by_ref {
             quote!(::core::clone::Clone::clone(#ident))
         } else {
@@ -196,15 +198,18 @@ fn with_workflow_caller(
         };
         let reference = by_ref.then(|| quote!(&));
         quote! {
-            #[allow(unused_variables)]
-            let #ident = #reference #private::WorkflowCaller::<#fn_ident>::new(#owned);
+            #[allow(unused_variables, unused_mut)]
+            let #mutability #ident = #reference #private::WorkflowCaller::<#fn_ident>::new(#owned);
         }
     });
+    // The statements go straight into the new body, as for agents.
+    let statements = body.as_ref().map(|block| &block.stmts);
+    let statements = statements.into_iter().flatten();
     quote! {
         #(#attrs)*
         #vis #fn_sig {
             #shadow
-            #body
+            #(#statements)*
         }
     }
 }

@@ -117,11 +117,17 @@ fn read_input(arg: &FnArg, context_seen: &mut bool) -> syn::Result<Option<Read>>
                 ));
             }
             *context_seen = true;
-            let ident = match &*typed.pat {
-                Pat::Ident(pat) if pat.subpat.is_none() => Some(pat.ident.clone()),
-                _ => None,
+            let (ident, mutability) = match &*typed.pat {
+                Pat::Ident(pat) if pat.subpat.is_none() => {
+                    (Some(pat.ident.clone()), pat.mutability)
+                }
+                _ => (None, None),
             };
-            return Ok(Some(Read::Context(Input::Context { by_ref, ident })));
+            return Ok(Some(Read::Context(Input::Context {
+                by_ref,
+                ident,
+                mutability,
+            })));
         }
         Some(_) => {
             return Err(syn::Error::new(

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use scope::Scope;
+pub(crate) use scope::{Reservation, Scope};
 
 /// Limits on a call and everything it calls. `None` means no limit of that
 /// kind (from this source; other sources may still limit it).

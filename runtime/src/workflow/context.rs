@@ -22,8 +22,9 @@ use super::record::CallFailure;
 use super::step::Step;
 use crate::budget::{Budget, BudgetExceeded, Usage};
 use crate::call::CallError;
-use crate::caller::{AgentStub, CanCall};
+use crate::caller::CanCall;
 use crate::context::AgentContext;
+use crate::definition::AgentStub;
 
 /// The context of a running workflow: its steps, agent calls, timers, waits,
 /// clock and random numbers. Each of them is journaled, and when the run is
@@ -182,7 +183,7 @@ impl WorkflowContext {
         &self,
         budget: Budget,
         args: A::Args,
-    ) -> BoxFuture<'_, Result<A::Output, CallError>>
+    ) -> BoxFuture<'static, Result<A::Output, CallError>>
     where
         A: AgentStub,
         A::Args: Clone,
@@ -191,9 +192,12 @@ impl WorkflowContext {
         let op = self.driver.next_op();
         let definition = A::DEFINITION;
         let agent = definition.name;
-        let caller = self.driver.agent_context();
-        let attempt = Box::new(move |_attempt: u32| {
+        let caller = self.driver.agent_context().clone();
+        let driver = self.driver.clone();
+        let policy = driver.default_policy();
+        let attempt = move |_attempt: u32| -> BoxFuture<'static, Result<Value, AttemptError>> {
             let args = args.clone();
+            let caller = caller.clone();
             async move {
                 match A::invoke(caller, budget, args).await {
                     Ok(output) => serde_json::to_value(output).map_err(|e| AttemptError {
@@ -214,16 +218,16 @@ impl WorkflowContext {
                 }
             }
             .boxed()
-        });
-        let activity = Activity {
-            op,
-            kind: ActivityKind::AgentCall,
-            name: Cow::Borrowed(agent),
-            policy: self.driver.default_policy(),
-            attempt,
         };
         async move {
-            match self.driver.activity(activity).await {
+            let activity = Activity {
+                op,
+                kind: ActivityKind::AgentCall,
+                name: Cow::Borrowed(agent),
+                policy,
+                attempt: Box::new(move |n| -> BoxFuture<'_, _> { attempt(n) }),
+            };
+            match driver.activity(activity).await {
                 Ok(value) => serde_json::from_value(value).map_err(|e| CallError::Agent {
                     agent,
                     message: format!("the result journaled for this call cannot be read back: {e}"),
@@ -350,7 +354,10 @@ where
         &self,
         budget: Budget,
         args: Callee::Args,
-    ) -> BoxFuture<'_, Result<Callee::Output, CallError>> {
+    ) -> impl Future<Output = Result<Callee::Output, CallError>> + Send + 'static + use<Workflow, Callee>
+    where
+        Callee: AgentStub,
+    {
         self.ctx.call_agent::<Callee>(budget, args)
     }
 }

@@ -245,6 +245,7 @@ pub enum CallFailure {
     Panicked { message: String },
     BudgetExceeded { exceeded: BudgetExceeded },
     Remote { message: String },
+    InvalidArguments { message: String },
     Cancelled,
 }
 
@@ -262,6 +263,9 @@ impl CallFailure {
                 exceeded: *exceeded,
             },
             CallError::Remote { message, .. } => CallFailure::Remote {
+                message: message.clone(),
+            },
+            CallError::InvalidArguments { message, .. } => CallFailure::InvalidArguments {
                 message: message.clone(),
             },
             CallError::Cancelled { .. } => CallFailure::Cancelled,
@@ -287,6 +291,10 @@ impl CallFailure {
             CallFailure::Remote { message } => CallError::Remote {
                 agent,
                 server: callee.remote_server().unwrap_or("?"),
+                message: message.clone(),
+            },
+            CallFailure::InvalidArguments { message } => CallError::InvalidArguments {
+                agent,
                 message: message.clone(),
             },
             CallFailure::Cancelled => CallError::Cancelled { agent },
