@@ -64,3 +64,94 @@ where
 {
     crate::output::finish_invocation(result)
 }
+
+// ---- `#[prompt]` and `#[resource]` ------------------------------------------
+
+pub use crate::completion::{Completer, CompletionRequest};
+pub use crate::prompt::{IntoPromptMessages, PromptDefinition, PromptEntry, PromptFuture};
+pub use crate::resource::{
+    IntoResourceContents, ResourceDefinition, ResourceEntry, ResourceFuture, ResourceUri,
+};
+pub use crate::uri_template::{TemplatePart, UriTemplate};
+
+/// A type a prompt can take as an argument.
+#[diagnostic::on_unimplemented(
+    message = "prompt argument type `{Self}` must implement `Deserialize` and `JsonSchema`",
+    label = "this type cannot be read from a prompt argument",
+    note = "prompt arguments arrive as text: `String`, enums of strings and numbers work; \
+            add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to your own types"
+)]
+pub trait PromptParameter: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> PromptParameter for T {}
+
+/// A type a resource template variable can be read into.
+#[diagnostic::on_unimplemented(
+    message = "URI template variable type `{Self}` must implement `Deserialize` and `JsonSchema`",
+    label = "this type cannot be read from a URI template variable",
+    note = "template variables arrive as text: `String`, enums of strings and numbers work; \
+            add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to your own types"
+)]
+pub trait TemplateParameter: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> TemplateParameter for T {}
+
+pub fn prompt_param_schema<T: PromptParameter>(generator: &mut SchemaGenerator) -> Schema {
+    crate::schema::param_schema::<T>(generator)
+}
+
+pub fn prompt_param_is_required<T: PromptParameter>() -> bool {
+    crate::arguments::param_is_required::<T>()
+}
+
+pub fn take_prompt_argument<T: PromptParameter>(
+    args: &mut JsonObject,
+    name: &'static str,
+) -> Result<T, ArgumentError> {
+    crate::arguments::take_text_argument(args, name)
+}
+
+pub fn template_param_schema<T: TemplateParameter>(generator: &mut SchemaGenerator) -> Schema {
+    crate::schema::param_schema::<T>(generator)
+}
+
+pub fn template_param_is_required<T: TemplateParameter>() -> bool {
+    crate::arguments::param_is_required::<T>()
+}
+
+pub fn take_template_variable<T: TemplateParameter>(
+    args: &mut JsonObject,
+    name: &'static str,
+) -> Result<T, ArgumentError> {
+    crate::arguments::take_text_argument(args, name)
+}
+
+/// A prompt's messages from what it returned.
+pub fn prompt_messages<T: IntoPromptMessages>(
+    value: T,
+) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError> {
+    Ok(value.into_prompt_messages())
+}
+
+/// A prompt's messages from the `Result` it returned.
+pub fn prompt_messages_result<T: IntoPromptMessages, E: std::fmt::Display>(
+    value: Result<T, E>,
+) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError> {
+    value
+        .map(IntoPromptMessages::into_prompt_messages)
+        .map_err(|e| crate::definition::InvokeError::Agent(format!("{e:#}")))
+}
+
+/// A resource's contents from what it returned.
+pub fn resource_contents<T: IntoResourceContents>(
+    value: T,
+) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError> {
+    Ok(value.into_resource_contents())
+}
+
+/// A resource's contents from the `Result` it returned.
+pub fn resource_contents_result<T: IntoResourceContents, E: std::fmt::Display>(
+    value: Result<T, E>,
+) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError> {
+    value
+        .map(IntoResourceContents::into_resource_contents)
+        .map_err(|e| crate::definition::InvokeError::Agent(format!("{e:#}")))
+}

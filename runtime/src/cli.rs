@@ -283,7 +283,7 @@ async fn call(registry: &Registry, args: CallArgs) -> ExitCode {
         shutdown_signal().await;
         stop.cancel();
     });
-    let ctx = AgentContext::root(definition, cancellation, None);
+    let ctx = AgentContext::root(definition.name, cancellation, None);
     print_result(invoke(definition, ctx, arguments).await)
 }
 

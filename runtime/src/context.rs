@@ -3,15 +3,21 @@
 use std::fmt;
 use std::sync::Arc;
 
-use rmcp::model::{ProgressNotificationParam, ProgressToken};
+use rmcp::model::{ClientCapabilities, ProgressNotificationParam, ProgressToken};
 use rmcp::service::{Peer, RoleServer};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::definition::AgentDefinition;
 use crate::logging::LogLevel;
+use crate::round_trip::RoundTrip;
 
 /// The request an agent is running for: its cancellation, its way back to the
-/// MCP client (progress and log messages), and its place in a chain of agents.
+/// MCP client (progress, log messages, questions for the user and the model),
+/// and its place in a chain of agents.
+///
+/// Everything that reaches the client works the same in both protocol eras;
+/// see [`elicit`](Self::elicit) and [`sample`](Self::sample) for what the
+/// 2026-07-28 era changes underneath.
 ///
 /// Take it as the first parameter of an `#[agent]` function, by reference:
 ///
@@ -51,18 +57,24 @@ pub(crate) struct ClientChannel {
     pub progress_token: Option<ProgressToken>,
     /// Messages below this level are not sent to the client.
     pub log_level: LogLevel,
+    /// What the client said it can do, for elicitation and sampling.
+    pub capabilities: Option<ClientCapabilities>,
+    /// 2026-07-28 requests ask the client through multi-round-trip results;
+    /// `None` means the session takes server→client requests.
+    pub round_trip: Option<Arc<RoundTrip>>,
 }
 
 impl AgentContext {
-    /// The context of an agent called directly by a client (or the CLI).
+    /// The context of an agent (or a prompt or a resource: `name`) called
+    /// directly by a client (or the CLI).
     pub(crate) fn root(
-        agent: &'static AgentDefinition,
+        name: &'static str,
         cancellation: CancellationToken,
         client: Option<ClientChannel>,
     ) -> Self {
         AgentContext {
             inner: Arc::new(Inner {
-                agent: agent.name,
+                agent: name,
                 cancellation,
                 client,
                 depth: 0,
@@ -83,7 +95,13 @@ impl AgentContext {
         }
     }
 
-    /// The tool name of the running agent.
+    /// The way back to the client, when there is one.
+    pub(crate) fn client(&self) -> Option<&ClientChannel> {
+        self.inner.client.as_ref()
+    }
+
+    /// The tool name of the running agent (the prompt's name, or the
+    /// resource's, when a prompt or a resource takes the context).
     pub fn agent_name(&self) -> &'static str {
         self.inner.agent
     }

@@ -53,6 +53,25 @@ pub(crate) async fn invoke(
     arguments: JsonObject,
 ) -> CallToolResult {
     let agent = definition.name;
+    if definition.deny_unknown_arguments
+        && let Some(unknown) = arguments
+            .keys()
+            .find(|key| !definition.params.iter().any(|p| p.name == key.as_str()))
+    {
+        let known: Vec<String> = definition
+            .params
+            .iter()
+            .map(|p| format!("`{}`", p.name))
+            .collect();
+        let known = if known.is_empty() {
+            "none".to_owned()
+        } else {
+            known.join(", ")
+        };
+        return error_result(format!(
+            "the call to `{agent}` has an unknown argument `{unknown}`; its arguments are {known}"
+        ));
+    }
     match guarded(&ctx, (definition.invoke)(ctx.clone(), arguments)).await {
         Ok(Ok(output)) => tool_result(output),
         Ok(Err(InvokeError::Arguments(error))) => {

@@ -16,9 +16,13 @@ fn settings(contract: Contract) -> SchemaSettings {
     settings
 }
 
+/// The dialect every schema agentwire writes declares in `$schema`.
+pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
 /// The `inputSchema` of a tool: an object with one property per parameter.
-/// Named types land in `$defs` and are referenced with `$ref`.
-pub fn input_schema(params: &[ParamDefinition]) -> JsonObject {
+/// Named types land in `$defs` and are referenced with `$ref`; with
+/// `deny_unknown`, `additionalProperties: false` says other arguments are refused.
+pub fn input_schema(params: &[ParamDefinition], deny_unknown: bool) -> JsonObject {
     let mut generator = settings(Contract::Deserialize).into_generator();
     let mut properties = JsonObject::new();
     let mut required = Vec::new();
@@ -35,10 +39,14 @@ pub fn input_schema(params: &[ParamDefinition]) -> JsonObject {
         }
     }
     let mut object = JsonObject::new();
+    object.insert("$schema".into(), DIALECT.into());
     object.insert("type".into(), "object".into());
     object.insert("properties".into(), properties.into());
     if !required.is_empty() {
         object.insert("required".into(), required.into());
+    }
+    if deny_unknown {
+        object.insert("additionalProperties".into(), false.into());
     }
     let definitions = generator.take_definitions(true);
     if !definitions.is_empty() {
@@ -59,7 +67,10 @@ pub fn output_schema<T: JsonSchema>() -> Option<JsonObject> {
         .into_generator()
         .into_root_schema_for::<T>();
     match schema.to_value() {
-        Value::Object(object) if object.get("type") == Some(&json!("object")) => Some(object),
+        Value::Object(mut object) if object.get("type") == Some(&json!("object")) => {
+            object.insert("$schema".into(), DIALECT.into());
+            Some(object)
+        }
         _ => None,
     }
 }

@@ -4,11 +4,12 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::{LitBool, LitStr};
 
+use crate::attr_parse::{self, flag_value, set, string_value, unknown_key};
 use crate::tool_name;
 
 /// Every key `#[agent(...)]` understands, for the "unknown key" message.
-const KNOWN_KEYS: &str =
-    "`name`, `title`, `description`, `read_only`, `destructive`, `idempotent`, `open_world`";
+const KNOWN_KEYS: &str = "`name`, `title`, `description`, `icon`, `read_only`, `destructive`, \
+                          `idempotent`, `open_world`, `deny_unknown_arguments`";
 
 /// What the user wrote inside `#[agent(...)]`.
 #[derive(Default)]
@@ -22,6 +23,10 @@ pub struct AgentAttributes {
     pub destructive: Option<LitBool>,
     pub idempotent: Option<LitBool>,
     pub open_world: Option<LitBool>,
+    /// Icon URLs; the key may be repeated.
+    pub icons: Vec<LitStr>,
+    /// Refuse arguments the agent does not take.
+    pub deny_unknown_arguments: Option<LitBool>,
 }
 
 impl AgentAttributes {
@@ -53,78 +58,31 @@ impl AgentAttributes {
             .get_ident()
             .map(ToString::to_string)
             .unwrap_or_default();
+        const ATTR: &str = "agent";
         match key.as_str() {
-            "name" => set(&mut self.name, meta, string_value(meta)?),
-            "title" => set(&mut self.title, meta, string_value(meta)?),
-            "description" => set(&mut self.description, meta, string_value(meta)?),
-            "read_only" => set(&mut self.read_only, meta, flag_value(meta)?),
-            "destructive" => set(&mut self.destructive, meta, flag_value(meta)?),
-            "idempotent" => set(&mut self.idempotent, meta, flag_value(meta)?),
-            "open_world" => set(&mut self.open_world, meta, flag_value(meta)?),
-            _ => {
-                // Skip whatever value follows so that one unknown key does not
-                // hide the errors in the keys after it.
-                if meta.input.peek(syn::Token![=]) {
-                    let _: syn::Expr = meta.value()?.parse()?;
-                } else if meta.input.peek(syn::token::Paren) {
-                    meta.parse_nested_meta(|_| Ok(()))?;
-                }
-                Err(meta.error(format!(
-                    "unknown `#[agent]` argument `{}`; the known ones are {KNOWN_KEYS}",
-                    path_text(&meta.path)
-                )))
+            "name" => set(&mut self.name, meta, string_value(meta)?, ATTR),
+            "title" => set(&mut self.title, meta, string_value(meta)?, ATTR),
+            "description" => set(&mut self.description, meta, string_value(meta)?, ATTR),
+            "icon" => {
+                self.icons.push(string_value(meta)?);
+                Ok(())
             }
+            "read_only" => set(&mut self.read_only, meta, flag_value(meta)?, ATTR),
+            "destructive" => set(&mut self.destructive, meta, flag_value(meta)?, ATTR),
+            "idempotent" => set(&mut self.idempotent, meta, flag_value(meta)?, ATTR),
+            "open_world" => set(&mut self.open_world, meta, flag_value(meta)?, ATTR),
+            "deny_unknown_arguments" => set(
+                &mut self.deny_unknown_arguments,
+                meta,
+                flag_value(meta)?,
+                ATTR,
+            ),
+            _ => Err(unknown_key(meta, ATTR, KNOWN_KEYS)),
         }
     }
 }
 
-fn set<T>(slot: &mut Option<T>, meta: &ParseNestedMeta, value: T) -> syn::Result<()> {
-    if slot.is_some() {
-        return Err(meta.error(format!(
-            "`{}` is given twice in `#[agent]`",
-            path_text(&meta.path)
-        )));
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
-fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
-    let key = path_text(&meta.path);
-    let value = meta
-        .value()
-        .map_err(|_| meta.error(format!("`{key}` needs a value: `{key} = \"...\"`")))?;
-    value.parse::<LitStr>().map_err(|e| {
-        syn::Error::new(
-            e.span(),
-            format!("`{key}` takes a string literal: `{key} = \"...\"`"),
-        )
-    })
-}
-
-/// `read_only` alone means `read_only = true`.
-fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
-    if meta.input.peek(syn::Token![=]) {
-        let key = path_text(&meta.path);
-        meta.value()?.parse::<LitBool>().map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                format!("`{key}` takes `true` or `false`, or no value at all for `true`"),
-            )
-        })
-    } else {
-        Ok(LitBool::new(true, meta.path.segments[0].ident.span()))
-    }
-}
-
-fn path_text(path: &syn::Path) -> String {
-    quote::quote!(#path).to_string().replace(' ', "")
-}
-
 /// Adds `error` to the errors collected so far.
 pub fn push(errors: &mut Option<syn::Error>, error: syn::Error) {
-    match errors {
-        Some(existing) => existing.combine(error),
-        None => *errors = Some(error),
-    }
+    attr_parse::push(errors, error);
 }

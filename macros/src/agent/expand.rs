@@ -32,6 +32,11 @@ pub fn agent(func: &ItemFn, attrs: &AgentAttributes, sig: &AgentSignature) -> To
     let destructive = option_bool(&attrs.destructive);
     let idempotent = option_bool(&attrs.idempotent);
     let open_world = option_bool(&attrs.open_world);
+    let icons = &attrs.icons;
+    let deny_unknown_arguments = attrs
+        .deny_unknown_arguments
+        .as_ref()
+        .is_some_and(|flag| flag.value);
 
     let (result_ty, wrap_output) = result_type(&sig.output);
     let output_check_span = match &sig.output {
@@ -140,7 +145,9 @@ pub fn agent(func: &ItemFn, attrs: &AgentAttributes, sig: &AgentSignature) -> To
                     idempotent: #idempotent,
                     open_world: #open_world,
                 },
+                icons: &[#(#icons),*],
                 params: &[#(#params),*],
+                deny_unknown_arguments: #deny_unknown_arguments,
                 output_schema: #output_schema,
                 invoke: #fn_ident::__agentwire_invoke,
                 location: #location,

@@ -2,9 +2,9 @@
 //! type of the same name holding the agent's definition and its typed call
 //! stub, plus the inventory registration.
 
-mod attr;
+pub(crate) mod attr;
 mod expand;
-mod signature;
+pub(crate) mod signature;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -29,7 +29,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let attrs = AgentAttributes::parse(args);
     let signature = AgentSignature::read(&func);
     // Doc comments on parameters are ours to read; rustc rejects them if left.
-    strip_parameter_docs(&mut func);
+    crate::docs::strip_parameter_docs(&mut func);
 
     match (attrs, signature) {
         (Ok(attrs), Ok(signature)) => expand::agent(&func, &attrs, &signature),
@@ -42,14 +42,6 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             }
             let errors = errors.map(|e| e.to_compile_error());
             quote!(#errors #func)
-        }
-    }
-}
-
-fn strip_parameter_docs(func: &mut ItemFn) {
-    for input in &mut func.sig.inputs {
-        if let syn::FnArg::Typed(typed) = input {
-            typed.attrs.retain(|a| !crate::docs::is_doc(a));
         }
     }
 }
