@@ -55,6 +55,11 @@ struct ServeArgs {
     /// beyond this machine.
     #[arg(long = "allow-host", value_name = "HOST", requires = "http")]
     allowed_hosts: Vec<String>,
+    /// Accept this browser Origin (repeatable), as `scheme://host:port` or
+    /// `scheme://host:*`. Only pages served from loopback names are accepted
+    /// by default; `*` accepts any origin.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "http")]
+    allowed_origins: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -179,7 +184,21 @@ fn init_logging(serving: bool) {
         .try_init();
 }
 
+/// The environment variable holding the key that signs 2026-era
+/// `requestState`s, shared by replicas behind one address.
+const REQUEST_STATE_KEY: &str = "AGENTWIRE_REQUEST_STATE_KEY";
+
 async fn serve(server: AgentServer, args: ServeArgs) -> ExitCode {
+    let server = match std::env::var_os(REQUEST_STATE_KEY) {
+        None => server,
+        Some(key) => match server.with_request_state_key(key.as_encoded_bytes()) {
+            Ok(server) => server,
+            Err(error) => {
+                eprintln!("error: {REQUEST_STATE_KEY}: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let name = server.identity().name.clone();
     let tools = server.registry().len();
     let Some(addr) = args.http else {
@@ -196,6 +215,7 @@ async fn serve(server: AgentServer, args: ServeArgs) -> ExitCode {
         path: args.path,
         max_body_bytes: args.max_body_bytes,
         allowed_hosts: (!args.allowed_hosts.is_empty()).then_some(args.allowed_hosts),
+        allowed_origins: (!args.allowed_origins.is_empty()).then_some(args.allowed_origins),
     };
     let path = options.path.clone();
     let http = match HttpServer::bind(server, addr, options).await {

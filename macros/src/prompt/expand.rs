@@ -83,7 +83,7 @@ pub fn prompt(func: &ItemFn, attrs: &PromptAttributes, sig: &HandlerSignature) -
                 location: #location,
             };
 
-            #[allow(unused_variables, unused_mut)]
+            #[allow(unused_variables, unused_mut, non_snake_case)]
             fn __agentwire_render(
                 #mut_ctx #ctx: #private::AgentContext,
                 mut #args: #private::JsonObject,

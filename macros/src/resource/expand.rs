@@ -104,7 +104,7 @@ pub fn resource(
                 location: #location,
             };
 
-            #[allow(unused_variables, unused_mut)]
+            #[allow(unused_variables, unused_mut, non_snake_case)]
             fn __agentwire_read(
                 #mut_ctx #ctx: #private::AgentContext,
                 mut #args: #private::JsonObject,
