@@ -18,3 +18,6 @@ cargo test --workspace --locked
 
 step "Python MCP SDK against the hello server"
 bash scripts/python-tests.sh
+
+step "MCP conformance suite and MCP Inspector against the conformance example"
+bash scripts/conformance.sh

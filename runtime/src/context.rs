@@ -55,8 +55,9 @@ struct Inner {
 pub(crate) struct ClientChannel {
     pub peer: Peer<RoleServer>,
     pub progress_token: Option<ProgressToken>,
-    /// Messages below this level are not sent to the client.
-    pub log_level: LogLevel,
+    /// Messages below this level are not sent to the client; `None` when
+    /// the client asked for none (a 2026-era request without a log level).
+    pub log_level: Option<LogLevel>,
     /// What the client said it can do, for elicitation and sampling.
     pub capabilities: Option<ClientCapabilities>,
     /// 2026-07-28 requests ask the client through multi-round-trip results;
@@ -163,7 +164,7 @@ impl AgentContext {
         let Some(client) = &self.inner.client else {
             return;
         };
-        if level < client.log_level {
+        if client.log_level.is_none_or(|min| level < min) {
             return;
         }
         #[allow(deprecated)] // MCP logging is deprecated by SEP-2577 but still served.

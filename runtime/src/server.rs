@@ -125,11 +125,14 @@ impl AgentServer {
         context: &RequestContext<RoleServer>,
         round_trip: Option<Arc<RoundTrip>>,
     ) -> ClientChannel {
-        let log_level = context
-            .meta
-            .log_level()
-            .map(LogLevel::from_rmcp)
-            .unwrap_or_else(|| self.log_level.get());
+        // A 2026-era request opts in to log messages with a level in its
+        // `_meta`; without one it gets none. A 2025-era session has the
+        // level `logging/setLevel` chose (`info` until then).
+        let log_level = match context.meta.log_level() {
+            Some(level) => Some(LogLevel::from_rmcp(level)),
+            None if is_stateless(context) => None,
+            None => Some(self.log_level.get()),
+        };
         ClientChannel {
             peer: context.peer.clone(),
             progress_token: context.meta.get_progress_token(),
@@ -148,14 +151,19 @@ impl AgentServer {
         request_state: Option<&str>,
         responses: Option<&rmcp::model::InputResponses>,
     ) -> Result<Option<Arc<RoundTrip>>, ErrorData> {
-        let stateless = context
-            .protocol_version()
-            .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
-        if !stateless {
+        if !is_stateless(context) {
             return Ok(None);
         }
         RoundTrip::resume(&self.sealer, binding, request_state, responses).map(Some)
     }
+}
+
+/// Whether the request uses the 2026-07-28 protocol (or later): stateless,
+/// with per-request `_meta` and no server→client requests.
+fn is_stateless(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str())
 }
 
 /// The JSON-RPC error for a prompt or resource that produced no value.

@@ -60,7 +60,15 @@ impl SessionSubscriptions {
         let mut listener = self.listener.lock().unwrap_or_else(|p| p.into_inner());
         if listener.is_none() {
             let stop = CancellationToken::new();
-            tokio::spawn(forward(self.uris.clone(), peer.clone(), stop.clone()));
+            // Listen before answering the subscription, so that an update
+            // made right after it is not missed.
+            let updates = UPDATES.subscribe();
+            tokio::spawn(forward(
+                self.uris.clone(),
+                peer.clone(),
+                updates,
+                stop.clone(),
+            ));
             *listener = Some(stop);
         }
     }
@@ -91,9 +99,9 @@ impl Drop for SessionSubscriptions {
 async fn forward(
     uris: Arc<Mutex<HashSet<String>>>,
     peer: Peer<RoleServer>,
+    mut updates: broadcast::Receiver<String>,
     stop: CancellationToken,
 ) {
-    let mut updates = UPDATES.subscribe();
     loop {
         let uri = tokio::select! {
             () = stop.cancelled() => return,

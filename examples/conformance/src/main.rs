@@ -127,7 +127,9 @@ async fn test_sampling(
     /// The prompt to send to the LLM.
     prompt: String,
 ) -> Result<String, ClientRequestError> {
-    let answer = ctx.sample(SamplingRequest::new(prompt).max_tokens(100)).await?;
+    let answer = ctx
+        .sample(SamplingRequest::new(prompt).max_tokens(100))
+        .await?;
     Ok(format!("LLM response: {}", answer.text()))
 }
 
@@ -145,10 +147,9 @@ struct UserInfo {
 /// The suite's wording for what the user did.
 fn describe<T: Serialize>(answer: &Elicitation<T>) -> (&'static str, String) {
     match answer {
-        Elicitation::Accepted(content) => (
-            "accept",
-            serde_json::to_string(content).unwrap_or_default(),
-        ),
+        Elicitation::Accepted(content) => {
+            ("accept", serde_json::to_string(content).unwrap_or_default())
+        }
         Elicitation::Declined => ("decline", "{}".to_owned()),
         Elicitation::Cancelled => ("cancel", "{}".to_owned()),
     }
@@ -163,7 +164,9 @@ async fn test_elicitation(
 ) -> Result<String, ClientRequestError> {
     let answer = ctx.elicit::<UserInfo>(message).await?;
     let (action, content) = describe(&answer);
-    Ok(format!("User response: <action: {action}, content: {content}>"))
+    Ok(format!(
+        "User response: <action: {action}, content: {content}>"
+    ))
 }
 
 /// A status.
@@ -200,8 +203,12 @@ impl Default for WithDefaults {
 
 /// Asks for a form with default values for every primitive type.
 #[agent]
-async fn test_elicitation_sep1034_defaults(ctx: &AgentContext) -> Result<String, ClientRequestError> {
-    let answer = ctx.elicit::<WithDefaults>("Please review and update the form fields with defaults").await?;
+async fn test_elicitation_sep1034_defaults(
+    ctx: &AgentContext,
+) -> Result<String, ClientRequestError> {
+    let answer = ctx
+        .elicit::<WithDefaults>("Please review and update the form fields with defaults")
+        .await?;
     Ok(completed(&answer))
 }
 
@@ -270,7 +277,9 @@ struct EnumForm {
 /// Asks for a form with every kind of enum.
 #[agent]
 async fn test_elicitation_sep1330_enums(ctx: &AgentContext) -> Result<String, ClientRequestError> {
-    let answer = ctx.elicit::<EnumForm>("Please choose from the options").await?;
+    let answer = ctx
+        .elicit::<EnumForm>("Please choose from the options")
+        .await?;
     Ok(completed(&answer))
 }
 
@@ -305,7 +314,11 @@ async fn test_reconnection() -> String {
 // ---- resources-* ----------------------------------------------------------------
 
 /// A static text resource.
-#[resource(uri = "test://static-text", mime_type = "text/plain", title = "Static text")]
+#[resource(
+    uri = "test://static-text",
+    mime_type = "text/plain",
+    title = "Static text"
+)]
 fn static_text() -> &'static str {
     "This is the content of the static text resource."
 }
@@ -381,7 +394,8 @@ fn test_prompt_with_embedded_resource(
     vec![
         PromptMessage::user(Content::resource(
             resourceUri,
-            ResourceContent::text("Embedded resource content for testing.").with_mime_type("text/plain"),
+            ResourceContent::text("Embedded resource content for testing.")
+                .with_mime_type("text/plain"),
         )),
         PromptMessage::user("Please process the embedded resource above."),
     ]
