@@ -121,6 +121,9 @@ pub fn finish(
         Output::Unit => (plain, None),
     };
     let function = Ident::new(name, proc_macro2::Span::call_site());
-    let span = ty.map_or_else(proc_macro2::Span::call_site, |ty| ty.span());
-    quote_spanned!(span=> #private::#function(#value))
+    match ty {
+        // Naming the type makes a type that does not fit be reported at it.
+        Some(ty) => quote_spanned!(ty.span()=> #private::#function::<#ty>(#value)),
+        None => quote!(#private::#function(#value)),
+    }
 }

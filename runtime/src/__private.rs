@@ -131,13 +131,27 @@ pub fn prompt_messages<T: IntoPromptMessages>(
     Ok(value.into_prompt_messages())
 }
 
+/// A `Result` a prompt can return.
+pub trait PromptResult {
+    fn into_prompt_result(
+        self,
+    ) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError>;
+}
+
+impl<T: IntoPromptMessages, E: std::fmt::Display> PromptResult for Result<T, E> {
+    fn into_prompt_result(
+        self,
+    ) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError> {
+        self.map(IntoPromptMessages::into_prompt_messages)
+            .map_err(|e| crate::definition::InvokeError::Agent(format!("{e:#}")))
+    }
+}
+
 /// A prompt's messages from the `Result` it returned.
-pub fn prompt_messages_result<T: IntoPromptMessages, E: std::fmt::Display>(
-    value: Result<T, E>,
+pub fn prompt_messages_result<R: PromptResult>(
+    value: R,
 ) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError> {
-    value
-        .map(IntoPromptMessages::into_prompt_messages)
-        .map_err(|e| crate::definition::InvokeError::Agent(format!("{e:#}")))
+    value.into_prompt_result()
 }
 
 /// A resource's contents from what it returned.
@@ -147,11 +161,25 @@ pub fn resource_contents<T: IntoResourceContents>(
     Ok(value.into_resource_contents())
 }
 
+/// A `Result` a resource can return.
+pub trait ResourceResult {
+    fn into_resource_result(
+        self,
+    ) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError>;
+}
+
+impl<T: IntoResourceContents, E: std::fmt::Display> ResourceResult for Result<T, E> {
+    fn into_resource_result(
+        self,
+    ) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError> {
+        self.map(IntoResourceContents::into_resource_contents)
+            .map_err(|e| crate::definition::InvokeError::Agent(format!("{e:#}")))
+    }
+}
+
 /// A resource's contents from the `Result` it returned.
-pub fn resource_contents_result<T: IntoResourceContents, E: std::fmt::Display>(
-    value: Result<T, E>,
+pub fn resource_contents_result<R: ResourceResult>(
+    value: R,
 ) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError> {
-    value
-        .map(IntoResourceContents::into_resource_contents)
-        .map_err(|e| crate::definition::InvokeError::Agent(format!("{e:#}")))
+    value.into_resource_result()
 }

@@ -9,7 +9,8 @@ use rmcp::model::{CallToolResult, JsonObject};
 use tokio_util::sync::CancellationToken;
 
 use crate::context::AgentContext;
-use crate::execution::invoke;
+use crate::definition::InvokeError;
+use crate::execution::{Interrupted, guarded, invoke};
 use crate::registry::Registry;
 use crate::server::{AgentServer, ServerIdentity};
 use crate::transport::http::{HttpOptions, HttpServer};
@@ -33,6 +34,10 @@ enum Command {
     List,
     /// Run one agent in this process and print its result.
     Call(CallArgs),
+    /// Render one prompt in this process and print its messages, as JSON.
+    Prompt(PromptArgs),
+    /// Read one resource in this process and print its contents.
+    Read(ReadArgs),
 }
 
 #[derive(Args, Debug)]
@@ -69,6 +74,21 @@ struct CallArgs {
     /// The tool's arguments as a JSON object.
     #[arg(long, value_name = "JSON", default_value = "{}")]
     args: String,
+}
+
+#[derive(Args, Debug)]
+struct PromptArgs {
+    /// The prompt's name.
+    name: String,
+    /// The prompt's arguments as a JSON object of strings.
+    #[arg(long, value_name = "JSON", default_value = "{}")]
+    args: String,
+}
+
+#[derive(Args, Debug)]
+struct ReadArgs {
+    /// The resource's URI.
+    uri: String,
 }
 
 /// An agentwire program: its identity, and the CLI that serves, lists or
@@ -144,6 +164,8 @@ impl App {
             Command::Serve(args) => serve(AgentServer::new(registry, self.identity), args).await,
             Command::List => list(&registry),
             Command::Call(args) => call(&registry, args).await,
+            Command::Prompt(args) => prompt(&registry, args).await,
+            Command::Read(args) => read(&registry, args).await,
         }
     }
 
@@ -305,6 +327,87 @@ async fn call(registry: &Registry, args: CallArgs) -> ExitCode {
     });
     let ctx = AgentContext::root(definition.name, cancellation, None);
     print_result(invoke(definition, ctx, arguments).await)
+}
+
+/// A token cancelled by Ctrl-C or SIGTERM, for one-shot commands.
+fn interruptible() -> CancellationToken {
+    let cancellation = CancellationToken::new();
+    let stop = cancellation.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.cancel();
+    });
+    cancellation
+}
+
+async fn prompt(registry: &Registry, args: PromptArgs) -> ExitCode {
+    let Some(definition) = registry.prompt(&args.name) else {
+        let known: Vec<_> = registry.prompts().map(|p| p.name).collect();
+        eprintln!(
+            "error: there is no prompt `{}`; the prompts are: {}",
+            args.name,
+            known.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    let arguments: JsonObject = match serde_json::from_str(&args.args) {
+        Ok(arguments) => arguments,
+        Err(error) => {
+            eprintln!("error: --args must be a JSON object: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let ctx = AgentContext::root(definition.name, interruptible(), None);
+    match guarded(&ctx, (definition.render)(ctx.clone(), arguments)).await {
+        Ok(Ok(messages)) => {
+            let messages: Vec<_> = messages.into_iter().map(|m| m.into_rmcp()).collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&messages).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Err(error)) => failed("prompt", definition.name, Ok(error)),
+        Err(interrupted) => failed("prompt", definition.name, Err(interrupted)),
+    }
+}
+
+async fn read(registry: &Registry, args: ReadArgs) -> ExitCode {
+    let Some((definition, variables)) = registry.resource_for(&args.uri) else {
+        eprintln!("error: no resource has the URI `{}`", args.uri);
+        return ExitCode::from(2);
+    };
+    let ctx = AgentContext::root(definition.name, interruptible(), None);
+    match guarded(&ctx, (definition.read)(ctx.clone(), variables)).await {
+        Ok(Ok(contents)) => {
+            for content in contents {
+                match content.into_rmcp(args.uri.clone(), definition.mime_type) {
+                    rmcp::model::ResourceContents::TextResourceContents { text, .. } => {
+                        println!("{text}");
+                    }
+                    blob => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&blob).unwrap_or_default()
+                    ),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(Err(error)) => failed("resource", definition.name, Ok(error)),
+        Err(interrupted) => failed("resource", definition.name, Err(interrupted)),
+    }
+}
+
+fn failed(kind: &str, name: &str, outcome: Result<InvokeError, Interrupted>) -> ExitCode {
+    match outcome {
+        Ok(InvokeError::Arguments(error)) => eprintln!("error: the {kind} `{name}` has an {error}"),
+        Ok(InvokeError::Agent(message)) => eprintln!("error: {message}"),
+        Err(Interrupted::Panicked(message)) => {
+            eprintln!("error: the {kind} `{name}` panicked: {message}")
+        }
+        Err(Interrupted::Cancelled) => eprintln!("error: the {kind} `{name}` was interrupted"),
+    }
+    ExitCode::FAILURE
 }
 
 fn print_result(result: CallToolResult) -> ExitCode {

@@ -218,7 +218,9 @@ impl Registry {
     }
 
     /// The resource serving `uri` with its template variables: a static
-    /// resource first, then the first template (in URI order) that matches.
+    /// resource first, then the matching template with the most fixed text
+    /// (so `file:///docs/{name}` wins over `file:///{+path}`), the first in
+    /// URI order among equals.
     pub fn resource_for(
         &self,
         uri: &str,
@@ -226,9 +228,17 @@ impl Registry {
         if let Some(resource) = self.resources.get(uri) {
             return Some((resource, rmcp::model::JsonObject::new()));
         }
-        self.templates
-            .values()
-            .find_map(|resource| resource.matches(uri).map(|vars| (*resource, vars)))
+        let mut best: Option<(usize, &'static ResourceDefinition, rmcp::model::JsonObject)> = None;
+        for resource in self.templates.values() {
+            let Some(variables) = resource.matches(uri) else {
+                continue;
+            };
+            let fixed = resource.fixed_text_len();
+            if best.as_ref().is_none_or(|(most, _, _)| fixed > *most) {
+                best = Some((fixed, resource, variables));
+            }
+        }
+        best.map(|(_, resource, variables)| (resource, variables))
     }
 
     /// How many prompts, static resources and resource templates there are.

@@ -90,6 +90,21 @@ impl ResourceDefinition {
         Some(resource)
     }
 
+    /// How many characters of its URI (template) are fixed text.
+    pub(crate) fn fixed_text_len(&self) -> usize {
+        match self.uri {
+            ResourceUri::Static(uri) => uri.len(),
+            ResourceUri::Template(template) => template
+                .parts
+                .iter()
+                .map(|part| match part {
+                    crate::uri_template::TemplatePart::Literal(text) => text.len(),
+                    _ => 0,
+                })
+                .sum(),
+        }
+    }
+
     /// The template variables of `uri` when this resource serves it.
     pub fn matches(&self, uri: &str) -> Option<JsonObject> {
         match self.uri {
