@@ -81,6 +81,21 @@
 //! # agentwire::main!();
 //! ```
 //!
+//! * A prompt's parameters are its arguments; clients send them as text,
+//!   read into the parameter's type (`String`, enums, numbers, `Option` for
+//!   optional ones). It returns `String`, [`Content`], [`PromptMessage`] or
+//!   `Vec<PromptMessage>` (or a `Result` of one), and may be a plain `fn`.
+//! * A resource returns `String`, `Vec<u8>`, [`ResourceContent`] or
+//!   `Vec<ResourceContent>` (or a `Result` of one). With a template URI,
+//!   its parameters are the template's variables, `{name}` (one path
+//!   segment) or `{+name}` (any text), checked at compile time.
+//! * Keys: `name`, `title`, `description`, `icon` (repeatable) for both;
+//!   `uri` (required) and `mime_type` for resources; `complete = f` with
+//!   `fn f(&CompletionRequest) -> Vec<String>` suggests argument values
+//!   (otherwise enum values are suggested).
+//! * Either may take `&AgentContext`, to log, report progress or ask the
+//!   client (below).
+//!
 //! ## Asking the client for input
 //!
 //! [`AgentContext::elicit`] asks the person behind the client to fill in a

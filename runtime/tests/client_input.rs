@@ -90,6 +90,16 @@ async fn bad_form(ctx: &AgentContext) -> Result<String, ClientRequestError> {
         .map(|_| "asked".to_owned())
 }
 
+/// A prompt that asks for the order before it is written.
+#[prompt]
+async fn order_prompt(ctx: &AgentContext) -> Result<String, ClientRequestError> {
+    let order = ctx.elicit::<Order>("What will it be?").await?;
+    Ok(match order {
+        Elicitation::Accepted(order) => format!("Describe {} {}.", order.count, order.pizza),
+        _ => "Describe nothing.".to_owned(),
+    })
+}
+
 /// A client that answers forms, URL requests and sampling, and records what
 /// it was asked.
 #[derive(Clone, Default)]
@@ -248,6 +258,29 @@ async fn forms_and_sampling_reach_the_client_in_both_eras_with_one_agent() {
             // One run per round: three questions, then the run that finishes.
             Era::Stateless => assert_eq!(runs, 4),
         }
+        client.cancel().await.unwrap();
+    }
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_prompt_can_ask_too_in_both_eras() {
+    use rmcp::model::GetPromptRequestParams;
+    let server = start().await;
+    for era in [Era::Legacy, Era::Stateless] {
+        let handler = Answering::default();
+        let client = connect(&server, era, handler.clone()).await;
+        let rendered = client
+            .get_prompt(GetPromptRequestParams::new("order_prompt"))
+            .await
+            .expect("the prompt renders");
+        let text = rendered.messages[0].content.as_text().unwrap().text.clone();
+        assert_eq!(text, "Describe 2 margherita.", "{era:?}");
+        assert_eq!(
+            *handler.asked.lock().unwrap(),
+            ["What will it be?"],
+            "{era:?}"
+        );
         client.cancel().await.unwrap();
     }
     server.shutdown().await.unwrap();
