@@ -68,7 +68,7 @@ where
 // ---- `#[prompt]` and `#[resource]` ------------------------------------------
 
 pub use crate::completion::{Completer, CompletionRequest};
-pub use crate::prompt::{IntoPromptMessages, PromptDefinition, PromptEntry, PromptFuture};
+pub use crate::prompt::{IntoPromptMessages, PromptDefinition, PromptEntry, PromptFuture, Role};
 pub use crate::resource::{
     IntoResourceContents, ResourceDefinition, ResourceEntry, ResourceFuture, ResourceUri,
 };

@@ -5,13 +5,14 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use rmcp::model::{JsonObject, Resource, ResourceTemplate};
+use rmcp::model::{Annotations, JsonObject, Resource, ResourceTemplate};
 use serde::Serialize;
 
 use crate::completion::Completer;
 use crate::context::AgentContext;
 use crate::definition::{InvokeError, ParamDefinition, SourceLocation};
 use crate::icon::icons;
+use crate::prompt::Role;
 use crate::uri_template::UriTemplate;
 
 /// What reading a resource produces: its contents, or why there are none.
@@ -30,6 +31,10 @@ pub struct ResourceDefinition {
     pub mime_type: Option<&'static str>,
     /// Icon URLs (or `data:` URIs).
     pub icons: &'static [&'static str],
+    /// Who the contents are meant for; empty when unsaid.
+    pub audience: &'static [Role],
+    /// How important the resource is, from 0 (optional) to 1 (required).
+    pub priority: Option<f32>,
     /// The template variables, in declaration order; empty for a static resource.
     pub params: &'static [ParamDefinition],
     /// Suggests values for template variables (`completion/complete`).
@@ -74,7 +79,21 @@ impl ResourceDefinition {
         resource.description = self.description.map(str::to_owned);
         resource.mime_type = self.mime_type.map(str::to_owned);
         resource.icons = icons(self.icons);
+        resource.annotations = self.annotations();
         Some(resource)
+    }
+
+    /// The annotations `audience` and `priority` make, if any.
+    fn annotations(&self) -> Option<Annotations> {
+        if self.audience.is_empty() && self.priority.is_none() {
+            return None;
+        }
+        let mut annotations = Annotations::default();
+        if !self.audience.is_empty() {
+            annotations.audience = Some(self.audience.iter().map(|r| r.to_rmcp()).collect());
+        }
+        annotations.priority = self.priority;
+        Some(annotations)
     }
 
     /// The MCP resource template, for a templated resource.
@@ -87,6 +106,7 @@ impl ResourceDefinition {
         resource.description = self.description.map(str::to_owned);
         resource.mime_type = self.mime_type.map(str::to_owned);
         resource.icons = icons(self.icons);
+        resource.annotations = self.annotations();
         Some(resource)
     }
 

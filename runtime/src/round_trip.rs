@@ -63,7 +63,9 @@ fn input_key(index: usize) -> String {
 /// Seals and opens `requestState` values with this server's key.
 #[derive(Clone)]
 pub struct StateSealer {
-    codec: RequestStateCodec,
+    /// `None` when no key could be made: then 2026-era questions fail
+    /// instead of being sealed with a guessable key.
+    codec: Option<RequestStateCodec>,
 }
 
 impl StateSealer {
@@ -71,17 +73,15 @@ impl StateSealer {
     pub fn random() -> Self {
         let mut key = [0u8; 32];
         if let Err(error) = getrandom::fill(&mut key) {
-            // Without an OS random source there is no safe key; make every
-            // state unopenable by using a key nobody else shares, and say so.
-            tracing::error!(%error, "no random source for the request-state key");
-            let seed = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default();
-            key = Sha256::digest(format!("{seed}:{}", std::process::id())).into();
+            tracing::error!(
+                %error,
+                "no random source for the request-state key; 2026-era elicitation and sampling \
+                 fail until AGENTWIRE_REQUEST_STATE_KEY is set"
+            );
+            return StateSealer { codec: None };
         }
         StateSealer {
-            codec: RequestStateCodec::new_unchecked(key.to_vec()),
+            codec: Some(RequestStateCodec::new_unchecked(key.to_vec())),
         }
     }
 
@@ -89,7 +89,7 @@ impl StateSealer {
     /// may receive a retry.
     pub fn with_key(key: &[u8]) -> Result<Self, String> {
         RequestStateCodec::try_new(key.to_vec())
-            .map(|codec| StateSealer { codec })
+            .map(|codec| StateSealer { codec: Some(codec) })
             .map_err(|e| e.to_string())
     }
 }
@@ -160,6 +160,8 @@ struct Asked {
 pub struct RoundTrip {
     state: Mutex<Rounds>,
     asked: Notify,
+    /// Whether a new question can be carried to the next round.
+    can_seal: bool,
 }
 
 struct Rounds {
@@ -181,18 +183,18 @@ impl RoundTrip {
     ) -> Result<Arc<Self>, ErrorData> {
         let mut answers = Vec::new();
         if let Some(sealed) = request_state {
-            let state: SealedState =
-                sealer
-                    .codec
-                    .open_json_with(sealed, &binding.0)
-                    .map_err(|error| {
-                        tracing::debug!(%error, "refused a requestState");
-                        ErrorData::invalid_params(
-                            "the requestState is not one this server issued for this call, or it \
-                         has expired; send the request again without it",
-                            None,
-                        )
-                    })?;
+            let opened = match &sealer.codec {
+                Some(codec) => codec.open_json_with::<SealedState>(sealed, &binding.0),
+                None => Err(rmcp::model::RequestStateError::UnknownKeyId),
+            };
+            let state = opened.map_err(|error| {
+                tracing::debug!(%error, "refused a requestState");
+                ErrorData::invalid_params(
+                    "the requestState is not one this server issued for this call, or it has \
+                     expired; send the request again without it",
+                    None,
+                )
+            })?;
             answers = state.answers;
             if let Some(asked) = state.pending {
                 let Some(answer) = responses.and_then(|r| r.get(&asked.key)) else {
@@ -217,6 +219,7 @@ impl RoundTrip {
                 pending: None,
             }),
             asked: Notify::new(),
+            can_seal: sealer.codec.is_some(),
         }))
     }
 
@@ -234,6 +237,13 @@ impl RoundTrip {
                     return Err(ClientRequestError::ReplayMismatch { index });
                 }
                 return Ok(recorded.answer.clone());
+            }
+            if !self.can_seal {
+                return Err(ClientRequestError::InvalidRequest(
+                    "this server has no key to sign the requestState of a 2026-07-28 question \
+                     with (no random source); set AGENTWIRE_REQUEST_STATE_KEY"
+                        .to_owned(),
+                ));
             }
             if rounds.pending.is_none() {
                 rounds.pending = Some((index, fingerprint, request));
@@ -277,7 +287,10 @@ impl RoundTrip {
         let options = SealOptions::new()
             .associated_data(&binding.0)
             .ttl(STATE_TTL);
-        let sealed = sealer.codec.seal_json_with(&state, &options).ok();
+        let sealed = sealer
+            .codec
+            .as_ref()
+            .and_then(|codec| codec.seal_json_with(&state, &options).ok());
         let mut requests = InputRequests::new();
         requests.insert(key, request);
         InputRequiredResult::new(Some(requests), sealed)
@@ -304,10 +317,13 @@ pub async fn run_round<T>(
         return Round::Done(work.await);
     };
     tokio::select! {
-        output = work => Round::Done(output),
+        // A question asked is always put to the client, even when the agent
+        // stopped waiting for it and finished in the same poll.
+        biased;
         () = round_trip.input_needed() => {
             Round::InputRequired(round_trip.input_required(sealer, binding))
         }
+        output = work => Round::Done(output),
     }
 }
 

@@ -62,7 +62,10 @@ async fn by_default_only_loopback_hosts_and_origins_get_in() {
     let localhost = format!("localhost:{port}");
 
     assert_eq!(post_with(&server, None, None).await, StatusCode::OK);
-    assert_eq!(post_with(&server, Some(&localhost), None).await, StatusCode::OK);
+    assert_eq!(
+        post_with(&server, Some(&localhost), None).await,
+        StatusCode::OK
+    );
     assert_eq!(
         post_with(&server, Some(&own), Some(&format!("http://{own}"))).await,
         StatusCode::OK
@@ -75,7 +78,12 @@ async fn by_default_only_loopback_hosts_and_origins_get_in() {
 
     // A rebinding attack: the browser sends the attacker's name as Host and Origin.
     assert_eq!(
-        post_with(&server, Some("evil.example.com"), Some("http://evil.example.com")).await,
+        post_with(
+            &server,
+            Some("evil.example.com"),
+            Some("http://evil.example.com")
+        )
+        .await,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
@@ -99,7 +107,12 @@ async fn allow_lists_replace_loopback_and_a_star_opens_everything() {
     };
     let server = start(options).await;
     assert_eq!(
-        post_with(&server, Some("mcp.example.com"), Some("https://app.example.com:8443")).await,
+        post_with(
+            &server,
+            Some("mcp.example.com"),
+            Some("https://app.example.com:8443")
+        )
+        .await,
         StatusCode::OK
     );
     assert_eq!(
@@ -108,12 +121,20 @@ async fn allow_lists_replace_loopback_and_a_star_opens_everything() {
         "a host without a port allows any port"
     );
     assert_eq!(
-        post_with(&server, Some("mcp.example.com"), Some("http://localhost:3000")).await,
+        post_with(
+            &server,
+            Some("mcp.example.com"),
+            Some("http://localhost:3000")
+        )
+        .await,
         StatusCode::FORBIDDEN,
         "the list replaces the loopback origins"
     );
     let own = server.local_addr().to_string();
-    assert_eq!(post_with(&server, Some(&own), None).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post_with(&server, Some(&own), None).await,
+        StatusCode::FORBIDDEN
+    );
     server.shutdown().await.unwrap();
 
     let open = HttpOptions {
@@ -123,7 +144,12 @@ async fn allow_lists_replace_loopback_and_a_star_opens_everything() {
     };
     let server = start(open).await;
     assert_eq!(
-        post_with(&server, Some("anything.example"), Some("https://anywhere.example")).await,
+        post_with(
+            &server,
+            Some("anything.example"),
+            Some("https://anywhere.example")
+        )
+        .await,
         StatusCode::OK
     );
     server.shutdown().await.unwrap();
@@ -181,9 +207,10 @@ async fn a_session_streams_several_answers_at_once_beside_its_get_stream() {
             .body(body)
             .send()
     };
-    let notified = post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string())
-        .await
-        .unwrap();
+    let notified =
+        post(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string())
+            .await
+            .unwrap();
     assert!(notified.status().is_success());
 
     // The standalone stream for server-initiated messages stays open...
@@ -213,12 +240,24 @@ async fn a_session_streams_several_answers_at_once_beside_its_get_stream() {
     for response in responses {
         let response = response.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        let kind = response.headers()["content-type"].to_str().unwrap().to_owned();
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert!(kind.starts_with("text/event-stream"), "{kind}");
         let messages = sse_messages(&response.text().await.unwrap());
-        let progress = messages.iter().filter(|m| m["method"] == "notifications/progress").count();
-        assert_eq!(progress, 1, "each stream carries its own progress: {messages:?}");
-        let result = messages.iter().find(|m| m.get("result").is_some()).expect("a result");
+        let progress = messages
+            .iter()
+            .filter(|m| m["method"] == "notifications/progress")
+            .count();
+        assert_eq!(
+            progress, 1,
+            "each stream carries its own progress: {messages:?}"
+        );
+        let result = messages
+            .iter()
+            .find(|m| m.get("result").is_some())
+            .expect("a result");
         assert_eq!(result["result"]["content"][0]["text"], "waited 300 ms");
         answered.push(result["id"].as_i64().unwrap());
     }

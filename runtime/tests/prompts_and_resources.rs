@@ -63,7 +63,13 @@ fn broken() -> Result<String, String> {
 }
 
 /// The project's readme.
-#[resource(uri = "memo://readme", mime_type = "text/markdown", title = "Read me")]
+#[resource(
+    uri = "memo://readme",
+    mime_type = "text/markdown",
+    title = "Read me",
+    audience = "user, assistant",
+    priority = 0.5
+)]
 fn readme() -> &'static str {
     "# Memo"
 }
@@ -304,6 +310,12 @@ async fn resources_and_templates_list_and_read_with_their_variables() {
         assert_eq!(readme.title.as_deref(), Some("Read me"));
         assert_eq!(readme.description.as_deref(), Some("The project's readme."));
         assert_eq!(readme.mime_type.as_deref(), Some("text/markdown"));
+        let annotations =
+            serde_json::to_value(readme.annotations.as_ref().expect("annotations")).unwrap();
+        assert_eq!(
+            annotations,
+            json!({"audience": ["user", "assistant"], "priority": 0.5})
+        );
 
         let templates = client.list_all_resource_templates().await.unwrap();
         let patterns: Vec<_> = templates.iter().map(|t| t.uri_template.as_str()).collect();

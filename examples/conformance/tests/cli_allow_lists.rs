@@ -58,17 +58,37 @@ async fn status(server: &Server, host: &str, origin: Option<&str>) -> StatusCode
 
 #[tokio::test]
 async fn allow_host_and_allow_origin_flags_open_only_what_they_name() {
-    let server = serve(&["--allow-host", "mcp.example.com", "--allow-origin", "https://app.example.com:*"]);
-    assert_eq!(status(&server, "mcp.example.com", Some("https://app.example.com")).await, StatusCode::OK);
-    assert_eq!(status(&server, "mcp.example.com", Some("http://localhost:3000")).await, StatusCode::FORBIDDEN);
-    assert_eq!(status(&server, "evil.example.com", None).await, StatusCode::FORBIDDEN);
-    assert_eq!(status(&server, &server.addr, None).await, StatusCode::FORBIDDEN);
+    let server = serve(&[
+        "--allow-host",
+        "mcp.example.com",
+        "--allow-origin",
+        "https://app.example.com:*",
+    ]);
+    assert_eq!(
+        status(&server, "mcp.example.com", Some("https://app.example.com")).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&server, "mcp.example.com", Some("http://localhost:3000")).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        status(&server, "evil.example.com", None).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        status(&server, &server.addr, None).await,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
 async fn without_flags_loopback_is_served_and_rebinding_is_refused() {
     let server = serve(&[]);
-    assert_eq!(status(&server, &server.addr, Some("http://localhost:6274")).await, StatusCode::OK);
+    assert_eq!(
+        status(&server, &server.addr, Some("http://localhost:6274")).await,
+        StatusCode::OK
+    );
     assert_eq!(
         status(&server, "evil.example.com", Some("http://evil.example.com")).await,
         StatusCode::FORBIDDEN

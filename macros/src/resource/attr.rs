@@ -1,8 +1,8 @@
 //! The arguments of `#[resource(...)]`.
 
 use proc_macro2::TokenStream;
-use syn::LitStr;
 use syn::meta::ParseNestedMeta;
+use syn::{LitFloat, LitStr};
 
 use crate::attr_parse::{path_value, push, set, string_value, unknown_key};
 
@@ -24,8 +24,19 @@ pub struct ResourceAttributes {
     pub mime_type: Option<LitStr>,
     /// Icon URLs; the key may be repeated.
     pub icons: Vec<LitStr>,
+    /// Who the contents are for: `"user"`, `"assistant"` or both.
+    pub audience: Option<(LitStr, Vec<Audience>)>,
+    /// How important the resource is, from 0 to 1.
+    pub priority: Option<LitFloat>,
     /// A `fn(&CompletionRequest) -> Vec<String>` suggesting variable values.
     pub complete: Option<syn::Path>,
+}
+
+/// One reader named by `audience`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    User,
+    Assistant,
 }
 
 impl ResourceAttributes {
@@ -72,6 +83,15 @@ impl ResourceAttributes {
                 self.icons.push(string_value(meta)?);
                 Ok(())
             }
+            "audience" => {
+                let text = string_value(meta)?;
+                let readers = audience(&text)?;
+                set(&mut self.audience, meta, (text, readers), ATTR)
+            }
+            "priority" => {
+                let value = priority(meta)?;
+                set(&mut self.priority, meta, value, ATTR)
+            }
             "complete" => set(
                 &mut self.complete,
                 meta,
@@ -81,4 +101,46 @@ impl ResourceAttributes {
             _ => Err(unknown_key(meta, ATTR, KNOWN_KEYS)),
         }
     }
+}
+
+/// `"user"`, `"assistant"` or `"user, assistant"`.
+fn audience(text: &LitStr) -> syn::Result<Vec<Audience>> {
+    let mut readers = Vec::new();
+    for word in text.value().split(',').map(str::trim) {
+        let reader = match word {
+            "user" => Audience::User,
+            "assistant" => Audience::Assistant,
+            other => {
+                return Err(syn::Error::new(
+                    text.span(),
+                    format!(
+                        "`audience` names `user`, `assistant` or both (`\"user, assistant\"`), \
+                         not `{other}`"
+                    ),
+                ));
+            }
+        };
+        if !readers.contains(&reader) {
+            readers.push(reader);
+        }
+    }
+    Ok(readers)
+}
+
+/// `priority = 0.5`: a number from 0 to 1.
+fn priority(meta: &ParseNestedMeta) -> syn::Result<LitFloat> {
+    let problem = "`priority` takes a number from 0 to 1, such as `priority = 0.8`";
+    let value = meta.value().map_err(|_| meta.error(problem))?;
+    let literal: syn::Lit = value
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), problem))?;
+    let (number, span) = match &literal {
+        syn::Lit::Float(f) => (f.base10_parse::<f64>()?, f.span()),
+        syn::Lit::Int(i) => (i.base10_parse::<f64>()?, i.span()),
+        other => return Err(syn::Error::new(other.span(), problem)),
+    };
+    if !(0.0..=1.0).contains(&number) {
+        return Err(syn::Error::new(span, problem));
+    }
+    Ok(LitFloat::new(&format!("{number:?}f32"), span))
 }

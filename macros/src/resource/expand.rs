@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr};
 
-use super::attr::ResourceAttributes;
+use super::attr::{Audience, ResourceAttributes};
 use super::template::Part;
 use crate::emit::{
     call, context_is_mut, finish, location, option_str, param_definitions, take_params,
@@ -51,6 +51,19 @@ pub fn resource(
     );
     let mime_type = option_str(attrs.mime_type.as_ref().map(LitStr::value));
     let icons = &attrs.icons;
+    let audience =
+        attrs
+            .audience
+            .iter()
+            .flat_map(|(_, readers)| readers)
+            .map(|reader| match reader {
+                Audience::User => quote!(#private::Role::User),
+                Audience::Assistant => quote!(#private::Role::Assistant),
+            });
+    let priority = match &attrs.priority {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    };
     let complete = match &attrs.complete {
         Some(path) => quote_spanned! {path.span()=>
             ::core::option::Option::Some({
@@ -98,6 +111,8 @@ pub fn resource(
                 description: #description,
                 mime_type: #mime_type,
                 icons: &[#(#icons),*],
+                audience: &[#(#audience),*],
+                priority: #priority,
                 params: &[#(#params),*],
                 complete: #complete,
                 read: #fn_ident::__agentwire_read,

@@ -12,7 +12,9 @@ use agentwire::prelude::*;
     title = "Manual",
     description = "The manual.",
     mime_type = "text/markdown",
-    icon = "https://example.com/book.png"
+    icon = "https://example.com/book.png",
+    audience = "user",
+    priority = 1
 )]
 fn the_manual() -> &'static str {
     "# Manual"
@@ -69,6 +71,9 @@ fn main() {
     assert_eq!(manual.description.as_deref(), Some("The manual."));
     assert_eq!(manual.mime_type.as_deref(), Some("text/markdown"));
     assert_eq!(manual.icons.as_ref().map(Vec::len), Some(1));
+    let annotations = manual.annotations.as_ref().expect("annotations");
+    assert_eq!(annotations.priority, Some(1.0));
+    assert_eq!(annotations.audience.as_ref().map(Vec::len), Some(1));
 
     let templates: Vec<String> = registry.resource_templates().map(|t| t.uri_template).collect();
     assert_eq!(
