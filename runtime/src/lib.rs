@@ -90,7 +90,8 @@
 //!   its parameters are the template's variables, `{name}` (one path
 //!   segment) or `{+name}` (any text), checked at compile time.
 //! * Keys: `name`, `title`, `description`, `icon` (repeatable) for both;
-//!   `uri` (required) and `mime_type` for resources; `complete = f` with
+//!   `uri` (required), `mime_type`, `audience` (`"user"`, `"assistant"` or
+//!   both) and `priority` (0 to 1) for resources; `complete = f` with
 //!   `fn f(&CompletionRequest) -> Vec<String>` suggests argument values
 //!   (otherwise enum values are suggested).
 //! * Either may take `&AgentContext`, to log, report progress or ask the
