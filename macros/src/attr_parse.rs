@@ -2,8 +2,8 @@
 //! `#[prompt(..)]`, `#[resource(..)]`) with errors that name the key and
 //! point at it. `attr` is the attribute's name, for the messages.
 
+use syn::LitStr;
 use syn::meta::ParseNestedMeta;
-use syn::{LitBool, LitStr};
 
 /// Adds `error` to the errors collected so far.
 pub fn push(errors: &mut Option<syn::Error>, error: syn::Error) {
@@ -53,21 +53,6 @@ pub fn path_value(meta: &ParseNestedMeta, what: &str) -> syn::Result<syn::Path> 
     value
         .parse::<syn::Path>()
         .map_err(|e| syn::Error::new(e.span(), format!("`{key}` takes a path: `{key} = {what}`")))
-}
-
-/// `key` alone means `key = true`.
-pub fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
-    if meta.input.peek(syn::Token![=]) {
-        let key = path_text(&meta.path);
-        meta.value()?.parse::<LitBool>().map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                format!("`{key}` takes `true` or `false`, or no value at all for `true`"),
-            )
-        })
-    } else {
-        Ok(LitBool::new(true, meta.path.segments[0].ident.span()))
-    }
 }
 
 /// The error for an unknown key, after skipping whatever value follows it so

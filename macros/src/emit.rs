@@ -5,8 +5,8 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::agent::signature::{Input, Output, ToolParam};
-use crate::handler::HandlerSignature;
+use crate::agent::signature::{Output, ToolParam};
+use crate::handler::{HandlerSignature, Input};
 
 /// `Some("text")` or `None`.
 pub fn option_str(value: Option<String>) -> TokenStream {
@@ -81,15 +81,8 @@ pub fn take_params(
 /// The call of the user's function, awaited when it is `async`.
 pub fn call(func: &Ident, sig: &HandlerSignature, ctx: &Ident) -> TokenStream {
     let args = sig.inputs.iter().map(|input| match input {
-        Input::Context {
-            by_ref: true,
-            mutable: true,
-        } => quote!(&mut #ctx),
-        Input::Context {
-            by_ref: true,
-            mutable: false,
-        } => quote!(&#ctx),
-        Input::Context { by_ref: false, .. } => quote!(#ctx),
+        Input::Context { by_ref: true } => quote!(&#ctx),
+        Input::Context { by_ref: false } => quote!(#ctx),
         Input::Param(i) => {
             let ident = &sig.params[*i].ident;
             quote!(#ident)
@@ -97,13 +90,6 @@ pub fn call(func: &Ident, sig: &HandlerSignature, ctx: &Ident) -> TokenStream {
     });
     let awaited = sig.is_async.then(|| quote!(.await));
     quote!(#func(#(#args),*) #awaited)
-}
-
-/// Whether the function takes the context as `&mut AgentContext`.
-pub fn context_is_mut(sig: &HandlerSignature) -> bool {
-    sig.inputs
-        .iter()
-        .any(|i| matches!(i, Input::Context { mutable: true, .. }))
 }
 
 /// The `__private` function turning the returned value into messages or

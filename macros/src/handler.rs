@@ -6,7 +6,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, Pat, ReturnType, Type};
 
-use crate::agent::signature::{Input, Output, ToolParam, context_kind, is_result};
+use crate::agent::signature::{Output, ToolParam, context_kind, is_result};
 use crate::attr_parse::push;
 use crate::docs;
 
@@ -21,6 +21,14 @@ pub struct Kind {
     pub param: &'static str,
     /// What the function must return, for the message about `()`.
     pub returns: &'static str,
+}
+
+/// One input of the function, in declaration order.
+pub enum Input {
+    /// The context, by reference or by value.
+    Context { by_ref: bool },
+    /// A named parameter: an index into [`HandlerSignature::params`].
+    Param(usize),
 }
 
 /// A prompt's or resource's signature.
@@ -70,7 +78,6 @@ impl HandlerSignature {
             match read_input(arg, &mut context_seen, kind) {
                 Ok(None) => inputs.push(Input::Context {
                     by_ref: context_by_ref(arg),
-                    mutable: context_mut(arg),
                 }),
                 Ok(Some(param)) => {
                     inputs.push(Input::Param(params.len()));
@@ -114,10 +121,6 @@ fn context_by_ref(arg: &FnArg) -> bool {
     matches!(arg, FnArg::Typed(t) if context_kind(&t.ty).is_some_and(|(by_ref, _)| by_ref))
 }
 
-fn context_mut(arg: &FnArg) -> bool {
-    matches!(arg, FnArg::Typed(t) if context_kind(&t.ty).is_some_and(|(_, mutable)| mutable))
-}
-
 /// `Ok(None)` for the context parameter, `Ok(Some(..))` for a named one.
 fn read_input(arg: &FnArg, context_seen: &mut bool, kind: Kind) -> syn::Result<Option<ToolParam>> {
     let Kind {
@@ -134,13 +137,20 @@ fn read_input(arg: &FnArg, context_seen: &mut bool, kind: Kind) -> syn::Result<O
         }
         FnArg::Typed(typed) => typed,
     };
-    if context_kind(&typed.ty).is_some() {
+    if let Some((_, mutable)) = context_kind(&typed.ty) {
         if *context_seen {
             return Err(syn::Error::new(
                 typed.ty.span(),
                 format!(
                     "{noun} takes at most one `AgentContext` parameter, and this is the second one"
                 ),
+            ));
+        }
+        if mutable {
+            return Err(syn::Error::new(
+                typed.ty.span(),
+                "take the context as `&AgentContext`: it is shared with the agents this one \
+                 calls, so it cannot be borrowed mutably",
             ));
         }
         *context_seen = true;

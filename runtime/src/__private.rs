@@ -7,16 +7,22 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use crate::__agent_span as agent_span;
 pub use ::inventory;
+pub use ::tracing;
 pub use rmcp::model::JsonObject;
 
 pub use crate::arguments::ArgumentError;
+pub use crate::budget::{Budget, units};
 pub use crate::call::{CallError, call_local};
+pub use crate::caller::{CallerContext, CanCall, Declares};
 pub use crate::context::AgentContext;
 pub use crate::definition::{
-    AgentDefinition, AgentEntry, AnnotationFlags, InvokeFuture, ParamDefinition, SourceLocation,
+    AgentDefinition, AgentEntry, AgentKind, AnnotationFlags, InvokeFuture, ParamDefinition,
+    SourceLocation,
 };
 pub use crate::output::IntoAgentResult;
+pub use crate::remote::call_remote;
 
 /// A type an agent can take as a parameter.
 #[diagnostic::on_unimplemented(
@@ -63,6 +69,70 @@ where
     R::Output: AgentOutput,
 {
     crate::output::finish_invocation(result)
+}
+
+/// A type a remote agent's declaration can take as a parameter.
+#[diagnostic::on_unimplemented(
+    message = "remote agent parameter type `{Self}` must implement `Serialize` and `JsonSchema`",
+    label = "this type cannot be sent as a tool call's JSON argument",
+    note = "add `#[derive(serde::Serialize, schemars::JsonSchema)]` to the type"
+)]
+pub trait RemoteParameter: Serialize + JsonSchema {}
+impl<T: Serialize + JsonSchema> RemoteParameter for T {}
+
+pub fn remote_param_schema<T: RemoteParameter>(generator: &mut SchemaGenerator) -> Schema {
+    crate::schema::param_schema::<T>(generator)
+}
+
+/// Whether a remote parameter must be sent: not when its schema allows
+/// `null`, as `Option<T>`'s does.
+pub fn remote_param_is_required<T: RemoteParameter>() -> bool {
+    fn allows_null(schema: &serde_json::Value) -> bool {
+        let type_allows = match schema.get("type") {
+            Some(serde_json::Value::String(t)) => t == "null",
+            Some(serde_json::Value::Array(types)) => types.iter().any(|t| t == "null"),
+            _ => false,
+        };
+        let alternative_allows = ["anyOf", "oneOf"].iter().any(|key| {
+            schema
+                .get(*key)
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|options| options.iter().any(allows_null))
+        });
+        type_allows || alternative_allows
+    }
+    let schema = SchemaGenerator::default().into_root_schema_for::<T>();
+    !allows_null(schema.as_value())
+}
+
+/// Adds one argument of a remote call; `None` options are left out.
+pub fn put_argument<T: RemoteParameter>(
+    args: &mut JsonObject,
+    name: &'static str,
+    value: T,
+    callee: &'static AgentDefinition,
+) -> Result<(), CallError> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Null) => Ok(()),
+        Ok(value) => {
+            args.insert(name.to_owned(), value);
+            Ok(())
+        }
+        Err(error) => Err(CallError::Agent {
+            agent: callee.name,
+            message: format!("argument `{name}` cannot be serialized: {error}"),
+        }),
+    }
+}
+
+/// The callees of an agent that declares none.
+pub fn no_callees() -> &'static [&'static AgentDefinition] {
+    &[]
+}
+
+/// The span of an agent that does not run here (a remote declaration).
+pub fn no_span() -> tracing::Span {
+    tracing::Span::none()
 }
 
 // ---- `#[prompt]` and `#[resource]` ------------------------------------------

@@ -8,11 +8,12 @@ use clap::{Args, Parser, Subcommand};
 use rmcp::model::{CallToolResult, JsonObject};
 use tokio_util::sync::CancellationToken;
 
-use crate::context::AgentContext;
-use crate::definition::InvokeError;
-use crate::execution::{Interrupted, guarded, invoke};
+use crate::budget::Budget;
+use crate::budget::wire::{BUDGET_KEY, read_grant};
+use crate::config::Config;
 use crate::registry::Registry;
 use crate::server::{AgentServer, ServerIdentity};
+use crate::telemetry::Telemetry;
 use crate::transport::http::{HttpOptions, HttpServer};
 use crate::transport::stdio::serve_stdio;
 
@@ -22,6 +23,10 @@ use crate::transport::stdio::serve_stdio;
     after_help = "Logs go to stderr; set RUST_LOG (for example RUST_LOG=debug) to see more."
 )]
 struct Cli {
+    /// The configuration file (default budget, remote servers); otherwise
+    /// $AGENTWIRE_CONFIG, or ./agentwire.toml when it exists.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,7 +36,7 @@ enum Command {
     /// Serve the agents as an MCP server, on stdio (the default) or streamable HTTP.
     Serve(ServeArgs),
     /// Print every tool with its input and output schema, as JSON.
-    List,
+    List(ListArgs),
     /// Run one agent in this process and print its result.
     Call(CallArgs),
     /// Render one prompt in this process and print its messages, as JSON.
@@ -68,12 +73,23 @@ struct ServeArgs {
 }
 
 #[derive(Args, Debug)]
+struct ListArgs {
+    /// Print the call graph of the agents (a Mermaid flowchart) instead.
+    #[arg(long)]
+    graph: bool,
+}
+
+#[derive(Args, Debug)]
 struct CallArgs {
     /// The tool name of the agent to run.
     tool: String,
     /// The tool's arguments as a JSON object.
     #[arg(long, value_name = "JSON", default_value = "{}")]
     args: String,
+    /// A budget grant, as a client would send it in
+    /// `_meta["dev.agentwire/budget"]`, e.g. '{"tokens": 1000, "timeoutMs": 5000}'.
+    #[arg(long, value_name = "JSON")]
+    budget: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -152,21 +168,52 @@ impl App {
                 };
             }
         };
-        init_logging(matches!(cli.command, Command::Serve(_)));
-        let registry = match Registry::collect() {
-            Ok(registry) => registry,
+        let config = match Config::load(cli.config.as_deref()) {
+            Ok(config) => config,
             Err(error) => {
                 eprintln!("error: {error}");
                 return ExitCode::FAILURE;
             }
         };
-        match cli.command {
-            Command::Serve(args) => serve(AgentServer::new(registry, self.identity), args).await,
-            Command::List => list(&registry),
-            Command::Call(args) => call(&registry, args).await,
-            Command::Prompt(args) => prompt(&registry, args).await,
-            Command::Read(args) => read(&registry, args).await,
+        // Logs go to stderr (stdout belongs to the protocol under --stdio):
+        // `info` while serving, `warn` otherwise, unless RUST_LOG says more.
+        // rmcp's per-connection chatter stays at `warn`.
+        let default_filter = match cli.command {
+            Command::Serve(_) => "info,rmcp=warn",
+            _ => "warn",
+        };
+        let telemetry = Telemetry::init(&self.identity.name, &config.telemetry, default_filter);
+        let registry = match Registry::collect() {
+            Ok(registry) => registry,
+            Err(error) => {
+                eprintln!("error: {error}");
+                telemetry.shutdown().await;
+                return ExitCode::FAILURE;
+            }
+        };
+        for (server, agent) in registry.remote_servers() {
+            if !config.servers.contains_key(server) {
+                eprintln!(
+                    "error: the remote agent `{agent}` lives on the server `{server}`, which the \
+                     configuration does not name; add [servers.{server}] with a `command` or a \
+                     `url` to agentwire.toml (or pass --config)"
+                );
+                telemetry.shutdown().await;
+                return ExitCode::FAILURE;
+            }
         }
+        let server = AgentServer::with_config(registry, self.identity, &config);
+        let code = match cli.command {
+            Command::Serve(args) => serve(server.clone(), args).await,
+            Command::List(args) => list(server.registry(), args),
+            Command::Call(args) => call(&server, args).await,
+            Command::Prompt(args) => prompt(&server, args).await,
+            Command::Read(args) => read(&server, args).await,
+        };
+        // Children started for remote agents get to exit (and flush) cleanly.
+        server.close_connections().await;
+        telemetry.shutdown().await;
+        code
     }
 
     fn parse<I, T>(&self, args: I) -> Result<Cli, clap::Error>
@@ -193,19 +240,6 @@ impl App {
     }
 }
 
-/// Logs to stderr (stdout belongs to the protocol under `--stdio`), `info`
-/// while serving and `warn` otherwise unless `RUST_LOG` says more. rmcp's
-/// own per-connection chatter stays at `warn`.
-fn init_logging(serving: bool) {
-    let default = if serving { "info,rmcp=warn" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// The environment variable holding the key that signs 2026-era
 /// `requestState`s, shared by replicas behind one address.
 const REQUEST_STATE_KEY: &str = "AGENTWIRE_REQUEST_STATE_KEY";
@@ -225,12 +259,15 @@ async fn serve(server: AgentServer, args: ServeArgs) -> ExitCode {
     let tools = server.registry().len();
     let Some(addr) = args.http else {
         tracing::info!("{name} serves {tools} tools on stdio");
-        return match serve_stdio(server).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("error: the stdio server stopped: {error}");
-                ExitCode::FAILURE
-            }
+        return tokio::select! {
+            served = serve_stdio(server) => match served {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: the stdio server stopped: {error}");
+                    ExitCode::FAILURE
+                }
+            },
+            () = shutdown_signal() => ExitCode::SUCCESS,
         };
     };
     let options = HttpOptions {
@@ -288,7 +325,11 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-fn list(registry: &Registry) -> ExitCode {
+fn list(registry: &Registry, args: ListArgs) -> ExitCode {
+    if args.graph {
+        print!("{}", registry.call_graph_mermaid());
+        return ExitCode::SUCCESS;
+    }
     let tools: Vec<_> = registry.tools().collect();
     match serde_json::to_string_pretty(&tools) {
         Ok(json) => {
@@ -302,20 +343,18 @@ fn list(registry: &Registry) -> ExitCode {
     }
 }
 
-async fn call(registry: &Registry, args: CallArgs) -> ExitCode {
-    let Some(definition) = registry.get(&args.tool) else {
-        let known: Vec<_> = registry.tools().map(|t| t.name.to_string()).collect();
-        eprintln!(
-            "error: there is no tool `{}`; the tools are: {}",
-            args.tool,
-            known.join(", ")
-        );
-        return ExitCode::from(2);
-    };
+async fn call(server: &AgentServer, args: CallArgs) -> ExitCode {
     let arguments: JsonObject = match serde_json::from_str(&args.args) {
         Ok(arguments) => arguments,
         Err(error) => {
             eprintln!("error: --args must be a JSON object: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let grant = match args.budget.as_deref().map(parse_grant).transpose() {
+        Ok(grant) => grant.flatten(),
+        Err(error) => {
+            eprintln!("error: --budget: {error}");
             return ExitCode::from(2);
         }
     };
@@ -325,8 +364,35 @@ async fn call(registry: &Registry, args: CallArgs) -> ExitCode {
         shutdown_signal().await;
         stop.cancel();
     });
-    let ctx = AgentContext::root(definition.name, cancellation, None);
-    print_result(invoke(definition, ctx, arguments).await)
+    let Some(result) = server
+        .call(&args.tool, arguments, grant, cancellation)
+        .await
+    else {
+        let known: Vec<_> = server
+            .registry()
+            .tools()
+            .map(|t| t.name.to_string())
+            .collect();
+        eprintln!(
+            "error: there is no tool `{}`; the tools are: {}",
+            args.tool,
+            known.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    if let Some(meta) = &result.meta {
+        // The wire-level details, for people and scripts reading stderr.
+        eprintln!("_meta: {}", serde_json::Value::Object(meta.0.clone()));
+    }
+    print_result(result)
+}
+
+/// Reads `--budget` exactly as a grant in `_meta` is read.
+fn parse_grant(text: &str) -> Result<Option<Budget>, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut meta = JsonObject::new();
+    meta.insert(BUDGET_KEY.into(), value);
+    read_grant(&meta).map_err(|e| e.to_string())
 }
 
 /// A token cancelled by Ctrl-C or SIGTERM, for one-shot commands.
@@ -340,7 +406,8 @@ fn interruptible() -> CancellationToken {
     cancellation
 }
 
-async fn prompt(registry: &Registry, args: PromptArgs) -> ExitCode {
+async fn prompt(server: &AgentServer, args: PromptArgs) -> ExitCode {
+    let registry = server.registry();
     let Some(definition) = registry.prompt(&args.name) else {
         let known: Vec<_> = registry.prompts().map(|p| p.name).collect();
         eprintln!(
@@ -357,9 +424,11 @@ async fn prompt(registry: &Registry, args: PromptArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let ctx = AgentContext::root(definition.name, interruptible(), None);
-    match guarded(&ctx, (definition.render)(ctx.clone(), arguments)).await {
-        Ok(Ok(messages)) => {
+    match server
+        .render_prompt(definition, arguments, interruptible(), None)
+        .await
+    {
+        Ok(messages) => {
             let messages: Vec<_> = messages.into_iter().map(|m| m.into_rmcp()).collect();
             println!(
                 "{}",
@@ -367,19 +436,23 @@ async fn prompt(registry: &Registry, args: PromptArgs) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Ok(Err(error)) => failed("prompt", definition.name, Ok(error)),
-        Err(interrupted) => failed("prompt", definition.name, Err(interrupted)),
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::FAILURE
+        }
     }
 }
 
-async fn read(registry: &Registry, args: ReadArgs) -> ExitCode {
-    let Some((definition, variables)) = registry.resource_for(&args.uri) else {
+async fn read(server: &AgentServer, args: ReadArgs) -> ExitCode {
+    let Some((definition, variables)) = server.registry().resource_for(&args.uri) else {
         eprintln!("error: no resource has the URI `{}`", args.uri);
         return ExitCode::from(2);
     };
-    let ctx = AgentContext::root(definition.name, interruptible(), None);
-    match guarded(&ctx, (definition.read)(ctx.clone(), variables)).await {
-        Ok(Ok(contents)) => {
+    match server
+        .read_contents(definition, variables, interruptible(), None)
+        .await
+    {
+        Ok(contents) => {
             for content in contents {
                 match content.into_rmcp(args.uri.clone(), definition.mime_type) {
                     rmcp::model::ResourceContents::TextResourceContents { text, .. } => {
@@ -393,21 +466,11 @@ async fn read(registry: &Registry, args: ReadArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Ok(Err(error)) => failed("resource", definition.name, Ok(error)),
-        Err(interrupted) => failed("resource", definition.name, Err(interrupted)),
-    }
-}
-
-fn failed(kind: &str, name: &str, outcome: Result<InvokeError, Interrupted>) -> ExitCode {
-    match outcome {
-        Ok(InvokeError::Arguments(error)) => eprintln!("error: the {kind} `{name}` has an {error}"),
-        Ok(InvokeError::Agent(message)) => eprintln!("error: {message}"),
-        Err(Interrupted::Panicked(message)) => {
-            eprintln!("error: the {kind} `{name}` panicked: {message}")
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::FAILURE
         }
-        Err(Interrupted::Cancelled) => eprintln!("error: the {kind} `{name}` was interrupted"),
     }
-    ExitCode::FAILURE
 }
 
 fn print_result(result: CallToolResult) -> ExitCode {

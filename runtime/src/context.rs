@@ -7,7 +7,9 @@ use rmcp::model::{ClientCapabilities, ProgressNotificationParam, ProgressToken};
 use rmcp::service::{Peer, RoleServer};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
+use crate::budget::{Budget, BudgetExceeded, Scope, Usage};
 use crate::definition::AgentDefinition;
+use crate::host::Host;
 use crate::logging::LogLevel;
 use crate::round_trip::RoundTrip;
 
@@ -48,6 +50,8 @@ struct Inner {
     /// How many agents stand between this one and the client: 0 for the
     /// agent the client called.
     depth: u32,
+    budget: Arc<Scope>,
+    host: Arc<Host>,
 }
 
 /// The way back to the MCP client that made the request.
@@ -67,11 +71,13 @@ pub(crate) struct ClientChannel {
 
 impl AgentContext {
     /// The context of an agent (or a prompt or a resource: `name`) called
-    /// directly by a client (or the CLI).
+    /// directly by a client (or the CLI), with the budget `budget`.
     pub(crate) fn root(
         name: &'static str,
         cancellation: CancellationToken,
         client: Option<ClientChannel>,
+        budget: Arc<Scope>,
+        host: Arc<Host>,
     ) -> Self {
         AgentContext {
             inner: Arc::new(Inner {
@@ -79,21 +85,67 @@ impl AgentContext {
                 cancellation,
                 client,
                 depth: 0,
+                budget,
+                host,
             }),
         }
     }
 
-    /// The context of `callee` called by this agent: cancelled with it, and
-    /// reporting to the same client.
-    pub(crate) fn child(&self, callee: &'static AgentDefinition) -> Self {
-        AgentContext {
+    /// The context of `callee` called by this agent, or the budget reason it
+    /// may not run: its budget is the tightest of this agent's remaining
+    /// budget, the callee's policy and `narrowing`; it is cancelled with this
+    /// agent and reports to the same client.
+    pub(crate) fn child(
+        &self,
+        callee: &'static AgentDefinition,
+        narrowing: Budget,
+    ) -> Result<Self, BudgetExceeded> {
+        let budget = self
+            .inner
+            .budget
+            .child(callee.name, callee.policy.min(narrowing))?;
+        Ok(AgentContext {
             inner: Arc::new(Inner {
                 agent: callee.name,
                 cancellation: self.inner.cancellation.child_token(),
                 client: self.inner.client.clone(),
                 depth: self.inner.depth + 1,
+                budget,
+                host: self.inner.host.clone(),
             }),
-        }
+        })
+    }
+
+    pub(crate) fn scope(&self) -> &Arc<Scope> {
+        &self.inner.budget
+    }
+
+    pub(crate) fn host(&self) -> &Arc<Host> {
+        &self.inner.host
+    }
+
+    /// Charges model usage (tokens and cost) to this agent's budget and every
+    /// caller's. Refused, and nothing charged, when any of them would pass its
+    /// limit; the LLM layer calls this for every model call.
+    pub fn charge(&self, usage: Usage) -> Result<(), BudgetExceeded> {
+        self.inner.budget.charge(usage)?;
+        crate::telemetry::record_token_usage(
+            self.inner.agent,
+            usage.input_tokens,
+            usage.output_tokens,
+        );
+        Ok(())
+    }
+
+    /// What this agent and everything it called used so far.
+    pub fn usage(&self) -> Usage {
+        self.inner.budget.usage()
+    }
+
+    /// What this agent may still use: the tightest of its own remaining
+    /// limits and its callers'.
+    pub fn remaining_budget(&self) -> Budget {
+        self.inner.budget.remaining()
     }
 
     /// The way back to the client, when there is one.
@@ -193,6 +245,7 @@ impl fmt::Debug for AgentContext {
         f.debug_struct("AgentContext")
             .field("agent", &self.inner.agent)
             .field("depth", &self.inner.depth)
+            .field("usage", &self.usage())
             .field("cancelled", &self.is_cancelled())
             .field("has_client", &self.inner.client.is_some())
             .finish()

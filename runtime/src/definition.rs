@@ -14,6 +14,7 @@ use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use schemars::{Schema, SchemaGenerator};
 
 use crate::arguments::ArgumentError;
+use crate::budget::Budget;
 use crate::context::AgentContext;
 use crate::schema;
 
@@ -53,10 +54,27 @@ pub struct AgentDefinition {
     pub deny_unknown_arguments: bool,
     /// The output schema, when the agent returns a JSON object.
     pub output_schema: fn() -> Option<JsonObject>,
-    /// Runs the agent on JSON arguments.
-    pub invoke: fn(AgentContext, JsonObject) -> InvokeFuture,
+    /// Where the agent runs.
+    pub kind: AgentKind,
+    /// The most this agent may use per call, whatever its caller grants.
+    pub policy: Budget,
+    /// The agents this one declares it calls (`#[agent(calls = [...])]`).
+    pub callees: fn() -> &'static [&'static AgentDefinition],
+    /// Whether the agent may take part in a cycle of calls, bounded by depth.
+    pub recursive: bool,
+    /// Makes the agent's `invoke_agent` span, at the agent's own callsite.
+    pub span: fn() -> tracing::Span,
     /// Where the agent is defined, for error messages.
     pub location: SourceLocation,
+}
+
+/// Where an agent runs.
+#[derive(Clone, Copy)]
+pub enum AgentKind {
+    /// In this process: runs the agent on JSON arguments.
+    Local(fn(AgentContext, JsonObject) -> InvokeFuture),
+    /// As the tool of the same name on the configured MCP server named here.
+    Remote { server: &'static str },
 }
 
 /// One parameter of an agent.
@@ -97,6 +115,22 @@ pub struct AgentEntry(pub &'static AgentDefinition);
 inventory::collect!(AgentEntry);
 
 impl AgentDefinition {
+    /// The entry point of a local agent.
+    pub fn local_invoke(&self) -> Option<fn(AgentContext, JsonObject) -> InvokeFuture> {
+        match self.kind {
+            AgentKind::Local(invoke) => Some(invoke),
+            AgentKind::Remote { .. } => None,
+        }
+    }
+
+    /// The server of a remote agent.
+    pub fn remote_server(&self) -> Option<&'static str> {
+        match self.kind {
+            AgentKind::Local(_) => None,
+            AgentKind::Remote { server } => Some(server),
+        }
+    }
+
     /// The MCP tool this agent is served as.
     pub fn tool(&self) -> Tool {
         let mut tool = Tool::new_with_raw(

@@ -6,31 +6,46 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
+use tracing::Instrument;
 
 use rmcp::model::{CallToolResult, JsonObject};
 
+use crate::budget::BudgetExceeded;
+use crate::budget::wire::{ERROR_KEY, USAGE_KEY, budget_error_value};
 use crate::context::AgentContext;
 use crate::definition::{AgentDefinition, InvokeError};
 use crate::output::{error_result, tool_result};
+use crate::telemetry::spans;
 
 /// Why an agent's future did not finish.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Interrupted {
     /// The request was cancelled; the future was dropped.
     Cancelled,
+    /// The agent's deadline passed; the future was dropped.
+    OutOfTime(BudgetExceeded),
     /// The agent panicked; the text is the panic message.
     Panicked(String),
 }
 
-/// Polls `work` until it finishes, the context is cancelled (then `work` is
-/// dropped, which cancels everything it was awaiting), or it panics.
+/// Polls `work` until it finishes, the context is cancelled or its deadline
+/// passes (then `work` is dropped, which cancels everything it was awaiting,
+/// sub-agents included), or it panics.
 pub async fn guarded<T>(
     ctx: &AgentContext,
     work: impl Future<Output = T>,
 ) -> Result<T, Interrupted> {
+    let scope = ctx.scope();
+    let deadline = async {
+        match scope.deadline() {
+            Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         biased;
         () = ctx.cancelled() => Err(Interrupted::Cancelled),
+        () = deadline => Err(Interrupted::OutOfTime(scope.record_time_exceeded())),
         outcome = AssertUnwindSafe(work).catch_unwind() => outcome.map_err(|panic| {
             Interrupted::Panicked(panic_message(panic.as_ref()))
         }),
@@ -46,42 +61,125 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 }
 
 /// Runs the agent `definition` on JSON `arguments` and answers as an MCP tool:
-/// every failure, a panic included, is an `isError` result.
+/// every failure, a panic included, is an `isError` result. The result's
+/// `_meta` reports the usage, and the budget error if a budget ran out.
 pub(crate) async fn invoke(
     definition: &'static AgentDefinition,
     ctx: AgentContext,
     arguments: JsonObject,
 ) -> CallToolResult {
     let agent = definition.name;
-    if definition.deny_unknown_arguments
-        && let Some(unknown) = arguments
-            .keys()
-            .find(|key| !definition.params.iter().any(|p| p.name == key.as_str()))
-    {
-        let known: Vec<String> = definition
-            .params
-            .iter()
-            .map(|p| format!("`{}`", p.name))
-            .collect();
-        let known = if known.is_empty() {
-            "none".to_owned()
-        } else {
-            known.join(", ")
-        };
-        return error_result(format!(
-            "the call to `{agent}` has an unknown argument `{unknown}`; its arguments are {known}"
-        ));
+    let span = (definition.span)();
+    spans::record_granted(&span, ctx.depth(), &ctx.scope().granted());
+    let (mut result, error_type) = run_invocation(definition, &ctx, arguments)
+        .instrument(span.clone())
+        .await;
+    let used = ctx.usage();
+    let exceeded = ctx.scope().exceeded().map(|(e, _)| e.dimension.as_str());
+    spans::record_used(&span, &used, error_type, exceeded);
+    tracing::info!(
+        agent,
+        granted = %ctx.scope().granted(),
+        used = %used,
+        error = error_type,
+        "tools/call finished"
+    );
+    let usage = serde_json::to_value(used).unwrap_or_default();
+    result
+        .meta
+        .get_or_insert_with(Default::default)
+        .insert(USAGE_KEY.into(), usage);
+    result
+}
+
+/// Why `arguments` are refused by an agent with `deny_unknown_arguments`:
+/// the first argument it does not take, and the ones it does.
+fn unknown_argument(definition: &AgentDefinition, arguments: &JsonObject) -> Option<String> {
+    if !definition.deny_unknown_arguments {
+        return None;
     }
-    match guarded(&ctx, (definition.invoke)(ctx.clone(), arguments)).await {
-        Ok(Ok(output)) => tool_result(output),
-        Ok(Err(InvokeError::Arguments(error))) => {
-            error_result(format!("the call to `{agent}` has an {error}"))
-        }
-        Ok(Err(InvokeError::Agent(message))) => error_result(message),
+    let unknown = arguments
+        .keys()
+        .find(|key| !definition.params.iter().any(|p| p.name == key.as_str()))?;
+    let known: Vec<String> = definition
+        .params
+        .iter()
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    let known = if known.is_empty() {
+        "none".to_owned()
+    } else {
+        known.join(", ")
+    };
+    Some(format!(
+        "the call to `{}` has an unknown argument `{unknown}`; its arguments are {known}",
+        definition.name
+    ))
+}
+
+/// The tool result of running `definition`, with the `error.type` of a failure.
+async fn run_invocation(
+    definition: &'static AgentDefinition,
+    ctx: &AgentContext,
+    arguments: JsonObject,
+) -> (CallToolResult, Option<&'static str>) {
+    let agent = definition.name;
+    let Some(invoke) = definition.local_invoke() else {
+        let message = format!("`{agent}` is a remote agent and cannot run here");
+        return (error_result(message), Some("remote_agent"));
+    };
+    if let Some(message) = unknown_argument(definition, &arguments) {
+        return (error_result(message), Some("invalid_arguments"));
+    }
+    match guarded(ctx, invoke(ctx.clone(), arguments)).await {
+        Ok(Ok(output)) => (tool_result(output), None),
+        Ok(Err(InvokeError::Arguments(error))) => (
+            error_result(format!("the call to `{agent}` has an {error}")),
+            Some("invalid_arguments"),
+        ),
+        Ok(Err(InvokeError::Agent(message))) => match ctx.scope().exceeded() {
+            Some((exceeded, at)) => (
+                budget_error_result(&message, &exceeded, at),
+                Some("budget_exceeded"),
+            ),
+            None => (error_result(message), Some("tool_error")),
+        },
+        Err(Interrupted::OutOfTime(exceeded)) => (
+            budget_error_result(&format!("`{agent}` ran out of time"), &exceeded, agent),
+            Some("budget_exceeded"),
+        ),
         Err(Interrupted::Panicked(message)) => {
             tracing::error!(agent, "the agent panicked: {message}");
-            error_result(format!("agent `{agent}` panicked: {message}"))
+            (
+                error_result(format!("agent `{agent}` panicked: {message}")),
+                Some("panic"),
+            )
         }
-        Err(Interrupted::Cancelled) => error_result(format!("the call to `{agent}` was cancelled")),
+        Err(Interrupted::Cancelled) => (
+            error_result(format!("the call to `{agent}` was cancelled")),
+            Some("cancelled"),
+        ),
     }
+}
+
+/// An error result for a budget that ran out: the text names the dimension
+/// (for a model or a person to read), `_meta` carries the details.
+pub(crate) fn budget_error_result(
+    message: &str,
+    exceeded: &BudgetExceeded,
+    agent: &str,
+) -> CallToolResult {
+    let dimension = exceeded.dimension.as_str();
+    let text = if message.contains(&exceeded.to_string()) {
+        message.to_owned()
+    } else {
+        format!("{message} ({exceeded})")
+    };
+    debug_assert!(text.contains(dimension));
+    let mut result = error_result(text);
+    result
+        .meta
+        .get_or_insert_with(Default::default)
+        .insert(ERROR_KEY.into(), budget_error_value(exceeded, agent));
+    result
 }

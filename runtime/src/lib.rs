@@ -131,26 +131,33 @@
 extern crate self as agentwire;
 
 mod arguments;
+pub mod budget;
 mod call;
+mod caller;
 mod cli;
 mod completion;
+pub mod config;
 mod content;
 mod context;
 mod definition;
 mod elicitation;
 mod execution;
+mod graph;
+mod host;
 mod icon;
 mod input;
 mod logging;
 mod output;
 mod prompt;
 mod registry;
+mod remote;
 mod resource;
 mod round_trip;
 mod sampling;
 mod schema;
 mod server;
 mod subscription;
+pub mod telemetry;
 pub mod transport;
 mod uri_template;
 
@@ -159,13 +166,16 @@ pub mod __private;
 
 pub use agentwire_macros::{agent, prompt, resource};
 pub use arguments::ArgumentError;
+pub use budget::{Budget, BudgetExceeded, Dimension, Usage};
 pub use call::CallError;
+pub use caller::{CallerContext, CanCall};
 pub use cli::App;
 pub use completion::CompletionRequest;
 pub use content::Content;
 pub use context::AgentContext;
-pub use definition::{AgentDefinition, SourceLocation};
+pub use definition::{AgentDefinition, AgentKind, SourceLocation};
 pub use elicitation::{ElicitForm, Elicitation, form_schema_json as elicitation_schema};
+pub use graph::mermaid as call_graph_mermaid;
 pub use input::ClientRequestError;
 pub use logging::LogLevel;
 pub use prompt::{PromptDefinition, PromptMessage, Role};
@@ -178,14 +188,15 @@ pub use subscription::resource_updated;
 /// The names most agent code needs: `use agentwire::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AgentContext, CallError, ClientRequestError, CompletionRequest, Content, Elicitation,
-        LogLevel, PromptMessage, ResourceContent, Role, Sampled, SamplingRequest, agent, prompt,
-        resource,
+        AgentContext, Budget, BudgetExceeded, CallError, ClientRequestError, CompletionRequest,
+        Content, Elicitation, LogLevel, PromptMessage, ResourceContent, Role, Sampled,
+        SamplingRequest, Usage, agent, prompt, resource,
     };
 }
 
 /// Writes `fn main` for an agentwire binary: the CLI (`serve`, `list`,
-/// `call`), with the server named and versioned after the calling crate.
+/// `call`), with the server named after the binary and versioned after its
+/// package.
 ///
 /// ```no_run
 /// # use agentwire::prelude::*;
@@ -196,18 +207,18 @@ pub mod prelude {
 macro_rules! main {
     () => {
         fn main() -> ::std::process::ExitCode {
-            let mut identity = $crate::ServerIdentity::new(
-                ::core::env!("CARGO_PKG_NAME"),
-                ::core::env!("CARGO_PKG_VERSION"),
-            );
+            let name =
+                ::core::option_env!("CARGO_BIN_NAME").unwrap_or(::core::env!("CARGO_PKG_NAME"));
+            let mut identity = $crate::ServerIdentity::new(name, ::core::env!("CARGO_PKG_VERSION"));
             identity.description = ::core::option_env!("CARGO_PKG_DESCRIPTION")
                 .filter(|text| !text.is_empty())
                 .map(::std::borrow::ToOwned::to_owned);
-            $crate::App::new(identity)
-                .bin_name(
-                    ::core::option_env!("CARGO_BIN_NAME").unwrap_or(::core::env!("CARGO_PKG_NAME")),
-                )
-                .run()
+            $crate::App::new(identity).bin_name(name).run()
         }
     };
 }
+
+/// The README's examples are compiled as doc tests, so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

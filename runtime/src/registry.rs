@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 
 use crate::definition::{AgentDefinition, AgentEntry, SourceLocation};
+use crate::graph;
 use crate::prompt::{PromptDefinition, PromptEntry};
 use crate::resource::{ResourceDefinition, ResourceEntry};
 
@@ -52,6 +53,14 @@ pub enum RegistryError {
         first: SourceLocation,
         second: SourceLocation,
     },
+    /// Agents call each other in a cycle that is not declared recursive.
+    #[error(
+        "the agents call each other in a cycle: {}. A cycle runs until a budget stops it; \
+         if that is intended, mark every agent on it `#[agent(recursive, ...)]`, and its \
+         depth budget will bound it",
+        .cycle.join(" → ")
+    )]
+    UndeclaredRecursion { cycle: Vec<&'static str> },
 }
 
 /// Every agent (by tool name, with its MCP tool built once), prompt and
@@ -153,17 +162,36 @@ impl Registry {
         {
             return Err(RegistryError::Empty);
         }
-        Ok(Registry {
+        let registry = Registry {
             agents,
             prompts: prompt_map,
             resources: statics,
             templates,
-        })
+        };
+        if let Some(cycle) = graph::undeclared_cycle(registry.definitions()) {
+            return Err(RegistryError::UndeclaredRecursion { cycle });
+        }
+        Ok(registry)
     }
 
     /// The agent serving the tool `name`.
     pub fn get(&self, name: &str) -> Option<&'static AgentDefinition> {
         self.agents.get(name).map(|agent| agent.definition)
+    }
+
+    /// Every agent this server runs.
+    pub fn definitions(&self) -> impl Iterator<Item = &'static AgentDefinition> + '_ {
+        self.agents.values().map(|agent| agent.definition)
+    }
+
+    /// The call graph of these agents as a Mermaid flowchart.
+    pub fn call_graph_mermaid(&self) -> String {
+        graph::mermaid(self.definitions())
+    }
+
+    /// The remote servers these agents call, each with one agent calling it.
+    pub fn remote_servers(&self) -> std::collections::BTreeMap<&'static str, &'static str> {
+        graph::remote_servers(self.definitions())
     }
 
     /// The MCP tool for `name`.

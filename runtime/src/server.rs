@@ -6,24 +6,35 @@
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult,
-    GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation, JsonObject,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, Reference, ServerCapabilities, ServerConfig, SetLevelRequestParams,
-    SubscribeRequestParams, SubscriptionFilter, Tool, UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ErrorCode, GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation,
+    InputResponses, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference,
+    ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams,
+    SubscriptionFilter, Tool, UnsubscribeRequestParams,
 };
 use rmcp::service::{RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData, ServerHandler};
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
+use crate::budget::wire::{ERROR_KEY, USAGE_KEY, read_grant};
+use crate::budget::{Budget, Scope, Usage};
 use crate::completion::{CompletionError, CompletionRequest, complete};
+use crate::config::Config;
 use crate::context::{AgentContext, ClientChannel};
-use crate::definition::InvokeError;
-use crate::execution::{Interrupted, guarded, invoke};
+use crate::definition::{AgentDefinition, InvokeError};
+use crate::execution::{Interrupted, budget_error_result, guarded, invoke};
+use crate::host::Host;
 use crate::logging::{LogLevel, SessionLogLevel};
+use crate::prompt::{PromptDefinition, PromptMessage};
 use crate::registry::Registry;
+use crate::resource::{ResourceContent, ResourceDefinition};
 use crate::round_trip::{Binding, Round, RoundTrip, StateSealer, run_round};
 use crate::subscription::{SessionSubscriptions, listen};
+use crate::telemetry::{record_operation, set_parent_from, spans};
 
 /// Who this server says it is, in `initialize` and `server/discover`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,18 +83,25 @@ pub struct AgentServer {
 struct Shared {
     registry: Registry,
     identity: ServerIdentity,
+    host: Arc<Host>,
 }
 
-/// A request-state key that is too short to be safe.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid request-state key: {0}")]
-pub struct InvalidKey(String);
-
 impl AgentServer {
-    /// A server for `registry` that introduces itself as `identity`.
+    /// A server for `registry` that introduces itself as `identity`, with the
+    /// default configuration (no remote servers, the default budget).
     pub fn new(registry: Registry, identity: ServerIdentity) -> Self {
+        Self::with_config(registry, identity, &Config::default())
+    }
+
+    /// A server for `registry` configured by `config` (default budget, remote
+    /// servers).
+    pub fn with_config(registry: Registry, identity: ServerIdentity, config: &Config) -> Self {
         AgentServer {
-            shared: Arc::new(Shared { registry, identity }),
+            shared: Arc::new(Shared {
+                registry,
+                identity,
+                host: Arc::new(Host::new(config)),
+            }),
             sealer: Arc::new(StateSealer::random()),
             log_level: SessionLogLevel::default(),
             subscriptions: Arc::default(),
@@ -119,6 +137,72 @@ impl AgentServer {
         &self.shared.identity
     }
 
+    /// Closes the connections to remote servers, letting the child processes
+    /// of stdio servers exit cleanly.
+    pub async fn close_connections(&self) {
+        self.shared.host.remotes.close_all().await;
+    }
+
+    /// Runs the tool `tool` in this process, as if a client had called it
+    /// with `arguments` and granted `grant`: the budget is the tightest of
+    /// the server's default, the agent's policy and the grant. `None` when
+    /// there is no such tool.
+    pub async fn call(
+        &self,
+        tool: &str,
+        arguments: JsonObject,
+        grant: Option<Budget>,
+        cancellation: CancellationToken,
+    ) -> Option<CallToolResult> {
+        let definition = self.shared.registry.get(tool)?;
+        Some(
+            self.run(definition, arguments, grant, cancellation, None)
+                .await,
+        )
+    }
+
+    /// `tools/call` under the request's SERVER span.
+    async fn serve_call(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(definition) = self.shared.registry.get(&request.name) else {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{}`", request.name),
+                None,
+            ));
+        };
+        let grant = read_grant(&context.meta)
+            .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
+        let arguments = request.arguments.unwrap_or_default();
+        if spans::capture_content() {
+            let text = serde_json::to_string(&arguments).unwrap_or_default();
+            tracing::Span::current().record("gen_ai.tool.call.arguments", text);
+        }
+        let binding = Binding::new("tools/call", definition.name, &arguments);
+        let round_trip = self.round_trip(
+            &context,
+            &binding,
+            request.request_state.as_deref(),
+            request.input_responses.as_ref(),
+        )?;
+        let client = self.client_channel(&context, round_trip.clone());
+        let work = self.run(
+            definition,
+            arguments,
+            grant,
+            context.ct.clone(),
+            Some(client),
+        );
+        Ok(
+            match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
+                Round::Done(result) => result.into(),
+                Round::InputRequired(input) => input.into(),
+            },
+        )
+    }
+
     /// The way back to the client for one request.
     fn client_channel(
         &self,
@@ -149,14 +233,92 @@ impl AgentServer {
         context: &RequestContext<RoleServer>,
         binding: &Binding,
         request_state: Option<&str>,
-        responses: Option<&rmcp::model::InputResponses>,
+        responses: Option<&InputResponses>,
     ) -> Result<Option<Arc<RoundTrip>>, ErrorData> {
         if !is_stateless(context) {
             return Ok(None);
         }
         RoundTrip::resume(&self.sealer, binding, request_state, responses).map(Some)
     }
+
+    /// The root context of a prompt or resource called `name`, under the
+    /// server's default budget.
+    fn handler_context(
+        &self,
+        name: &'static str,
+        cancellation: CancellationToken,
+        client: Option<ClientChannel>,
+    ) -> Result<AgentContext, Failure> {
+        let host = self.shared.host.clone();
+        let scope = Scope::root(name, host.default_budget).map_err(|exceeded| Failure {
+            invalid_params: false,
+            message: format!("`{name}` cannot start: {exceeded}"),
+        })?;
+        Ok(AgentContext::root(name, cancellation, client, scope, host))
+    }
+
+    /// Renders the prompt `definition` with `arguments`.
+    pub(crate) async fn render_prompt(
+        &self,
+        definition: &'static PromptDefinition,
+        arguments: JsonObject,
+        cancellation: CancellationToken,
+        client: Option<ClientChannel>,
+    ) -> Result<Vec<PromptMessage>, Failure> {
+        let ctx = self.handler_context(definition.name, cancellation, client)?;
+        let outcome = guarded(&ctx, (definition.render)(ctx.clone(), arguments)).await;
+        Failure::check("prompt", definition.name, outcome)
+    }
+
+    /// Reads the resource `definition` with its template `variables`.
+    pub(crate) async fn read_contents(
+        &self,
+        definition: &'static ResourceDefinition,
+        variables: JsonObject,
+        cancellation: CancellationToken,
+        client: Option<ClientChannel>,
+    ) -> Result<Vec<ResourceContent>, Failure> {
+        let ctx = self.handler_context(definition.name, cancellation, client)?;
+        let outcome = guarded(&ctx, (definition.read)(ctx.clone(), variables)).await;
+        Failure::check("resource", definition.name, outcome)
+    }
+
+    async fn run(
+        &self,
+        definition: &'static AgentDefinition,
+        arguments: JsonObject,
+        grant: Option<Budget>,
+        cancellation: CancellationToken,
+        client: Option<ClientChannel>,
+    ) -> CallToolResult {
+        let host = self.shared.host.clone();
+        let limits = host
+            .default_budget
+            .min(definition.policy)
+            .min(grant.unwrap_or(Budget::UNLIMITED));
+        match Scope::root(definition.name, limits) {
+            Ok(scope) => {
+                let ctx = AgentContext::root(definition.name, cancellation, client, scope, host);
+                invoke(definition, ctx, arguments).await
+            }
+            Err(exceeded) => {
+                let message = format!("`{}` cannot start", definition.name);
+                let mut result = budget_error_result(&message, &exceeded, definition.name);
+                let nothing = serde_json::to_value(Usage::default()).unwrap_or_default();
+                result
+                    .meta
+                    .get_or_insert_with(Default::default)
+                    .insert(USAGE_KEY.into(), nothing);
+                result
+            }
+        }
+    }
 }
+
+/// A request-state key that is too short to be safe.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid request-state key: {0}")]
+pub struct InvalidKey(String);
 
 /// Whether the request uses the 2026-07-28 protocol (or later): stateless,
 /// with per-request `_meta` and no server→client requests.
@@ -166,19 +328,47 @@ fn is_stateless(context: &RequestContext<RoleServer>) -> bool {
         .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str())
 }
 
-/// The JSON-RPC error for a prompt or resource that produced no value.
-fn failure(kind: &str, name: &str, outcome: Result<InvokeError, Interrupted>) -> ErrorData {
-    match outcome {
-        Ok(InvokeError::Arguments(error)) => {
-            ErrorData::invalid_params(format!("the {kind} `{name}` has an {error}"), None)
-        }
-        Ok(InvokeError::Agent(message)) => ErrorData::internal_error(message, None),
-        Err(Interrupted::Panicked(message)) => {
-            tracing::error!("the {kind} `{name}` panicked: {message}");
-            ErrorData::internal_error(format!("the {kind} `{name}` panicked: {message}"), None)
-        }
-        Err(Interrupted::Cancelled) => {
-            ErrorData::internal_error(format!("reading the {kind} `{name}` was cancelled"), None)
+/// Why a prompt or resource produced no value: bad arguments (the client's
+/// fault), or a failure of the function itself.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub invalid_params: bool,
+    pub message: String,
+}
+
+impl Failure {
+    fn check<T>(
+        kind: &str,
+        name: &str,
+        outcome: Result<Result<T, InvokeError>, Interrupted>,
+    ) -> Result<T, Failure> {
+        let (invalid_params, message) = match outcome {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(InvokeError::Arguments(error))) => {
+                (true, format!("the {kind} `{name}` has an {error}"))
+            }
+            Ok(Err(InvokeError::Agent(message))) => (false, message),
+            Err(Interrupted::Panicked(message)) => {
+                tracing::error!("the {kind} `{name}` panicked: {message}");
+                (false, format!("the {kind} `{name}` panicked: {message}"))
+            }
+            Err(Interrupted::OutOfTime(exceeded)) => (
+                false,
+                format!("the {kind} `{name}` ran out of time ({exceeded})"),
+            ),
+            Err(Interrupted::Cancelled) => (false, format!("the {kind} `{name}` was cancelled")),
+        };
+        Err(Failure {
+            invalid_params,
+            message,
+        })
+    }
+
+    fn into_error(self) -> ErrorData {
+        if self.invalid_params {
+            ErrorData::invalid_params(self.message, None)
+        } else {
+            ErrorData::internal_error(self.message, None)
         }
     }
 }
@@ -241,29 +431,63 @@ impl ServerHandler for AgentServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some(definition) = self.shared.registry.get(&request.name) else {
-            return Err(ErrorData::invalid_params(
-                format!("unknown tool `{}`", request.name),
-                None,
-            ));
+        let started = Instant::now();
+        let protocol = context.protocol_version().map(|v| v.to_string());
+        let session = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.headers.get("mcp-session-id"))
+            .and_then(|value| value.to_str().ok());
+        let span = spans::server_span(
+            &request.name,
+            &context.id.to_string(),
+            protocol.as_deref(),
+            session,
+        );
+        set_parent_from(&span, &context.meta);
+        let tool = request.name.clone();
+        let outcome = self
+            .serve_call(request, context)
+            .instrument(span.clone())
+            .await;
+        let error_type = match &outcome {
+            Ok(CallToolResponse::Complete(result)) if result.is_error == Some(true) => Some(
+                if result
+                    .meta
+                    .as_ref()
+                    .is_some_and(|m| m.contains_key(ERROR_KEY))
+                {
+                    "budget_exceeded"
+                } else {
+                    "tool_error"
+                },
+            ),
+            Ok(_) => None,
+            Err(error) if error.code == ErrorCode::INVALID_PARAMS => Some("invalid_params"),
+            Err(_) => Some("internal_error"),
         };
-        let arguments = request.arguments.unwrap_or_default();
-        let binding = Binding::new("tools/call", definition.name, &arguments);
-        let round_trip = self.round_trip(
-            &context,
-            &binding,
-            request.request_state.as_deref(),
-            request.input_responses.as_ref(),
-        )?;
-        let client = self.client_channel(&context, round_trip.clone());
-        let ctx = AgentContext::root(definition.name, context.ct.clone(), Some(client));
-        let work = invoke(definition, ctx, arguments);
-        Ok(
-            match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
-                Round::Done(result) => result.into(),
-                Round::InputRequired(input) => input.into(),
-            },
-        )
+        if let Some(error_type) = error_type {
+            spans::record_error(&span, error_type);
+        }
+        if let Ok(CallToolResponse::Complete(result)) = &outcome
+            && spans::capture_content()
+        {
+            span.record(
+                "gen_ai.tool.call.result",
+                serde_json::to_string(result).unwrap_or_default(),
+            );
+        }
+        record_operation("tools/call", &tool, started.elapsed(), error_type);
+        outcome
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.log_level.set(LogLevel::from_rmcp(request.level));
+        Ok(())
     }
 
     async fn list_prompts(
@@ -296,22 +520,15 @@ impl ServerHandler for AgentServer {
             request.input_responses.as_ref(),
         )?;
         let client = self.client_channel(&context, round_trip.clone());
-        let ctx = AgentContext::root(definition.name, context.ct.clone(), Some(client));
-        let work = guarded(&ctx, (definition.render)(ctx.clone(), arguments));
-        let outcome = match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
-            Round::Done(outcome) => outcome,
+        let work = self.render_prompt(definition, arguments, context.ct.clone(), Some(client));
+        let messages = match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
+            Round::Done(outcome) => outcome.map_err(Failure::into_error)?,
             Round::InputRequired(input) => return Ok(input.into()),
         };
-        match outcome {
-            Ok(Ok(messages)) => {
-                let messages = messages.into_iter().map(|m| m.into_rmcp()).collect();
-                let mut result = GetPromptResult::new(messages);
-                result.description = definition.description.map(str::to_owned);
-                Ok(result.into())
-            }
-            Ok(Err(error)) => Err(failure("prompt", definition.name, Ok(error))),
-            Err(interrupted) => Err(failure("prompt", definition.name, Err(interrupted))),
-        }
+        let messages = messages.into_iter().map(PromptMessage::into_rmcp).collect();
+        let mut result = GetPromptResult::new(messages);
+        result.description = definition.description.map(str::to_owned);
+        Ok(result.into())
     }
 
     async fn list_resources(
@@ -356,23 +573,16 @@ impl ServerHandler for AgentServer {
             request.input_responses.as_ref(),
         )?;
         let client = self.client_channel(&context, round_trip.clone());
-        let ctx = AgentContext::root(definition.name, context.ct.clone(), Some(client));
-        let work = guarded(&ctx, (definition.read)(ctx.clone(), variables));
-        let outcome = match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
-            Round::Done(outcome) => outcome,
+        let work = self.read_contents(definition, variables, context.ct.clone(), Some(client));
+        let contents = match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
+            Round::Done(outcome) => outcome.map_err(Failure::into_error)?,
             Round::InputRequired(input) => return Ok(input.into()),
         };
-        match outcome {
-            Ok(Ok(contents)) => {
-                let contents = contents
-                    .into_iter()
-                    .map(|content| content.into_rmcp(uri.clone(), definition.mime_type))
-                    .collect();
-                Ok(ReadResourceResult::new(contents).into())
-            }
-            Ok(Err(error)) => Err(failure("resource", definition.name, Ok(error))),
-            Err(interrupted) => Err(failure("resource", definition.name, Err(interrupted))),
-        }
+        let contents = contents
+            .into_iter()
+            .map(|content| content.into_rmcp(uri.clone(), definition.mime_type))
+            .collect();
+        Ok(ReadResourceResult::new(contents).into())
     }
 
     async fn complete(
@@ -431,15 +641,6 @@ impl ServerHandler for AgentServer {
                 None,
             )),
         }
-    }
-
-    async fn set_level(
-        &self,
-        request: SetLevelRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<(), ErrorData> {
-        self.log_level.set(LogLevel::from_rmcp(request.level));
-        Ok(())
     }
 
     async fn subscribe(

@@ -1,20 +1,19 @@
 //! A real rmcp client against an in-process agentwire server over streamable
 //! HTTP, in both protocol eras, including the inputs a server must survive.
 
-use std::collections::HashSet;
-use std::sync::{LazyLock, Mutex};
-use std::time::Duration;
+mod support;
 
 use agentwire::prelude::*;
 use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
-use rmcp::model::{CallToolRequestParams, CallToolResult, ErrorCode, ProtocolVersion, object};
-use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RoleClient, RunningService};
+use rmcp::ServiceError;
+use rmcp::model::{CallToolRequestParams, CallToolResult, ErrorCode, object};
+use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{ServiceError, ServiceExt};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use support::{DROPPED, Era, STARTED, connect, hang_until_dropped, text, wait_for};
 
 /// Repeats the text.
 #[agent]
@@ -54,24 +53,10 @@ async fn refuse() -> Result<String, String> {
     Err("refused on purpose".to_owned())
 }
 
-static STARTED: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
-static DROPPED: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
-
-/// Records `key` when it starts and when its future is dropped.
-struct Tracker(String);
-impl Drop for Tracker {
-    fn drop(&mut self) {
-        DROPPED.lock().unwrap().insert(self.0.clone());
-    }
-}
-
 /// Waits until cancelled.
 #[agent]
 async fn hang(key: String) -> String {
-    let _tracker = Tracker(key.clone());
-    STARTED.lock().unwrap().insert(key);
-    std::future::pending::<()>().await;
-    unreachable!()
+    hang_until_dropped(key).await
 }
 
 async fn start(options: HttpOptions) -> HttpServer {
@@ -86,26 +71,8 @@ fn url(server: &HttpServer) -> String {
     format!("http://{}/mcp", server.local_addr())
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Era {
-    Legacy,
-    Stateless,
-}
-
-async fn connect(server: &HttpServer, era: Era) -> RunningService<RoleClient, ()> {
-    let transport = StreamableHttpClientTransport::from_uri(url(server));
-    match era {
-        Era::Legacy => ().serve(transport).await.expect("initialize"),
-        Era::Stateless => ()
-            .serve_with_lifecycle(
-                transport,
-                ClientLifecycleMode::Discover {
-                    preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-                },
-            )
-            .await
-            .expect("server/discover"),
-    }
+async fn connect_http(server: &HttpServer, era: Era) -> RunningService<RoleClient, ()> {
+    connect(StreamableHttpClientTransport::from_uri(url(server)), era).await
 }
 
 async fn call(
@@ -118,29 +85,11 @@ async fn call(
         .await
 }
 
-fn text(result: &CallToolResult) -> String {
-    result
-        .content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect()
-}
-
-async fn wait_for(set: &LazyLock<Mutex<HashSet<String>>>, key: &str) {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while !set.lock().unwrap().contains(key) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("`{key}` never reached the expected state"));
-}
-
 #[tokio::test]
 async fn both_eras_list_and_call_tools_with_the_crates_identity() {
     let server = start(HttpOptions::default()).await;
     for era in [Era::Legacy, Era::Stateless] {
-        let client = connect(&server, era).await;
+        let client = connect_http(&server, era).await;
         let info = client.peer_info().expect("peer info");
         let server_info = info.server_info.clone().expect("server info");
         assert_eq!(server_info.name, "http-test", "{era:?}");
@@ -181,7 +130,7 @@ async fn both_eras_list_and_call_tools_with_the_crates_identity() {
 async fn wrong_or_missing_arguments_are_tool_errors_naming_the_field() {
     let server = start(HttpOptions::default()).await;
     for era in [Era::Legacy, Era::Stateless] {
-        let client = connect(&server, era).await;
+        let client = connect_http(&server, era).await;
         let wrong = call(&client, "add", json!({"a": "two", "b": 3}))
             .await
             .unwrap();
@@ -221,7 +170,7 @@ async fn wrong_or_missing_arguments_are_tool_errors_naming_the_field() {
 async fn an_unknown_tool_is_an_invalid_params_error() {
     let server = start(HttpOptions::default()).await;
     for era in [Era::Legacy, Era::Stateless] {
-        let client = connect(&server, era).await;
+        let client = connect_http(&server, era).await;
         match call(&client, "no_such_tool", json!({})).await {
             Err(ServiceError::McpError(error)) => {
                 assert_eq!(error.code, ErrorCode::INVALID_PARAMS);
@@ -238,7 +187,7 @@ async fn an_unknown_tool_is_an_invalid_params_error() {
 async fn a_panicking_agent_is_an_error_result_and_the_server_keeps_serving() {
     let server = start(HttpOptions::default()).await;
     for era in [Era::Legacy, Era::Stateless] {
-        let client = connect(&server, era).await;
+        let client = connect_http(&server, era).await;
         let result = call(&client, "explode", json!({"reason": "kaboom"}))
             .await
             .unwrap();
@@ -260,7 +209,7 @@ async fn a_panicking_agent_is_an_error_result_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn a_dropped_stateless_request_cancels_the_agent() {
     let server = start(HttpOptions::default()).await;
-    let client = connect(&server, Era::Stateless).await;
+    let client = connect_http(&server, Era::Stateless).await;
     let key = "stateless-drop";
     let pending = tokio::spawn({
         let peer = client.peer().clone();
@@ -288,7 +237,7 @@ async fn a_cancelled_notification_cancels_the_agent_in_a_legacy_session() {
     use rmcp::service::PeerRequestOptions;
 
     let server = start(HttpOptions::default()).await;
-    let client = connect(&server, Era::Legacy).await;
+    let client = connect_http(&server, Era::Legacy).await;
     let key = "legacy-cancel";
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(
         CallToolRequestParams::new("hang").with_arguments(object(json!({"key": key}))),
@@ -332,7 +281,7 @@ async fn malformed_json_rpc_is_refused_and_the_server_keeps_serving() {
         let refused = status.is_client_error() || text.contains("\"error\"");
         assert!(refused, "{body:?} was answered with {status}: {text}");
     }
-    let client = connect(&server, Era::Stateless).await;
+    let client = connect_http(&server, Era::Stateless).await;
     let after = call(&client, "echo", json!({"text": "fine"}))
         .await
         .unwrap();
@@ -344,7 +293,7 @@ async fn malformed_json_rpc_is_refused_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn hostile_meta_is_refused_without_harm() {
     let server = start(HttpOptions::default()).await;
-    let client = connect(&server, Era::Legacy).await;
+    let client = connect_http(&server, Era::Legacy).await;
     let mut params =
         CallToolRequestParams::new("echo").with_arguments(object(json!({"text": "x"})));
     let mut meta = rmcp::model::RequestMetaObject::new();
@@ -374,7 +323,7 @@ async fn deeply_nested_json_is_refused_without_harm() {
         "{status}: {answer}"
     );
 
-    let client = connect(&server, Era::Legacy).await;
+    let client = connect_http(&server, Era::Legacy).await;
     let after = call(&client, "echo", json!({"text": "ok"})).await.unwrap();
     assert_eq!(text(&after), "ok");
     client.cancel().await.unwrap();
@@ -395,7 +344,7 @@ async fn a_body_over_the_limit_gets_413() {
     let response = post(&server, big.to_string()).await;
     assert_eq!(response.status(), reqwest::StatusCode::PAYLOAD_TOO_LARGE);
 
-    let client = connect(&server, Era::Stateless).await;
+    let client = connect_http(&server, Era::Stateless).await;
     let small = "y".repeat(1024);
     let after = call(&client, "echo", json!({"text": small})).await.unwrap();
     assert_eq!(text(&after), small);

@@ -1,9 +1,7 @@
 //! The stdio code path (rmcp's async read/write transport) over an in-process
 //! pipe: cancellation by `notifications/cancelled` in both protocol eras.
 
-use std::collections::HashSet;
-use std::sync::{LazyLock, Mutex};
-use std::time::Duration;
+mod support;
 
 use agentwire::prelude::*;
 use agentwire::{AgentServer, Registry, ServerIdentity};
@@ -13,34 +11,12 @@ use rmcp::service::{
     ClientLifecycleMode, ClientServiceExt, PeerRequestOptions, RoleClient, RunningService,
 };
 use serde_json::json;
+use support::{DROPPED, STARTED, hang_until_dropped, wait_for};
 
-static STARTED: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
-static DROPPED: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
-
-struct Tracker(String);
-impl Drop for Tracker {
-    fn drop(&mut self) {
-        DROPPED.lock().unwrap().insert(self.0.clone());
-    }
-}
-
-/// Never finishes by itself: only dropping its future ends it, which the
-/// tracker records.
+/// Never finishes by itself: only dropping its future ends it.
 #[agent]
 async fn hang(key: String) -> String {
-    let _tracker = Tracker(key.clone());
-    STARTED.lock().unwrap().insert(key);
-    std::future::pending().await
-}
-
-async fn wait_for(set: &LazyLock<Mutex<HashSet<String>>>, key: &str) {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while !set.lock().unwrap().contains(key) {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("`{key}` never reached the expected state"));
+    hang_until_dropped(key).await
 }
 
 async fn connected(lifecycle: ClientLifecycleMode) -> RunningService<RoleClient, ()> {

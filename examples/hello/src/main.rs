@@ -80,7 +80,7 @@ enum SummaryError {
 }
 
 /// Shortens a text to its first words, measuring it with `word_count` first.
-#[agent(read_only)]
+#[agent(read_only, calls = [word_count])]
 async fn summarize(
     ctx: &AgentContext,
     /// The text to summarize.

@@ -4,12 +4,15 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::{LitBool, LitStr};
 
-use crate::attr_parse::{self, flag_value, set, string_value, unknown_key};
 use crate::tool_name;
 
 /// Every key `#[agent(...)]` understands, for the "unknown key" message.
 const KNOWN_KEYS: &str = "`name`, `title`, `description`, `icon`, `read_only`, `destructive`, \
-                          `idempotent`, `open_world`, `deny_unknown_arguments`";
+     `idempotent`, `open_world`, `deny_unknown_arguments`, `budget(...)`, `calls = [...]`, \
+     `recursive`, `remote = \"...\"`";
+
+/// Every key of `budget(...)`.
+const BUDGET_KEYS: &str = "`time`, `tokens`, `cost`, `depth`, `calls`";
 
 /// What the user wrote inside `#[agent(...)]`.
 #[derive(Default)]
@@ -27,6 +30,24 @@ pub struct AgentAttributes {
     pub icons: Vec<LitStr>,
     /// Refuse arguments the agent does not take.
     pub deny_unknown_arguments: Option<LitBool>,
+    /// `budget(...)`: the agent's own limits.
+    pub budget: Option<BudgetPolicy>,
+    /// `calls = [a, b]`: the agents this one may call.
+    pub calls: Option<Vec<syn::Path>>,
+    /// `recursive`: the agent may take part in a cycle of calls.
+    pub recursive: Option<LitBool>,
+    /// `remote = "server"`: a bodiless declaration of a tool on that server.
+    pub remote: Option<LitStr>,
+}
+
+/// `budget(time = "30s", tokens = 20_000, cost = "$0.50", depth = 3, calls = 50)`.
+#[derive(Default)]
+pub struct BudgetPolicy {
+    pub time: Option<LitStr>,
+    pub tokens: Option<syn::LitInt>,
+    pub cost: Option<LitStr>,
+    pub depth: Option<syn::LitInt>,
+    pub calls: Option<syn::LitInt>,
 }
 
 impl AgentAttributes {
@@ -58,31 +79,144 @@ impl AgentAttributes {
             .get_ident()
             .map(ToString::to_string)
             .unwrap_or_default();
-        const ATTR: &str = "agent";
         match key.as_str() {
-            "name" => set(&mut self.name, meta, string_value(meta)?, ATTR),
-            "title" => set(&mut self.title, meta, string_value(meta)?, ATTR),
-            "description" => set(&mut self.description, meta, string_value(meta)?, ATTR),
+            "name" => set(&mut self.name, meta, string_value(meta)?),
+            "title" => set(&mut self.title, meta, string_value(meta)?),
+            "description" => set(&mut self.description, meta, string_value(meta)?),
+            "read_only" => set(&mut self.read_only, meta, flag_value(meta)?),
+            "destructive" => set(&mut self.destructive, meta, flag_value(meta)?),
+            "idempotent" => set(&mut self.idempotent, meta, flag_value(meta)?),
+            "open_world" => set(&mut self.open_world, meta, flag_value(meta)?),
             "icon" => {
                 self.icons.push(string_value(meta)?);
                 Ok(())
             }
-            "read_only" => set(&mut self.read_only, meta, flag_value(meta)?, ATTR),
-            "destructive" => set(&mut self.destructive, meta, flag_value(meta)?, ATTR),
-            "idempotent" => set(&mut self.idempotent, meta, flag_value(meta)?, ATTR),
-            "open_world" => set(&mut self.open_world, meta, flag_value(meta)?, ATTR),
-            "deny_unknown_arguments" => set(
-                &mut self.deny_unknown_arguments,
-                meta,
-                flag_value(meta)?,
-                ATTR,
-            ),
-            _ => Err(unknown_key(meta, ATTR, KNOWN_KEYS)),
+            "deny_unknown_arguments" => {
+                set(&mut self.deny_unknown_arguments, meta, flag_value(meta)?)
+            }
+            "recursive" => set(&mut self.recursive, meta, flag_value(meta)?),
+            "remote" => set(&mut self.remote, meta, string_value(meta)?),
+            "calls" => set(&mut self.calls, meta, callee_list(meta)?),
+            "budget" => set(&mut self.budget, meta, BudgetPolicy::parse(meta)?),
+            _ => {
+                // Skip whatever value follows so that one unknown key does not
+                // hide the errors in the keys after it.
+                if meta.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = meta.value()?.parse()?;
+                } else if meta.input.peek(syn::token::Paren) {
+                    meta.parse_nested_meta(|_| Ok(()))?;
+                }
+                Err(meta.error(format!(
+                    "unknown `#[agent]` argument `{}`; the known ones are {KNOWN_KEYS}",
+                    path_text(&meta.path)
+                )))
+            }
         }
     }
 }
 
+impl BudgetPolicy {
+    fn parse(meta: &ParseNestedMeta) -> syn::Result<Self> {
+        if !meta.input.peek(syn::token::Paren) {
+            return Err(meta.error(
+                "`budget` takes a list of limits: `budget(time = \"30s\", tokens = 20_000, \
+                 cost = \"$0.50\", depth = 3, calls = 50)`",
+            ));
+        }
+        let mut policy = BudgetPolicy::default();
+        meta.parse_nested_meta(|inner| {
+            let key = inner
+                .path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            match key.as_str() {
+                "time" => set(&mut policy.time, &inner, string_value(&inner)?),
+                "cost" => set(&mut policy.cost, &inner, string_value(&inner)?),
+                "tokens" => set(&mut policy.tokens, &inner, integer_value(&inner)?),
+                "depth" => set(&mut policy.depth, &inner, integer_value(&inner)?),
+                "calls" => set(&mut policy.calls, &inner, integer_value(&inner)?),
+                _ => Err(inner.error(format!(
+                    "unknown budget limit `{}`; the limits are {BUDGET_KEYS}",
+                    path_text(&inner.path)
+                ))),
+            }
+        })?;
+        Ok(policy)
+    }
+}
+
+fn integer_value(meta: &ParseNestedMeta) -> syn::Result<syn::LitInt> {
+    let key = path_text(&meta.path);
+    let value = meta
+        .value()
+        .map_err(|_| meta.error(format!("`{key}` needs a value: `{key} = 10`")))?;
+    value.parse::<syn::LitInt>().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`{key}` takes a whole number, such as `{key} = 10`"),
+        )
+    })
+}
+
+/// `calls = [a, b::c]`.
+fn callee_list(meta: &ParseNestedMeta) -> syn::Result<Vec<syn::Path>> {
+    let value = meta
+        .value()
+        .map_err(|_| meta.error("`calls` lists the agents this one calls: `calls = [a, b]`"))?;
+    let content;
+    syn::bracketed!(content in value);
+    let paths = content.parse_terminated(syn::Path::parse_mod_style, syn::Token![,])?;
+    Ok(paths.into_iter().collect())
+}
+
+fn set<T>(slot: &mut Option<T>, meta: &ParseNestedMeta, value: T) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(meta.error(format!(
+            "`{}` is given twice in `#[agent]`",
+            path_text(&meta.path)
+        )));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
+    let key = path_text(&meta.path);
+    let value = meta
+        .value()
+        .map_err(|_| meta.error(format!("`{key}` needs a value: `{key} = \"...\"`")))?;
+    value.parse::<LitStr>().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`{key}` takes a string literal: `{key} = \"...\"`"),
+        )
+    })
+}
+
+/// `read_only` alone means `read_only = true`.
+fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
+    if meta.input.peek(syn::Token![=]) {
+        let key = path_text(&meta.path);
+        meta.value()?.parse::<LitBool>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("`{key}` takes `true` or `false`, or no value at all for `true`"),
+            )
+        })
+    } else {
+        Ok(LitBool::new(true, meta.path.segments[0].ident.span()))
+    }
+}
+
+fn path_text(path: &syn::Path) -> String {
+    quote::quote!(#path).to_string().replace(' ', "")
+}
+
 /// Adds `error` to the errors collected so far.
 pub fn push(errors: &mut Option<syn::Error>, error: syn::Error) {
-    attr_parse::push(errors, error);
+    match errors {
+        Some(existing) => existing.combine(error),
+        None => *errors = Some(error),
+    }
 }

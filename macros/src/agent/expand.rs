@@ -1,16 +1,17 @@
 //! Writing the code for one agent. Everything here names the runtime through
 //! `crate_path::private()`; behaviour lives in the runtime, not in this text.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{ItemFn, LitBool, LitStr};
+use syn::{LitBool, LitStr};
 
-use super::attr::AgentAttributes;
+use super::AgentItem;
+use super::attr::{AgentAttributes, BudgetPolicy};
 use super::signature::{AgentSignature, Input, Output};
 use crate::{crate_path, docs};
 
-pub fn agent(func: &ItemFn, attrs: &AgentAttributes, sig: &AgentSignature) -> TokenStream {
+pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) -> TokenStream {
     let private = crate_path::private();
     let fn_ident = &func.sig.ident;
     let vis = &func.vis;
@@ -37,84 +38,69 @@ pub fn agent(func: &ItemFn, attrs: &AgentAttributes, sig: &AgentSignature) -> To
         .deny_unknown_arguments
         .as_ref()
         .is_some_and(|flag| flag.value);
+    let recursive = attrs.recursive.as_ref().is_some_and(LitBool::value);
+    let policy = budget_policy(&private, attrs.budget.as_ref());
+    let callees = attrs.calls.clone().unwrap_or_default();
 
     let (result_ty, wrap_output) = result_type(&sig.output);
     let output_check_span = match &sig.output {
         Output::Unit => fn_ident.span(),
         Output::Plain(ty) | Output::Result(ty) => ty.span(),
     };
+    let output_ty = quote!(<#result_ty as #private::IntoAgentResult>::Output);
     let output_schema = quote_spanned! {output_check_span=>
-        #private::output_schema::<<#result_ty as #private::IntoAgentResult>::Output>
+        #private::output_schema::<#output_ty>
     };
 
+    let remote = attrs.remote.as_ref();
     let params = sig.params.iter().map(|p| {
         let name = &p.json_name;
         let ty = &p.ty;
         let doc = option_str(p.doc.clone());
-        let schema = quote_spanned!(ty.span()=> #private::param_schema::<#ty>);
+        // A remote agent's parameters are sent, a local one's received.
+        let (schema, required) = if remote.is_some() {
+            (
+                quote_spanned!(ty.span()=> #private::remote_param_schema::<#ty>),
+                quote_spanned!(ty.span()=> #private::remote_param_is_required::<#ty>),
+            )
+        } else {
+            (
+                quote_spanned!(ty.span()=> #private::param_schema::<#ty>),
+                quote_spanned!(ty.span()=> #private::param_is_required::<#ty>),
+            )
+        };
         quote! {
             #private::ParamDefinition {
                 name: #name,
                 description: #doc,
                 schema: #schema,
-                required: #private::param_is_required::<#ty>,
+                required: #required,
             }
         }
     });
 
-    let take_arguments = sig.params.iter().map(|p| {
-        let ident = &p.ident;
-        let name = &p.json_name;
-        let ty = &p.ty;
-        let take = quote_spanned! {ty.span()=>
-            #private::take_argument::<#ty>(&mut __agentwire_args, #name)
-        };
-        quote!(let #ident: #ty = #take?;)
-    });
-
-    let call_args = |ctx: &TokenStream| -> Vec<TokenStream> {
-        sig.inputs
-            .iter()
-            .map(|input| match input {
-                Input::Context {
-                    by_ref: true,
-                    mutable: true,
-                } => quote!(&mut #ctx),
-                Input::Context {
-                    by_ref: true,
-                    mutable: false,
-                } => quote!(&#ctx),
-                Input::Context { by_ref: false, .. } => quote!(#ctx),
-                Input::Param(i) => {
-                    let ident = &sig.params[*i].ident;
-                    quote!(#ident)
-                }
-            })
-            .collect()
-    };
-    let ctx_ident = quote!(__agentwire_ctx);
-    let invoke_args = call_args(&ctx_ident);
-    let mut_ctx = sig
-        .inputs
+    let stub_params: Vec<_> = sig
+        .params
         .iter()
-        .any(|i| matches!(i, Input::Context { mutable: true, .. }))
-        .then(|| quote!(mut));
-
-    let stub_params = sig.params.iter().map(|p| {
-        let ident = &p.ident;
-        let ty = &p.ty;
-        quote!(#ident: #ty)
-    });
-
+        .map(|p| {
+            let ident = &p.ident;
+            let ty = &p.ty;
+            quote!(#ident: #ty)
+        })
+        .collect();
+    let stub_args: Vec<_> = sig.params.iter().map(|p| &p.ident).collect();
     let stub_doc = format!(
-        "The agent `{tool_name}`: its definition, and the typed stub \
-         [`{fn_ident}::call`]({fn_ident}::call) that calls it from another agent."
+        "The agent `{tool_name}`: its definition, and the typed stubs \
+         [`{fn_ident}::call`]({fn_ident}::call) and \
+         [`{fn_ident}::call_with_budget`]({fn_ident}::call_with_budget) that call it from \
+         another agent which declares it in `#[agent(calls = [...])]`."
     );
     let call_doc = format!(
-        "Calls the agent `{tool_name}` from another agent, as a child of `caller`: \
-         the call is cancelled with the caller, and its failures (a panic included) \
-         come back as a `CallError`."
+        "Calls the agent `{tool_name}` from an agent that declares it, within the caller's \
+         remaining budget and `{tool_name}`'s own policy. The call is cancelled with the \
+         caller; its failures (budget, error, panic) come back as a `CallError`."
     );
+    let call_with_budget_doc = format!("[`call`]({fn_ident}::call), narrowed further by `budget`.");
     let location = quote_spanned! {fn_ident.span()=>
         #private::SourceLocation {
             file: ::core::file!(),
@@ -123,11 +109,161 @@ pub fn agent(func: &ItemFn, attrs: &AgentAttributes, sig: &AgentSignature) -> To
         }
     };
 
+    let (kind, run_call, local_items, item, registration) = match remote {
+        Some(server) => {
+            let puts = sig.params.iter().map(|p| {
+                let ident = &p.ident;
+                let name = &p.json_name;
+                quote!(#private::put_argument(&mut __agentwire_args, #name, #ident, #fn_ident::DEFINITION)?;)
+            });
+            let run_call = quote! {
+                let mut __agentwire_args = #private::JsonObject::new();
+                #(#puts)*
+                #private::call_remote::<#output_ty>(
+                    caller.agent_context(),
+                    #fn_ident::DEFINITION,
+                    #server,
+                    __agentwire_args,
+                    budget,
+                )
+                .await
+            };
+            (
+                quote!(#private::AgentKind::Remote { server: #server }),
+                run_call,
+                quote!(),
+                quote!(),
+                quote!(),
+            )
+        }
+        None => {
+            let ctx_ident = quote!(__agentwire_ctx);
+            let invoke_args = call_args(sig, &ctx_ident);
+            let take_arguments = sig.params.iter().map(|p| {
+                let ident = &p.ident;
+                let name = &p.json_name;
+                let ty = &p.ty;
+                let take = quote_spanned! {ty.span()=>
+                    #private::take_argument::<#ty>(&mut __agentwire_args, #name)
+                };
+                quote!(let #ident: #ty = #take?;)
+            });
+            let run_call = quote! {
+                #private::call_local(caller.agent_context(), #fn_ident::DEFINITION, budget, move |#ctx_ident| async move {
+                    #private::IntoAgentResult::into_agent_result(
+                        #wrap_output(#fn_ident(#(#invoke_args),*).await)
+                    )
+                })
+                .await
+            };
+            let local_items = quote! {
+                #[allow(unused_variables)]
+                fn __agentwire_invoke(
+                    #ctx_ident: #private::AgentContext,
+                    mut __agentwire_args: #private::JsonObject,
+                ) -> #private::InvokeFuture {
+                    ::std::boxed::Box::pin(async move {
+                        #(#take_arguments)*
+                        let output = #wrap_output(#fn_ident(#(#invoke_args),*).await);
+                        #private::finish_invocation::<#result_ty>(output)
+                    })
+                }
+
+                fn __agentwire_span() -> #private::tracing::Span {
+                    #private::agent_span!(#tool_name)
+                }
+
+                fn __agentwire_callees() -> &'static [&'static #private::AgentDefinition] {
+                    const CALLEES: &[&#private::AgentDefinition] = &[#(#callees::DEFINITION),*];
+                    CALLEES
+                }
+            };
+            let declares = callees.iter().map(|callee| {
+                quote_spanned! {callee.span()=>
+                    impl #private::Declares<#callee> for #fn_ident {}
+                }
+            });
+            let item = with_caller_context(func, sig, &private);
+            let registration = quote! {
+                #(#declares)*
+                #private::inventory::submit! { #private::AgentEntry(#fn_ident::DEFINITION) }
+            };
+            (
+                quote!(#private::AgentKind::Local(#fn_ident::__agentwire_invoke)),
+                run_call,
+                local_items,
+                item,
+                registration,
+            )
+        }
+    };
+    let (callees_fn, span_fn) = if remote.is_some() {
+        (quote!(#private::no_callees), quote!(#private::no_span))
+    } else {
+        (
+            quote!(#fn_ident::__agentwire_callees),
+            quote!(#fn_ident::__agentwire_span),
+        )
+    };
+
+    let stubs = if recursive {
+        // A recursive agent's future would contain itself: its stubs return a
+        // boxed future, which breaks the cycle (only these agents pay for it).
+        let boxed = quote! {
+            ::core::pin::Pin<::std::boxed::Box<
+                dyn ::core::future::Future<
+                    Output = ::core::result::Result<#output_ty, #private::CallError>,
+                > + ::core::marker::Send + 'caller,
+            >>
+        };
+        quote! {
+            #[doc = #call_doc]
+            #[allow(clippy::too_many_arguments)]
+            #vis fn call<'caller, C: #private::CanCall<#fn_ident> + ::core::marker::Sync>(
+                caller: &'caller C,
+                #(#stub_params),*
+            ) -> #boxed {
+                #fn_ident::call_with_budget(caller, #private::Budget::UNLIMITED, #(#stub_args),*)
+            }
+
+            #[doc = #call_with_budget_doc]
+            #[allow(clippy::too_many_arguments)]
+            #vis fn call_with_budget<'caller, C: #private::CanCall<#fn_ident> + ::core::marker::Sync>(
+                caller: &'caller C,
+                budget: #private::Budget,
+                #(#stub_params),*
+            ) -> #boxed {
+                ::std::boxed::Box::pin(async move { #run_call })
+            }
+        }
+    } else {
+        quote! {
+            #[doc = #call_doc]
+            #[allow(clippy::too_many_arguments)]
+            #vis async fn call<C: #private::CanCall<#fn_ident>>(
+                caller: &C,
+                #(#stub_params),*
+            ) -> ::core::result::Result<#output_ty, #private::CallError> {
+                #fn_ident::call_with_budget(caller, #private::Budget::UNLIMITED, #(#stub_args),*).await
+            }
+
+            #[doc = #call_with_budget_doc]
+            #[allow(clippy::too_many_arguments)]
+            #vis async fn call_with_budget<C: #private::CanCall<#fn_ident>>(
+                caller: &C,
+                budget: #private::Budget,
+                #(#stub_params),*
+            ) -> ::core::result::Result<#output_ty, #private::CallError> {
+                #run_call
+            }
+        }
+    };
+
     // The stub is a field-less braced struct named like the function: it
     // lives in the type namespace only, so it sits beside the function
     // (even inside a function body) and reads `greet::call(ctx, ...)`.
     quote! {
-        #func
+        #item
 
         #[doc = #stub_doc]
         #[allow(non_camel_case_types, dead_code)]
@@ -149,41 +285,108 @@ pub fn agent(func: &ItemFn, attrs: &AgentAttributes, sig: &AgentSignature) -> To
                 params: &[#(#params),*],
                 deny_unknown_arguments: #deny_unknown_arguments,
                 output_schema: #output_schema,
-                invoke: #fn_ident::__agentwire_invoke,
+                kind: #kind,
+                policy: #policy,
+                callees: #callees_fn,
+                recursive: #recursive,
+                span: #span_fn,
                 location: #location,
             };
 
-            #[allow(unused_variables, unused_mut)]
-            fn __agentwire_invoke(
-                #mut_ctx #ctx_ident: #private::AgentContext,
-                mut __agentwire_args: #private::JsonObject,
-            ) -> #private::InvokeFuture {
-                ::std::boxed::Box::pin(async move {
-                    #(#take_arguments)*
-                    let output = #wrap_output(#fn_ident(#(#invoke_args),*).await);
-                    #private::finish_invocation::<#result_ty>(output)
-                })
-            }
+            #local_items
 
-            #[doc = #call_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis async fn call(
-                caller: &#private::AgentContext,
-                #(#stub_params),*
-            ) -> ::core::result::Result<
-                <#result_ty as #private::IntoAgentResult>::Output,
-                #private::CallError,
-            > {
-                #private::call_local(caller, #fn_ident::DEFINITION, move |#mut_ctx #ctx_ident| async move {
-                    #private::IntoAgentResult::into_agent_result(
-                        #wrap_output(#fn_ident(#(#invoke_args),*).await)
-                    )
-                })
-                .await
-            }
+            #stubs
         }
 
-        #private::inventory::submit! { #private::AgentEntry(#fn_ident::DEFINITION) }
+        #registration
+    }
+}
+
+/// The arguments that call the user's function, with `ctx` as the context.
+fn call_args(sig: &AgentSignature, ctx: &TokenStream) -> Vec<TokenStream> {
+    sig.inputs
+        .iter()
+        .map(|input| match input {
+            Input::Context { by_ref: true, .. } => quote!(&#ctx),
+            Input::Context { by_ref: false, .. } => quote!(#ctx),
+            Input::Param(i) => {
+                let ident = &sig.params[*i].ident;
+                quote!(#ident)
+            }
+        })
+        .collect()
+}
+
+/// The user's function, whose body sees its context as the caller context of
+/// this agent: the one that can call the agents it declares, and no others.
+fn with_caller_context(
+    func: &AgentItem,
+    sig: &AgentSignature,
+    private: &TokenStream,
+) -> TokenStream {
+    let AgentItem {
+        attrs,
+        vis,
+        sig: fn_sig,
+        body,
+    } = func;
+    let fn_ident = &fn_sig.ident;
+    let context = sig.inputs.iter().find_map(|input| match input {
+        Input::Context {
+            by_ref,
+            ident: Some(ident),
+        } => Some((*by_ref, ident)),
+        _ => None,
+    });
+    let shadow = context.map(|(by_ref, ident): (bool, &Ident)| {
+        let owned = if by_ref {
+            quote!(::core::clone::Clone::clone(#ident))
+        } else {
+            quote!(#ident)
+        };
+        let reference = by_ref.then(|| quote!(&));
+        quote! {
+            #[allow(unused_variables)]
+            let #ident = #reference #private::CallerContext::<#fn_ident>::new(#owned);
+        }
+    });
+    quote! {
+        #(#attrs)*
+        #vis #fn_sig {
+            #shadow
+            #body
+        }
+    }
+}
+
+/// The agent's own limits as a `Budget` constant. Durations and costs are
+/// parsed by `const fn`s, so a malformed one fails the build at its literal.
+fn budget_policy(private: &TokenStream, policy: Option<&BudgetPolicy>) -> TokenStream {
+    let none = quote!(::core::option::Option::None);
+    let Some(policy) = policy else {
+        return quote!(#private::Budget::UNLIMITED);
+    };
+    let time = policy.time.as_ref().map_or(
+        none.clone(),
+        |t| quote_spanned!(t.span()=> ::core::option::Option::Some(#private::units::duration(#t))),
+    );
+    let cost = policy.cost.as_ref().map_or(none.clone(), |c| {
+        quote_spanned!(c.span()=> ::core::option::Option::Some(#private::units::cost_micros(#c)))
+    });
+    let int = |value: &Option<syn::LitInt>| {
+        value
+            .as_ref()
+            .map_or(none.clone(), |v| quote!(::core::option::Option::Some(#v)))
+    };
+    let (tokens, depth, calls) = (int(&policy.tokens), int(&policy.depth), int(&policy.calls));
+    quote! {
+        #private::Budget {
+            time: #time,
+            tokens: #tokens,
+            cost_micros: #cost,
+            depth: #depth,
+            calls: #calls,
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
+use syn::{FnArg, Ident, Pat, ReturnType, Signature, Type};
 
 use super::attr::push;
 use crate::docs;
@@ -13,8 +13,9 @@ const CONTEXT_TYPE: &str = "AgentContext";
 
 /// One input of the function, in declaration order.
 pub enum Input {
-    /// The agent's context; `mutable` when taken as `&mut AgentContext`.
-    Context { by_ref: bool, mutable: bool },
+    /// The agent's context, by reference or by value, with its binding's
+    /// name when it is a plain name.
+    Context { by_ref: bool, ident: Option<Ident> },
     /// A tool parameter: an index into [`AgentSignature::params`].
     Param(usize),
 }
@@ -46,8 +47,7 @@ pub struct AgentSignature {
 
 impl AgentSignature {
     /// Checks that `func` can be an agent and reads what the macro needs.
-    pub fn read(func: &ItemFn) -> syn::Result<Self> {
-        let sig = &func.sig;
+    pub fn read(sig: &Signature) -> syn::Result<Self> {
         let mut errors = None;
         if sig.asyncness.is_none() {
             push(
@@ -91,8 +91,8 @@ impl AgentSignature {
         let mut context_seen = false;
         for arg in &sig.inputs {
             match read_input(arg, &mut context_seen) {
-                Ok(ReadInput::Context { by_ref, mutable }) => {
-                    inputs.push(Input::Context { by_ref, mutable })
+                Ok(ReadInput::Context { by_ref, ident }) => {
+                    inputs.push(Input::Context { by_ref, ident })
                 }
                 Ok(ReadInput::Param(param)) => {
                     inputs.push(Input::Param(params.len()));
@@ -120,7 +120,7 @@ impl AgentSignature {
 }
 
 enum ReadInput {
-    Context { by_ref: bool, mutable: bool },
+    Context { by_ref: bool, ident: Option<Ident> },
     Param(Box<ToolParam>),
 }
 
@@ -143,8 +143,19 @@ fn read_input(arg: &FnArg, context_seen: &mut bool) -> syn::Result<ReadInput> {
                 "an agent takes at most one `AgentContext` parameter, and this is the second one",
             ));
         }
+        if mutable {
+            return Err(syn::Error::new(
+                typed.ty.span(),
+                "take the context as `&AgentContext`: it is shared with the agents this one \
+                 calls, so it cannot be borrowed mutably",
+            ));
+        }
         *context_seen = true;
-        return Ok(ReadInput::Context { by_ref, mutable });
+        let ident = match &*typed.pat {
+            Pat::Ident(pat) if pat.subpat.is_none() => Some(pat.ident.clone()),
+            _ => None,
+        };
+        return Ok(ReadInput::Context { by_ref, ident });
     }
 
     let ident = match &*typed.pat {

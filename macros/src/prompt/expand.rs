@@ -7,9 +7,7 @@ use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr};
 
 use super::attr::PromptAttributes;
-use crate::emit::{
-    call, context_is_mut, finish, location, option_str, param_definitions, take_params,
-};
+use crate::emit::{call, finish, location, option_str, param_definitions, take_params};
 use crate::handler::HandlerSignature;
 use crate::{crate_path, docs};
 
@@ -59,7 +57,6 @@ pub fn prompt(func: &ItemFn, attrs: &PromptAttributes, sig: &HandlerSignature) -
         "prompt_messages_result",
         invoke,
     );
-    let mut_ctx = context_is_mut(sig).then(|| quote!(mut));
     let location = location(&private, fn_ident);
     let doc = format!("The prompt `{name}`: its definition, as `#[prompt]` recorded it.");
 
@@ -83,9 +80,9 @@ pub fn prompt(func: &ItemFn, attrs: &PromptAttributes, sig: &HandlerSignature) -
                 location: #location,
             };
 
-            #[allow(unused_variables, unused_mut, non_snake_case)]
+            #[allow(unused_variables, non_snake_case)]
             fn __agentwire_render(
-                #mut_ctx #ctx: #private::AgentContext,
+                #ctx: #private::AgentContext,
                 mut #args: #private::JsonObject,
             ) -> #private::PromptFuture {
                 ::std::boxed::Box::pin(async move {

@@ -8,9 +8,7 @@ use syn::{ItemFn, LitStr};
 
 use super::attr::{Audience, ResourceAttributes};
 use super::template::Part;
-use crate::emit::{
-    call, context_is_mut, finish, location, option_str, param_definitions, take_params,
-};
+use crate::emit::{call, finish, location, option_str, param_definitions, take_params};
 use crate::handler::HandlerSignature;
 use crate::{crate_path, docs};
 
@@ -91,7 +89,6 @@ pub fn resource(
         "resource_contents_result",
         invoke,
     );
-    let mut_ctx = context_is_mut(sig).then(|| quote!(mut));
     let location = location(&private, fn_ident);
     let doc = format!("The resource `{uri_text}`: its definition, as `#[resource]` recorded it.");
 
@@ -119,9 +116,9 @@ pub fn resource(
                 location: #location,
             };
 
-            #[allow(unused_variables, unused_mut, non_snake_case)]
+            #[allow(unused_variables, non_snake_case)]
             fn __agentwire_read(
-                #mut_ctx #ctx: #private::AgentContext,
+                #ctx: #private::AgentContext,
                 mut #args: #private::JsonObject,
             ) -> #private::ResourceFuture {
                 ::std::boxed::Box::pin(async move {

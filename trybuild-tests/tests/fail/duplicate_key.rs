@@ -1,0 +1,8 @@
+use agentwire::prelude::*;
+
+#[agent(name = "hello", name = "hi")]
+async fn greet() -> String {
+    "Hello!".to_owned()
+}
+
+fn main() {}

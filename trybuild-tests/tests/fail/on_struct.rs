@@ -1,0 +1,8 @@
+use agentwire::prelude::*;
+
+#[agent]
+struct Greeter {
+    name: String,
+}
+
+fn main() {}
