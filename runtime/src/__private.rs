@@ -18,8 +18,8 @@ pub use crate::call::{CallError, call_local};
 pub use crate::caller::{CallerContext, CanCall, Declares};
 pub use crate::context::AgentContext;
 pub use crate::definition::{
-    AgentDefinition, AgentEntry, AgentKind, AnnotationFlags, InvokeFuture, ParamDefinition,
-    SourceLocation,
+    AgentDefinition, AgentEntry, AgentKind, AgentStub, AnnotationFlags, InvokeFuture,
+    ParamDefinition, SourceLocation,
 };
 pub use crate::output::IntoAgentResult;
 pub use crate::remote::call_remote;
@@ -134,6 +134,42 @@ pub fn no_callees() -> &'static [&'static AgentDefinition] {
 pub fn no_span() -> tracing::Span {
     tracing::Span::none()
 }
+
+/// Finds out, at compile time, whether a plain return type is in fact a
+/// `Result` under another name (`type Outcome = Result<T, E>`): agentwire
+/// recognizes results by the name `Result`, so such an agent would answer
+/// its errors as successes. The check warns (autoref specialization: the
+/// `Result` impl is found first when it applies).
+pub struct ReturnCheck<T>(std::marker::PhantomData<T>);
+
+impl<T> ReturnCheck<T> {
+    pub const fn new() -> Self {
+        ReturnCheck(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for ReturnCheck<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub trait ReturnIsResult {
+    #[deprecated(
+        note = "this agent returns a `Result` under another name, which agentwire would \
+                serve as a success even when it is `Err`: write the return type as \
+                `Result<T, E>` (or an alias named `Result`)"
+    )]
+    fn check(&self) {}
+}
+
+impl<T, E> ReturnIsResult for ReturnCheck<Result<T, E>> {}
+
+pub trait ReturnIsPlain {
+    fn check(&self) {}
+}
+
+impl<T> ReturnIsPlain for &ReturnCheck<T> {}
 
 // ---- `#[prompt]` and `#[resource]` ------------------------------------------
 

@@ -2,9 +2,12 @@
 
 use std::future::Future;
 
+use rmcp::model::JsonObject;
+use serde_json::Value;
+
 use crate::budget::{Budget, BudgetExceeded};
 use crate::context::AgentContext;
-use crate::definition::AgentDefinition;
+use crate::definition::{AgentDefinition, AgentKind, InvokeError};
 use crate::execution::{Interrupted, guarded};
 use crate::telemetry::spans;
 use tracing::Instrument;
@@ -34,6 +37,13 @@ pub enum CallError {
         agent: &'static str,
         exceeded: BudgetExceeded,
     },
+    /// The arguments do not fit the agent's input schema (from a call with
+    /// JSON arguments, such as a model's tool call).
+    #[error("the call to agent `{agent}` has an {message}")]
+    InvalidArguments {
+        agent: &'static str,
+        message: String,
+    },
     /// The remote agent's server could not be reached or answered nonsense.
     #[error("remote agent `{agent}` on server `{server}` failed: {message}")]
     Remote {
@@ -51,6 +61,7 @@ impl CallError {
             CallError::Panicked { .. } => "panic",
             CallError::Cancelled { .. } => "cancelled",
             CallError::BudgetExceeded { .. } => "budget_exceeded",
+            CallError::InvalidArguments { .. } => "invalid_arguments",
             CallError::Remote { .. } => "remote_error",
         }
     }
@@ -114,4 +125,42 @@ where
         .map(|e| e.dimension.as_str());
     spans::record_used(&span, &child.usage(), error_type, exceeded);
     result
+}
+
+/// Calls the agent `callee` with JSON `arguments` as a child of `caller`,
+/// exactly as its stub would (budget checked before any work, cancelled
+/// with the caller, panics caught, traced), and returns its output as JSON.
+/// A local agent runs in this process; a remote one is called on its
+/// server.
+///
+/// This is how a model's tool calls reach agents (see
+/// [`Toolbox`](crate::llm::Toolbox)). Unlike a stub it does not check at
+/// compile time that the caller declares `callee`: the depth budget still
+/// bounds any recursion it makes.
+pub async fn call_agent_json(
+    caller: &AgentContext,
+    callee: &'static AgentDefinition,
+    arguments: JsonObject,
+    narrowing: Budget,
+) -> Result<Value, CallError> {
+    let agent = callee.name;
+    let invoke = match callee.kind {
+        AgentKind::Local(invoke) => invoke,
+        AgentKind::Remote { server } => {
+            return crate::remote::call_remote::<Value>(
+                caller, callee, server, arguments, narrowing,
+            )
+            .await;
+        }
+    };
+    // Arguments that do not fit come back as the inner error.
+    let outcome = call_local(caller, callee, narrowing, move |child| async move {
+        match invoke(child, arguments).await {
+            Ok(value) => Ok(Ok(value)),
+            Err(InvokeError::Arguments(error)) => Ok(Err(error.to_string())),
+            Err(InvokeError::Agent(message)) => Err(message),
+        }
+    })
+    .await?;
+    outcome.map_err(|message| CallError::InvalidArguments { agent, message })
 }

@@ -49,6 +49,19 @@ impl<Agent> CallerContext<Agent> {
     }
 }
 
+impl<Agent> CallerContext<Agent> {
+    /// The plain context, for code that takes an [`AgentContext`] by value.
+    pub fn into_inner(self) -> AgentContext {
+        self.ctx
+    }
+}
+
+impl<Agent> From<CallerContext<Agent>> for AgentContext {
+    fn from(caller: CallerContext<Agent>) -> Self {
+        caller.ctx
+    }
+}
+
 impl<Agent> Clone for CallerContext<Agent> {
     fn clone(&self) -> Self {
         CallerContext::new(self.ctx.clone())

@@ -17,6 +17,8 @@
 //! url = "http://127.0.0.1:8081/mcp"
 //! ```
 //!
+//! `[llm]` and `[providers.*]` configure models: see [`crate::llm::config`].
+//!
 //! Environment variables override a server: `AGENTWIRE_SERVER_<NAME>_URL`
 //! switches it to HTTP, `AGENTWIRE_SERVER_<NAME>_COMMAND` (a command line:
 //! the program and its arguments, split at spaces) to stdio. `<NAME>` is the
@@ -29,6 +31,7 @@ use serde::Deserialize;
 
 use crate::budget::Budget;
 use crate::budget::units::{parse_cost_micros, parse_duration};
+use crate::llm::config::{LlmConfig, ProviderConfig};
 
 /// The contents of `agentwire.toml`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -38,6 +41,12 @@ pub struct Config {
     pub budget: BudgetConfig,
     #[serde(default)]
     pub servers: BTreeMap<String, RemoteServer>,
+    /// The models agents use (`[llm]`).
+    #[serde(default)]
+    pub llm: LlmConfig,
+    /// Where models are served (`[providers.NAME]`).
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderConfig>,
     #[serde(default)]
     pub telemetry: crate::telemetry::TelemetryConfig,
 }
@@ -120,6 +129,15 @@ impl Config {
                 });
             }
         }
+        for provider in config.providers.values_mut() {
+            if let Some(file) = provider.api_key_file.take() {
+                provider.api_key_file = Some(if file.is_absolute() {
+                    file
+                } else {
+                    base.join(file)
+                });
+            }
+        }
         Ok(config)
     }
 
@@ -127,6 +145,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         config.budget.check()?;
+        crate::llm::config::check(&config.llm, &config.providers)?;
         for (name, server) in &config.servers {
             match (&server.command, &server.url) {
                 (Some(_), None) | (None, Some(_)) => {}
@@ -141,6 +160,7 @@ impl Config {
     }
 
     fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
+        crate::llm::config::apply_env(&mut self.llm, &self.providers, &var);
         for (name, server) in &mut self.servers {
             let prefix = format!("AGENTWIRE_SERVER_{}", env_name(name));
             if let Some(url) = var(&format!("{prefix}_URL")) {

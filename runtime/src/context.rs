@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use rmcp::model::{ClientCapabilities, ProgressNotificationParam, ProgressToken};
+use rmcp::model::{ClientCapabilities, ProgressNotificationParam, ProgressToken, ProtocolVersion};
 use rmcp::service::{Peer, RoleServer};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -67,6 +67,8 @@ pub(crate) struct ClientChannel {
     /// 2026-07-28 requests ask the client through multi-round-trip results;
     /// `None` means the session takes server→client requests.
     pub round_trip: Option<Arc<RoundTrip>>,
+    /// The MCP version of the request, when known.
+    pub protocol_version: Option<ProtocolVersion>,
 }
 
 impl AgentContext {
@@ -100,13 +102,21 @@ impl AgentContext {
         callee: &'static AgentDefinition,
         narrowing: Budget,
     ) -> Result<Self, BudgetExceeded> {
-        let budget = self
-            .inner
-            .budget
-            .child(callee.name, callee.policy.min(narrowing))?;
+        self.child_named(callee.name, callee.policy, narrowing)
+    }
+
+    /// [`child`](Self::child) for a callee known by its name and policy
+    /// only (a tool of another MCP server).
+    pub(crate) fn child_named(
+        &self,
+        callee: &'static str,
+        policy: Budget,
+        narrowing: Budget,
+    ) -> Result<Self, BudgetExceeded> {
+        let budget = self.inner.budget.child(callee, policy.min(narrowing))?;
         Ok(AgentContext {
             inner: Arc::new(Inner {
-                agent: callee.name,
+                agent: callee,
                 cancellation: self.inner.cancellation.child_token(),
                 client: self.inner.client.clone(),
                 depth: self.inner.depth + 1,
@@ -124,9 +134,22 @@ impl AgentContext {
         &self.inner.host
     }
 
+    /// The MCP client that made the request, if a client did, and whether
+    /// the request is of MCP 2026-07-28 or later (no server-to-client
+    /// requests).
+    pub(crate) fn client_peer(&self) -> Option<(&Peer<RoleServer>, bool)> {
+        self.inner.client.as_ref().map(|client| {
+            let stateless = client
+                .protocol_version
+                .as_ref()
+                .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
+            (&client.peer, stateless)
+        })
+    }
+
     /// Charges model usage (tokens and cost) to this agent's budget and every
     /// caller's. Refused, and nothing charged, when any of them would pass its
-    /// limit; the LLM layer calls this for every model call.
+    /// limit. The LLM layer charges model calls for you (see docs/llm.md).
     pub fn charge(&self, usage: Usage) -> Result<(), BudgetExceeded> {
         self.inner.budget.charge(usage)?;
         crate::telemetry::record_token_usage(

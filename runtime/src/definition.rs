@@ -68,6 +68,15 @@ pub struct AgentDefinition {
     pub location: SourceLocation,
 }
 
+/// The type `#[agent]` puts beside an agent function (`summarize` for
+/// `async fn summarize`): it knows the agent's definition. Helpers that take
+/// an agent by type, such as [`Toolbox::agent`](crate::llm::Toolbox::agent),
+/// use it.
+pub trait AgentStub {
+    /// The agent's definition.
+    const DEFINITION: &'static AgentDefinition;
+}
+
 /// Where an agent runs.
 #[derive(Clone, Copy)]
 pub enum AgentKind {

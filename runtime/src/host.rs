@@ -1,8 +1,9 @@
-//! What all requests of one server process share: the default budget and the
-//! connections to other MCP servers.
+//! What all requests of one server process share: the default budget, the
+//! connections to other MCP servers and the models.
 
 use crate::budget::Budget;
 use crate::config::Config;
+use crate::llm::host::LlmHost;
 use crate::remote::RemotePool;
 
 /// Server-wide settings and shared connections, one per process.
@@ -12,6 +13,7 @@ pub(crate) struct Host {
     /// grant narrow it.
     pub default_budget: Budget,
     pub remotes: RemotePool,
+    pub llm: LlmHost,
 }
 
 impl Host {
@@ -19,6 +21,7 @@ impl Host {
         Host {
             default_budget: config.budget.resolve(),
             remotes: RemotePool::new(config.servers.clone()),
+            llm: LlmHost::new(config, |key| std::env::var(key).ok()),
         }
     }
 }

@@ -146,6 +146,8 @@ mod graph;
 mod host;
 mod icon;
 mod input;
+mod intern;
+pub mod llm;
 mod logging;
 mod output;
 mod prompt;
@@ -167,13 +169,13 @@ pub mod __private;
 pub use agentwire_macros::{agent, prompt, resource};
 pub use arguments::ArgumentError;
 pub use budget::{Budget, BudgetExceeded, Dimension, Usage};
-pub use call::CallError;
+pub use call::{CallError, call_agent_json};
 pub use caller::{CallerContext, CanCall};
 pub use cli::App;
 pub use completion::CompletionRequest;
 pub use content::Content;
 pub use context::AgentContext;
-pub use definition::{AgentDefinition, AgentKind, SourceLocation};
+pub use definition::{AgentDefinition, AgentKind, AgentStub, SourceLocation};
 pub use elicitation::{ElicitForm, Elicitation, form_schema_json as elicitation_schema};
 pub use graph::mermaid as call_graph_mermaid;
 pub use input::ClientRequestError;
@@ -187,6 +189,7 @@ pub use subscription::resource_updated;
 
 /// The names most agent code needs: `use agentwire::prelude::*;`.
 pub mod prelude {
+    pub use crate::llm::{LlmError, Model};
     pub use crate::{
         AgentContext, Budget, BudgetExceeded, CallError, ClientRequestError, CompletionRequest,
         Content, Elicitation, LogLevel, PromptMessage, ResourceContent, Role, Sampled,

@@ -22,7 +22,17 @@ pub trait IntoAgentResult {
     fn into_agent_result(self) -> Result<Self::Output, String>;
 }
 
-impl<T, E: Display> IntoAgentResult for Result<T, E> {
+/// An agent's error type: its `Display` text is the tool's error message.
+#[diagnostic::on_unimplemented(
+    message = "the error type `{Self}` of an agent must implement `Display`",
+    label = "its `Display` text becomes the tool's error message",
+    note = "implement `std::fmt::Display` for it (thiserror's `#[error(...)]` does), or \
+            return `anyhow::Error` or `String`"
+)]
+pub trait AgentError: Display {}
+impl<E: Display> AgentError for E {}
+
+impl<T, E: AgentError> IntoAgentResult for Result<T, E> {
     type Output = T;
 
     fn into_agent_result(self) -> Result<T, String> {

@@ -44,7 +44,8 @@ impl RemotePool {
         }
     }
 
-    async fn peer(&self, server: &str) -> Result<Peer<RoleClient>, String> {
+    /// The connection to `server`, opened on first use.
+    pub(crate) async fn peer(&self, server: &str) -> Result<Peer<RoleClient>, String> {
         let Some(config) = self.servers.get(server) else {
             return Err(format!(
                 "no server `{server}` is configured; name it under [servers.{server}] in agentwire.toml"
@@ -103,6 +104,14 @@ async fn connect(name: &str, config: &RemoteServer) -> Result<Connection, String
     connected.map_err(|e| format!("cannot connect to server `{name}`: {e}"))
 }
 
+/// What a tool of another server answered.
+#[derive(Debug, Clone)]
+pub(crate) struct RemoteAnswer {
+    pub structured: Option<Value>,
+    /// The text blocks, joined by newlines.
+    pub text: String,
+}
+
 /// Calls the remote agent `callee` as a child of `caller`, granting it what
 /// the caller may still spend (held back until it reports its usage).
 pub async fn call_remote<T: DeserializeOwned>(
@@ -112,9 +121,37 @@ pub async fn call_remote<T: DeserializeOwned>(
     arguments: JsonObject,
     narrowing: Budget,
 ) -> Result<T, CallError> {
-    let agent = callee.name;
+    let answer = call_remote_tool(
+        caller,
+        callee.name,
+        callee.policy,
+        server,
+        arguments,
+        narrowing,
+    )
+    .await?;
+    decode_output(answer.structured, answer.text).map_err(|e| CallError::Remote {
+        agent: callee.name,
+        server,
+        message: format!("the result does not match the declared type: {e}"),
+    })
+}
+
+/// Calls the tool `agent` of `server` as a child of `caller` whose own
+/// policy is `policy`: the budget grant goes out in `_meta`, the reported
+/// usage comes back and is charged (a server that reports none is charged
+/// one call). An `isError` result is [`CallError::Agent`] with its text, or
+/// [`CallError::BudgetExceeded`] when it reports a budget error.
+pub(crate) async fn call_remote_tool(
+    caller: &AgentContext,
+    agent: &'static str,
+    policy: Budget,
+    server: &'static str,
+    arguments: JsonObject,
+    narrowing: Budget,
+) -> Result<RemoteAnswer, CallError> {
     let child = caller
-        .child(callee, narrowing)
+        .child_named(agent, policy, narrowing)
         .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
     let grant = grant_for_remote(child.remaining_budget());
     let reservation = child
@@ -144,13 +181,13 @@ pub async fn call_remote<T: DeserializeOwned>(
 }
 
 /// The remote call itself, under its CLIENT span.
-async fn call_over_mcp<T: DeserializeOwned>(
+async fn call_over_mcp(
     child: &AgentContext,
     agent: &'static str,
     server: &'static str,
     params: CallToolRequestParams,
     reservation: Reservation,
-) -> Result<T, CallError> {
+) -> Result<RemoteAnswer, CallError> {
     let remote_error = |message: String| CallError::Remote {
         agent,
         server,
@@ -218,8 +255,10 @@ async fn call_over_mcp<T: DeserializeOwned>(
             },
         });
     }
-    decode_output(result.structured_content, text)
-        .map_err(|e| remote_error(format!("the result does not match the declared type: {e}")))
+    Ok(RemoteAnswer {
+        structured: result.structured_content,
+        text,
+    })
 }
 
 /// A remote callee gets what its caller may still use, less a reserve of

@@ -16,12 +16,17 @@ fn settings(contract: Contract) -> SchemaSettings {
     settings
 }
 
-/// The dialect every schema agentwire writes declares in `$schema`.
+/// The dialect agentwire's schemas are written in, declared in `$schema` by
+/// the schemas that use `$defs`: where definitions live and how `$ref`
+/// resolves differ between dialects. Flat schemas leave it out, as MCP's
+/// default dialect is 2020-12 already and some model APIs that clients
+/// forward tool schemas to refuse keywords they do not know.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
 /// The `inputSchema` of a tool: an object with one property per parameter.
-/// Named types land in `$defs` and are referenced with `$ref`; with
-/// `deny_unknown`, `additionalProperties: false` says other arguments are refused.
+/// Named types land in `$defs` and are referenced with `$ref` (and then
+/// `$schema` names the dialect); with `deny_unknown`,
+/// `additionalProperties: false` says other arguments are refused.
 pub fn input_schema(params: &[ParamDefinition], deny_unknown: bool) -> JsonObject {
     let mut generator = settings(Contract::Deserialize).into_generator();
     let mut properties = JsonObject::new();
@@ -39,7 +44,6 @@ pub fn input_schema(params: &[ParamDefinition], deny_unknown: bool) -> JsonObjec
         }
     }
     let mut object = JsonObject::new();
-    object.insert("$schema".into(), DIALECT.into());
     object.insert("type".into(), "object".into());
     object.insert("properties".into(), properties.into());
     if !required.is_empty() {
@@ -50,6 +54,7 @@ pub fn input_schema(params: &[ParamDefinition], deny_unknown: bool) -> JsonObjec
     }
     let definitions = generator.take_definitions(true);
     if !definitions.is_empty() {
+        object.insert("$schema".into(), DIALECT.into());
         object.insert("$defs".into(), definitions.into());
     }
     object
@@ -68,7 +73,9 @@ pub fn output_schema<T: JsonSchema>() -> Option<JsonObject> {
         .into_root_schema_for::<T>();
     match schema.to_value() {
         Value::Object(mut object) if object.get("type") == Some(&json!("object")) => {
-            object.insert("$schema".into(), DIALECT.into());
+            if object.contains_key("$defs") {
+                object.insert("$schema".into(), DIALECT.into());
+            }
             Some(object)
         }
         _ => None,

@@ -172,9 +172,11 @@ async fn deny_unknown_arguments_refuses_a_call_naming_the_argument() {
 async fn content_results_arrive_as_content_blocks_without_structured_content() {
     let server = start().await;
     let registry = Registry::collect().unwrap();
+    let draw = registry.tool("draw").unwrap();
+    assert!(draw.output_schema.is_none(), "content has no output schema");
     assert!(
-        registry.tool("draw").unwrap().output_schema.is_none(),
-        "content has no output schema"
+        !draw.input_schema.contains_key("$schema"),
+        "a flat schema does not name its dialect"
     );
     for legacy in [true, false] {
         let client = connect(&server, legacy).await;

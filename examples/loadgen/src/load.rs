@@ -13,6 +13,7 @@ use rmcp::service::{Peer, RoleClient};
 use serde::Serialize;
 
 use crate::latency::LatencySummary;
+use crate::process;
 use crate::target::{self, CallProblem, CallSpec, Protocol, Target};
 
 /// How much to measure.
@@ -33,6 +34,9 @@ pub struct Plan {
     pub amount: Amount,
     pub warmup: Duration,
     pub timeout: Duration,
+    /// The server's process id, for its CPU time, when loadgen did not spawn
+    /// it (a stdio server's is known).
+    pub server_pid: Option<u32>,
     pub label: Option<String>,
 }
 
@@ -67,6 +71,11 @@ pub struct Report {
     pub calls_per_sec: f64,
     /// Latency of the successful calls.
     pub latency_us: LatencySummary,
+    /// The server's CPU time (user and system, every thread) during the
+    /// measurement divided by the calls measured, in microseconds: how much
+    /// work one call costs the server, however busy the machine was. `None`
+    /// when the server's process is unknown.
+    pub server_cpu_us_per_call: Option<f64>,
     pub error_samples: Vec<ErrorSample>,
 }
 
@@ -102,6 +111,9 @@ impl fmt::Display for Report {
             "latency:     p50 {:.0} µs, p90 {:.0} µs, p99 {:.0} µs, max {:.0} µs",
             l.p50, l.p90, l.p99, l.max
         )?;
+        if let Some(cpu) = self.server_cpu_us_per_call {
+            write!(f, "\nserver CPU:  {cpu:.1} µs per call")?;
+        }
         for sample in &self.error_samples {
             write!(f, "\nerror ×{}: {}", sample.count, sample.message)?;
         }
@@ -189,6 +201,25 @@ async fn worker(shared: Arc<Shared>) -> Tally {
     tally
 }
 
+/// Reads the server's CPU time when measuring starts and, for a duration,
+/// when it ends (a count's end is read once the workers are done).
+async fn sample_cpu(
+    pid: u32,
+    measure_from: Instant,
+    amount: Amount,
+) -> (Option<Duration>, Option<Duration>) {
+    tokio::time::sleep_until(measure_from.into()).await;
+    let start = process::cpu_time(pid);
+    let end = match amount {
+        Amount::Duration(window) => {
+            tokio::time::sleep_until((measure_from + window).into()).await;
+            process::cpu_time(pid)
+        }
+        Amount::Calls(_) => None,
+    };
+    (start, end)
+}
+
 /// Connects, checks one call, warms up, measures, and closes the connection.
 pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     let http = target::http_client()?;
@@ -209,6 +240,9 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         tickets: AtomicU64::new(0),
         stop: AtomicBool::new(false),
     });
+    let server_pid = plan.server_pid.or(connection.server_pid);
+    let cpu_sampler =
+        server_pid.map(|pid| tokio::spawn(sample_cpu(pid, shared.measure_from, plan.amount)));
     let workers: Vec<_> = (0..plan.concurrency)
         .map(|_| tokio::spawn(worker(shared.clone())))
         .collect();
@@ -227,6 +261,14 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         last_finish = last_finish.max(tally.last_finish);
         fatal = fatal.or(tally.fatal);
     }
+    let server_cpu = match (cpu_sampler, server_pid) {
+        (Some(sampler), Some(pid)) => match sampler.await? {
+            (Some(start), Some(end)) => Some(end.saturating_sub(start)),
+            (Some(start), None) => process::cpu_time(pid).map(|end| end.saturating_sub(start)),
+            _ => None,
+        },
+        _ => None,
+    };
     connection.close(Duration::from_secs(10)).await;
     if let Some(message) = fatal {
         bail!(
@@ -243,6 +285,9 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
             .unwrap_or_default(),
     };
     let calls = latencies.len() as u64;
+    let server_cpu_us_per_call = server_cpu
+        .filter(|_| calls + errors > 0)
+        .map(|cpu| cpu.as_secs_f64() * 1e6 / (calls + errors) as f64);
     let calls_per_sec = if elapsed.is_zero() {
         0.0
     } else {
@@ -268,6 +313,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         elapsed_secs: elapsed.as_secs_f64(),
         calls_per_sec,
         latency_us: LatencySummary::from_nanos(&mut latencies),
+        server_cpu_us_per_call,
         error_samples,
     })
 }

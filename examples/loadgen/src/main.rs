@@ -4,7 +4,8 @@
 //! client code. Three measurements:
 //!
 //! * `loadgen run`: N calls in flight at once, for a duration or a count;
-//!   reports calls/s, p50/p90/p99 latency and errors.
+//!   reports calls/s, p50/p90/p99 latency, errors, and the server's CPU time
+//!   per call.
 //! * `loadgen ready`: the time from exec to the first answered tool call, and
 //!   the server's resident memory once it is idle.
 //! * `loadgen sessions`: the server's resident memory with many open legacy
@@ -26,7 +27,7 @@
 mod duration;
 mod latency;
 mod load;
-mod memory;
+mod process;
 mod ready;
 mod sessions;
 mod target;
@@ -113,6 +114,10 @@ struct RunArgs {
     /// A call taking longer than this is abandoned (cancelled) and counted as an error.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     timeout: Duration,
+    /// The HTTP server's process id, to report its CPU time per call (Linux;
+    /// a spawned stdio server's is known).
+    #[arg(long, requires = "url")]
+    server_pid: Option<u32>,
     #[command(flatten)]
     call: CallArgs,
     #[command(flatten)]
@@ -207,6 +212,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 amount,
                 warmup: args.warmup,
                 timeout: args.timeout,
+                server_pid: args.server_pid,
                 label: args.output.label,
             };
             let report = load::run(plan).await?;

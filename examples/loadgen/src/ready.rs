@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 use serde::Serialize;
 
-use crate::memory::resident_kib;
+use crate::process::resident_kib;
 use crate::target::{self, CallSpec, Connection};
 
 /// One start-up measurement, repeated.

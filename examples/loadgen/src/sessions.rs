@@ -10,7 +10,7 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::load::ErrorSample;
-use crate::memory::resident_kib;
+use crate::process::resident_kib;
 use crate::target::{self, Client, Protocol};
 
 /// One sessions measurement.

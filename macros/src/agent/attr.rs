@@ -124,25 +124,42 @@ impl BudgetPolicy {
             ));
         }
         let mut policy = BudgetPolicy::default();
+        let mut errors = None;
         meta.parse_nested_meta(|inner| {
-            let key = inner
-                .path
-                .get_ident()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            match key.as_str() {
-                "time" => set(&mut policy.time, &inner, string_value(&inner)?),
-                "cost" => set(&mut policy.cost, &inner, string_value(&inner)?),
-                "tokens" => set(&mut policy.tokens, &inner, integer_value(&inner)?),
-                "depth" => set(&mut policy.depth, &inner, integer_value(&inner)?),
-                "calls" => set(&mut policy.calls, &inner, integer_value(&inner)?),
-                _ => Err(inner.error(format!(
+            if let Err(e) = policy.parse_one(&inner) {
+                push(&mut errors, e);
+            }
+            Ok(())
+        })?;
+        match errors {
+            Some(e) => Err(e),
+            None => Ok(policy),
+        }
+    }
+
+    fn parse_one(&mut self, inner: &ParseNestedMeta) -> syn::Result<()> {
+        let key = inner
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match key.as_str() {
+            "time" => set(&mut self.time, inner, string_value(inner)?),
+            "cost" => set(&mut self.cost, inner, string_value(inner)?),
+            "tokens" => set(&mut self.tokens, inner, integer_value(inner)?),
+            "depth" => set(&mut self.depth, inner, integer_value(inner)?),
+            "calls" => set(&mut self.calls, inner, integer_value(inner)?),
+            _ => {
+                // Skip the value so the limits after it are still read.
+                if inner.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = inner.value()?.parse()?;
+                }
+                Err(inner.error(format!(
                     "unknown budget limit `{}`; the limits are {BUDGET_KEYS}",
                     path_text(&inner.path)
-                ))),
+                )))
             }
-        })?;
-        Ok(policy)
+        }
     }
 }
 
@@ -152,6 +169,7 @@ fn integer_value(meta: &ParseNestedMeta) -> syn::Result<syn::LitInt> {
         .value()
         .map_err(|_| meta.error(format!("`{key}` needs a value: `{key} = 10`")))?;
     value.parse::<syn::LitInt>().map_err(|e| {
+        skip_expression(value);
         syn::Error::new(
             e.span(),
             format!("`{key}` takes a whole number, such as `{key} = 10`"),
@@ -187,6 +205,7 @@ fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
         .value()
         .map_err(|_| meta.error(format!("`{key}` needs a value: `{key} = \"...\"`")))?;
     value.parse::<LitStr>().map_err(|e| {
+        skip_expression(value);
         syn::Error::new(
             e.span(),
             format!("`{key}` takes a string literal: `{key} = \"...\"`"),
@@ -198,7 +217,9 @@ fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
 fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
     if meta.input.peek(syn::Token![=]) {
         let key = path_text(&meta.path);
-        meta.value()?.parse::<LitBool>().map_err(|e| {
+        let value = meta.value()?;
+        value.parse::<LitBool>().map_err(|e| {
+            skip_expression(value);
             syn::Error::new(
                 e.span(),
                 format!("`{key}` takes `true` or `false`, or no value at all for `true`"),
@@ -207,6 +228,11 @@ fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
     } else {
         Ok(LitBool::new(true, meta.path.segments[0].ident.span()))
     }
+}
+
+/// Skips a malformed value, so the arguments after it are still read.
+fn skip_expression(input: syn::parse::ParseStream) {
+    let _ = input.parse::<syn::Expr>();
 }
 
 fn path_text(path: &syn::Path) -> String {

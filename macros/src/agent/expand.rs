@@ -2,7 +2,7 @@
 //! `crate_path::private()`; behaviour lives in the runtime, not in this text.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{LitBool, LitStr};
 
@@ -42,12 +42,15 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
     let policy = budget_policy(&private, attrs.budget.as_ref());
     let callees = attrs.calls.clone().unwrap_or_default();
 
-    let (result_ty, wrap_output) = result_type(&sig.output);
+    // Everything that checks the return type is spanned at it, so a type
+    // that does not fit is reported there, not at `#[agent]`.
     let output_check_span = match &sig.output {
         Output::Unit => fn_ident.span(),
         Output::Plain(ty) | Output::Result(ty) => ty.span(),
     };
-    let output_ty = quote!(<#result_ty as #private::IntoAgentResult>::Output);
+    let (result_ty, wrap_output) = result_type(&sig.output, output_check_span);
+    let output_ty =
+        quote_spanned!(output_check_span=> <#result_ty as #private::IntoAgentResult>::Output);
     let output_schema = quote_spanned! {output_check_span=>
         #private::output_schema::<#output_ty>
     };
@@ -89,6 +92,19 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
         })
         .collect();
     let stub_args: Vec<_> = sig.params.iter().map(|p| &p.ident).collect();
+    // The stubs' own parameters read `caller` and `budget` in the docs,
+    // unless the agent uses those names itself.
+    let taken = |name: &str| *fn_ident == name || sig.params.iter().any(|p| p.ident == name);
+    let caller = if taken("caller") {
+        format_ident!("__agentwire_caller_ref")
+    } else {
+        format_ident!("caller")
+    };
+    let budget = if taken("budget") {
+        format_ident!("__agentwire_budget_arg")
+    } else {
+        format_ident!("budget")
+    };
     let stub_doc = format!(
         "The agent `{tool_name}`: its definition, and the typed stubs \
          [`{fn_ident}::call`]({fn_ident}::call) and \
@@ -120,11 +136,11 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
                 let mut __agentwire_args = #private::JsonObject::new();
                 #(#puts)*
                 #private::call_remote::<#output_ty>(
-                    caller.agent_context(),
+                    &__agentwire_caller,
                     #fn_ident::DEFINITION,
                     #server,
                     __agentwire_args,
-                    budget,
+                    __agentwire_budget,
                 )
                 .await
             };
@@ -148,11 +164,24 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
                 };
                 quote!(let #ident: #ty = #take?;)
             });
+            let into_result = quote_spanned! {output_check_span=>
+                <#result_ty as #private::IntoAgentResult>::into_agent_result(output)
+            };
+            let finish = quote_spanned! {output_check_span=>
+                #private::finish_invocation::<#result_ty>(output)
+            };
+            let plain_check = match &sig.output {
+                Output::Plain(ty) => quote_spanned! {ty.span()=>
+                    #[allow(unused_imports)]
+                    use #private::{ReturnIsPlain as _, ReturnIsResult as _};
+                    (&#private::ReturnCheck::<#ty>::new()).check();
+                },
+                _ => quote!(),
+            };
             let run_call = quote! {
-                #private::call_local(caller.agent_context(), #fn_ident::DEFINITION, budget, move |#ctx_ident| async move {
-                    #private::IntoAgentResult::into_agent_result(
-                        #wrap_output(#fn_ident(#(#invoke_args),*).await)
-                    )
+                #private::call_local(&__agentwire_caller, #fn_ident::DEFINITION, __agentwire_budget, move |#ctx_ident| async move {
+                    let output = #wrap_output(#fn_ident(#(#invoke_args),*).await);
+                    #into_result
                 })
                 .await
             };
@@ -162,10 +191,11 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
                     #ctx_ident: #private::AgentContext,
                     mut __agentwire_args: #private::JsonObject,
                 ) -> #private::InvokeFuture {
+                    #plain_check
                     ::std::boxed::Box::pin(async move {
                         #(#take_arguments)*
                         let output = #wrap_output(#fn_ident(#(#invoke_args),*).await);
-                        #private::finish_invocation::<#result_ty>(output)
+                        #finish
                     })
                 }
 
@@ -206,56 +236,48 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
         )
     };
 
-    let stubs = if recursive {
-        // A recursive agent's future would contain itself: its stubs return a
-        // boxed future, which breaks the cycle (only these agents pay for it).
-        let boxed = quote! {
-            ::core::pin::Pin<::std::boxed::Box<
-                dyn ::core::future::Future<
-                    Output = ::core::result::Result<#output_ty, #private::CallError>,
-                > + ::core::marker::Send + 'caller,
-            >>
-        };
-        quote! {
-            #[doc = #call_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis fn call<'caller, C: #private::CanCall<#fn_ident> + ::core::marker::Sync>(
-                caller: &'caller C,
-                #(#stub_params),*
-            ) -> #boxed {
-                #fn_ident::call_with_budget(caller, #private::Budget::UNLIMITED, #(#stub_args),*)
-            }
-
-            #[doc = #call_with_budget_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis fn call_with_budget<'caller, C: #private::CanCall<#fn_ident> + ::core::marker::Sync>(
-                caller: &'caller C,
-                budget: #private::Budget,
-                #(#stub_params),*
-            ) -> #boxed {
-                ::std::boxed::Box::pin(async move { #run_call })
-            }
-        }
+    // The stubs are plain functions returning a future that owns a clone of
+    // the caller's context: a call to an undeclared agent is then reported
+    // once, at the call, and the future borrows nothing. A recursive agent's
+    // future would contain itself, so its stubs box it (only they pay).
+    let result = quote!(::core::result::Result<#output_ty, #private::CallError>);
+    let (future_ty, make_future) = if recursive {
+        (
+            quote! {
+                ::core::pin::Pin<::std::boxed::Box<
+                    dyn ::core::future::Future<Output = #result> + ::core::marker::Send,
+                >>
+            },
+            quote!(::std::boxed::Box::pin(async move { #run_call })),
+        )
     } else {
-        quote! {
-            #[doc = #call_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis async fn call<C: #private::CanCall<#fn_ident>>(
-                caller: &C,
-                #(#stub_params),*
-            ) -> ::core::result::Result<#output_ty, #private::CallError> {
-                #fn_ident::call_with_budget(caller, #private::Budget::UNLIMITED, #(#stub_args),*).await
-            }
+        (
+            quote!(impl ::core::future::Future<Output = #result> + use<__AgentwireCaller>),
+            quote!(async move { #run_call }),
+        )
+    };
+    let stubs = quote! {
+        #[doc = #call_doc]
+        #[allow(clippy::too_many_arguments)]
+        #vis fn call<__AgentwireCaller: #private::CanCall<#fn_ident>>(
+            #caller: &__AgentwireCaller,
+            #(#stub_params),*
+        ) -> #future_ty {
+            #fn_ident::call_with_budget(#caller, #private::Budget::UNLIMITED, #(#stub_args),*)
+        }
 
-            #[doc = #call_with_budget_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis async fn call_with_budget<C: #private::CanCall<#fn_ident>>(
-                caller: &C,
-                budget: #private::Budget,
-                #(#stub_params),*
-            ) -> ::core::result::Result<#output_ty, #private::CallError> {
-                #run_call
-            }
+        #[doc = #call_with_budget_doc]
+        #[allow(clippy::too_many_arguments)]
+        #vis fn call_with_budget<__AgentwireCaller: #private::CanCall<#fn_ident>>(
+            #caller: &__AgentwireCaller,
+            #budget: #private::Budget,
+            #(#stub_params),*
+        ) -> #future_ty {
+            let __agentwire_caller = ::core::clone::Clone::clone(
+                <__AgentwireCaller as #private::CanCall<#fn_ident>>::agent_context(#caller),
+            );
+            let __agentwire_budget = #budget;
+            #make_future
         }
     };
 
@@ -298,6 +320,10 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
             #stubs
         }
 
+        impl #private::AgentStub for #fn_ident {
+            const DEFINITION: &'static #private::AgentDefinition = #fn_ident::DEFINITION;
+        }
+
         #registration
     }
 }
@@ -335,10 +361,11 @@ fn with_caller_context(
         Input::Context {
             by_ref,
             ident: Some(ident),
-        } => Some((*by_ref, ident)),
+            mutability,
+        } => Some((*by_ref, ident, mutability)),
         _ => None,
     });
-    let shadow = context.map(|(by_ref, ident): (bool, &Ident)| {
+    let shadow = context.map(|(by_ref, ident, mutability): (bool, &Ident, &Option<syn::Token![mut]>)| {
         let owned = if by_ref {
             quote!(::core::clone::Clone::clone(#ident))
         } else {
@@ -346,15 +373,19 @@ fn with_caller_context(
         };
         let reference = by_ref.then(|| quote!(&));
         quote! {
-            #[allow(unused_variables)]
-            let #ident = #reference #private::CallerContext::<#fn_ident>::new(#owned);
+            #[allow(unused_variables, unused_mut)]
+            let #mutability #ident = #reference #private::CallerContext::<#fn_ident>::new(#owned);
         }
     });
+    // The statements go straight into the new body: wrapping the old block
+    // in another would make rustc warn about "unnecessary braces".
+    let statements = body.as_ref().map(|block| &block.stmts);
+    let statements = statements.into_iter().flatten();
     quote! {
         #(#attrs)*
         #vis #fn_sig {
             #shadow
-            #body
+            #(#statements)*
         }
     }
 }
@@ -392,16 +423,16 @@ fn budget_policy(private: &TokenStream, policy: Option<&BudgetPolicy>) -> TokenS
 
 /// The `Result` type the function's output is seen as, and the wrapper that
 /// turns the function's value into it.
-fn result_type(output: &Output) -> (TokenStream, TokenStream) {
-    let ok = quote!(::core::result::Result::<_, ::core::convert::Infallible>::Ok);
+fn result_type(output: &Output, span: proc_macro2::Span) -> (TokenStream, TokenStream) {
+    let ok = quote_spanned!(span=> ::core::result::Result::<_, ::core::convert::Infallible>::Ok);
     match output {
         Output::Result(ty) => (quote!(#ty), quote!()),
         Output::Plain(ty) => (
-            quote!(::core::result::Result<#ty, ::core::convert::Infallible>),
+            quote_spanned!(span=> ::core::result::Result<#ty, ::core::convert::Infallible>),
             ok,
         ),
         Output::Unit => (
-            quote!(::core::result::Result<(), ::core::convert::Infallible>),
+            quote_spanned!(span=> ::core::result::Result<(), ::core::convert::Infallible>),
             ok,
         ),
     }

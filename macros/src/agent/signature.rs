@@ -14,8 +14,12 @@ const CONTEXT_TYPE: &str = "AgentContext";
 /// One input of the function, in declaration order.
 pub enum Input {
     /// The agent's context, by reference or by value, with its binding's
-    /// name when it is a plain name.
-    Context { by_ref: bool, ident: Option<Ident> },
+    /// name (and `mut`) when it is a plain name.
+    Context {
+        by_ref: bool,
+        ident: Option<Ident>,
+        mutability: Option<syn::Token![mut]>,
+    },
     /// A tool parameter: an index into [`AgentSignature::params`].
     Param(usize),
 }
@@ -72,8 +76,8 @@ impl AgentSignature {
         if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
             push(
                 &mut errors,
-                syn::Error::new(
-                    sig.generics.span(),
+                syn::Error::new_spanned(
+                    &sig.generics,
                     "an agent cannot be generic: each agent is one MCP tool with one fixed input \
                      schema, so every parameter needs a concrete type",
                 ),
@@ -91,9 +95,15 @@ impl AgentSignature {
         let mut context_seen = false;
         for arg in &sig.inputs {
             match read_input(arg, &mut context_seen) {
-                Ok(ReadInput::Context { by_ref, ident }) => {
-                    inputs.push(Input::Context { by_ref, ident })
-                }
+                Ok(ReadInput::Context {
+                    by_ref,
+                    ident,
+                    mutability,
+                }) => inputs.push(Input::Context {
+                    by_ref,
+                    ident,
+                    mutability,
+                }),
                 Ok(ReadInput::Param(param)) => {
                     inputs.push(Input::Param(params.len()));
                     params.push(*param);
@@ -102,6 +112,18 @@ impl AgentSignature {
             }
         }
 
+        if let ReturnType::Type(_, ty) = &sig.output
+            && let Type::ImplTrait(_) = &**ty
+        {
+            push(
+                &mut errors,
+                syn::Error::new_spanned(
+                    ty,
+                    "an agent cannot return `impl Trait`: its result needs a concrete type \
+                     that the tool's output schema can describe",
+                ),
+            );
+        }
         let output = match &sig.output {
             ReturnType::Default => Output::Unit,
             ReturnType::Type(_, ty) if is_result(ty) => Output::Result((**ty).clone()),
@@ -120,7 +142,11 @@ impl AgentSignature {
 }
 
 enum ReadInput {
-    Context { by_ref: bool, ident: Option<Ident> },
+    Context {
+        by_ref: bool,
+        ident: Option<Ident>,
+        mutability: Option<syn::Token![mut]>,
+    },
     Param(Box<ToolParam>),
 }
 
@@ -138,31 +164,42 @@ fn read_input(arg: &FnArg, context_seen: &mut bool) -> syn::Result<ReadInput> {
 
     if let Some((by_ref, mutable)) = context_kind(&typed.ty) {
         if *context_seen {
-            return Err(syn::Error::new(
-                typed.ty.span(),
+            return Err(syn::Error::new_spanned(
+                &typed.ty,
                 "an agent takes at most one `AgentContext` parameter, and this is the second one",
             ));
         }
         if mutable {
-            return Err(syn::Error::new(
-                typed.ty.span(),
+            return Err(syn::Error::new_spanned(
+                &typed.ty,
                 "take the context as `&AgentContext`: it is shared with the agents this one \
                  calls, so it cannot be borrowed mutably",
             ));
         }
         *context_seen = true;
-        let ident = match &*typed.pat {
-            Pat::Ident(pat) if pat.subpat.is_none() => Some(pat.ident.clone()),
-            _ => None,
+        let (ident, mutability) = match &*typed.pat {
+            Pat::Ident(pat) if pat.subpat.is_none() => (Some(pat.ident.clone()), pat.mutability),
+            _ => (None, None),
         };
-        return Ok(ReadInput::Context { by_ref, ident });
+        return Ok(ReadInput::Context {
+            by_ref,
+            ident,
+            mutability,
+        });
     }
 
     let ident = match &*typed.pat {
         Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
+        Pat::Wild(wild) => {
+            return Err(syn::Error::new_spanned(
+                wild,
+                "agent parameters need a name, because each one becomes a named argument of \
+                 the tool; write `_name: T` for one the function does not use",
+            ));
+        }
         other => {
-            return Err(syn::Error::new(
-                other.span(),
+            return Err(syn::Error::new_spanned(
+                other,
                 "agent parameters must be plain names, because each one becomes a named \
                  argument of the tool; destructure inside the function body instead",
             ));
@@ -180,8 +217,8 @@ fn read_input(arg: &FnArg, context_seen: &mut bool) -> syn::Result<ReadInput> {
 /// Rejects parameter types that can never come out of a JSON tool call.
 fn check_param_type(ty: &Type) -> syn::Result<()> {
     match ty {
-        Type::ImplTrait(_) => Err(syn::Error::new(
-            ty.span(),
+        Type::ImplTrait(_) => Err(syn::Error::new_spanned(
+            ty,
             "an agent cannot take `impl Trait` parameters: each parameter needs a concrete type \
              that the tool's input schema can describe",
         )),
@@ -190,8 +227,8 @@ fn check_param_type(ty: &Type) -> syn::Result<()> {
                 Type::Path(path) if path.path.is_ident("str") => "use `String` instead of `&str`",
                 _ => "use an owned type instead of a reference",
             };
-            Err(syn::Error::new(
-                ty.span(),
+            Err(syn::Error::new_spanned(
+                ty,
                 format!(
                     "agent parameters are deserialized from the tool call's JSON arguments, so \
                      they must own their data: {suggestion}"

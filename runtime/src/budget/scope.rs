@@ -276,6 +276,33 @@ impl Scope {
         exceeded
     }
 
+    /// The limit of `dimension` (tokens or cost) that stops `more` of it
+    /// from being used, as the tightest scope of the chain sees it, recorded
+    /// like a refused charge. For work the budget cut short: an answer whose
+    /// length the budget limited.
+    pub fn exceeded_by(&self, dimension: Dimension, more: u64) -> BudgetExceeded {
+        let mut tightest: Option<(u64, u64, u64)> = None;
+        let mut scope = Some(self);
+        while let Some(s) = scope {
+            let counter = s.counter(dimension);
+            if let Some(limit) = counter.limit {
+                let used = counter.used();
+                let left = limit.saturating_sub(used);
+                if tightest.is_none_or(|(best, _, _)| left < best) {
+                    tightest = Some((left, limit, used));
+                }
+            }
+            scope = s.parent.as_deref();
+        }
+        let (limit, used) = tightest.map_or((0, 0), |(_, limit, used)| (limit, used));
+        let exceeded = BudgetExceeded {
+            dimension,
+            limit,
+            used: used.saturating_add(more).max(limit.saturating_add(1)),
+        };
+        self.record(exceeded, self.agent)
+    }
+
     /// The first limit this subtree ran into, with the agent that hit it.
     pub fn exceeded(&self) -> Option<(BudgetExceeded, &str)> {
         self.exceeded.get().map(|(e, agent)| (*e, agent.as_str()))
