@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use rmcp::model::{ClientCapabilities, ProgressNotificationParam, ProgressToken, ProtocolVersion};
+use rmcp::model::{ClientCapabilities, ProgressNotificationParam, ProgressToken};
 use rmcp::service::{Peer, RoleServer};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -67,8 +67,6 @@ pub(crate) struct ClientChannel {
     /// 2026-07-28 requests ask the client through multi-round-trip results;
     /// `None` means the session takes server→client requests.
     pub round_trip: Option<Arc<RoundTrip>>,
-    /// The MCP version of the request, when known.
-    pub protocol_version: Option<ProtocolVersion>,
 }
 
 impl AgentContext {
@@ -132,19 +130,6 @@ impl AgentContext {
 
     pub(crate) fn host(&self) -> &Arc<Host> {
         &self.inner.host
-    }
-
-    /// The MCP client that made the request, if a client did, and whether
-    /// the request is of MCP 2026-07-28 or later (no server-to-client
-    /// requests).
-    pub(crate) fn client_peer(&self) -> Option<(&Peer<RoleServer>, bool)> {
-        self.inner.client.as_ref().map(|client| {
-            let stateless = client
-                .protocol_version
-                .as_ref()
-                .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
-            (&client.peer, stateless)
-        })
     }
 
     /// Charges model usage (tokens and cost) to this agent's budget and every

@@ -223,7 +223,6 @@ impl AgentServer {
             log_level,
             capabilities: context.client_capabilities(),
             round_trip,
-            protocol_version: context.protocol_version(),
         }
     }
 
