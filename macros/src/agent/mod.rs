@@ -4,7 +4,7 @@
 
 mod attr;
 mod expand;
-mod signature;
+pub(crate) mod signature;
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};

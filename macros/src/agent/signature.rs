@@ -240,7 +240,7 @@ fn check_param_type(ty: &Type) -> syn::Result<()> {
 }
 
 /// `Some((by_ref, mutable))` when `ty` names the agent context.
-fn context_kind(ty: &Type) -> Option<(bool, bool)> {
+pub(crate) fn context_kind(ty: &Type) -> Option<(bool, bool)> {
     match ty {
         Type::Reference(reference) => {
             is_context_path(&reference.elem).then_some((true, reference.mutability.is_some()))
@@ -254,7 +254,7 @@ fn is_context_path(ty: &Type) -> bool {
         && path.path.segments.last().is_some_and(|s| s.ident == CONTEXT_TYPE))
 }
 
-fn is_result(ty: &Type) -> bool {
+pub(crate) fn is_result(ty: &Type) -> bool {
     matches!(ty, Type::Path(path) if path.qself.is_none()
         && path.path.segments.last().is_some_and(|s| s.ident == "Result"))
 }
