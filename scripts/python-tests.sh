@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Interoperability tests: the `hello` example server driven by the official
-# Python MCP SDK (PyPI `mcp`), over stdio and streamable HTTP, in both
-# protocol eras.
+# Interoperability tests: the `hello` and `conformance` example servers
+# driven by the official Python MCP SDK (PyPI `mcp`), over stdio and
+# streamable HTTP, in both protocol eras (for `conformance`: elicitation and
+# sampling answered by the SDK's callbacks, prompts, resources, completion).
 #
 #   bash scripts/python-tests.sh [extra pytest arguments]
 #
@@ -9,7 +10,8 @@
 # go into a venv of their own, ${AGENTWIRE_VENV:-$HOME/.cache/agentwire/venv},
 # which is reused while it still holds the pinned versions from
 # examples/hello/tests/python/requirements.txt. Set PYTHON to choose the
-# interpreter that creates the venv. The exit status is pytest's.
+# interpreter that creates the venv. The exit status is pytest's (non-zero
+# when either directory fails).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -56,15 +58,21 @@ if ! cmp -s "$requirements" "$marker" ||
     cp "$requirements" "$marker"
 fi
 
-log "building hello"
-cargo build -p hello
+log "building hello and conformance"
+cargo build -p hello -p conformance
 
 target_dir="$(cargo metadata --format-version 1 --no-deps |
     "$venv_python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 HELLO_BIN="$target_dir/debug/hello"
 [[ -x "$HELLO_BIN" ]] || die "no hello binary at $HELLO_BIN after cargo build"
-export HELLO_BIN
-log "HELLO_BIN=$HELLO_BIN"
+CONFORMANCE_BIN="$target_dir/debug/conformance"
+[[ -x "$CONFORMANCE_BIN" ]] || die "no conformance binary at $CONFORMANCE_BIN after cargo build"
+export HELLO_BIN CONFORMANCE_BIN
+log "HELLO_BIN=$HELLO_BIN CONFORMANCE_BIN=$CONFORMANCE_BIN"
 
 export PYTHONDONTWRITEBYTECODE=1
-exec "$venv_python" -m pytest -q "$tests_dir" "$@"
+# One pytest run per example: each directory has its own conftest.
+status=0
+"$venv_python" -m pytest -q "$tests_dir" "$@" || status=$?
+"$venv_python" -m pytest -q "examples/conformance/tests/python" "$@" || status=$?
+exit "$status"

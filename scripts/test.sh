@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test agentwire has, in the order that fails fastest: formatting, lints,
 # the Rust tests (unit, integration with real MCP clients, doc tests, trybuild),
-# then the Python MCP SDK against the example server.
+# then the Python MCP SDK against the example servers, then the official MCP
+# conformance suite and the MCP Inspector against examples/conformance.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,5 +17,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (workspace)"
 cargo test --workspace --locked
 
-step "Python MCP SDK against the hello server"
+step "Python MCP SDK against the hello and conformance servers"
 bash scripts/python-tests.sh
+
+step "MCP conformance suite and MCP Inspector against the conformance example"
+bash scripts/conformance.sh

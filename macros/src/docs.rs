@@ -31,3 +31,13 @@ pub fn doc_text(attrs: &[Attribute]) -> Option<String> {
 pub fn is_doc(attr: &Attribute) -> bool {
     attr.path().is_ident("doc")
 }
+
+/// Removes the doc comments on a function's parameters, which the macros
+/// read and rustc would reject.
+pub fn strip_parameter_docs(func: &mut syn::ItemFn) {
+    for input in &mut func.sig.inputs {
+        if let syn::FnArg::Typed(typed) = input {
+            typed.attrs.retain(|a| !is_doc(a));
+        }
+    }
+}

@@ -6,8 +6,13 @@
 //! and writes registrations, schemas and stubs.
 
 mod agent;
+mod attr_parse;
 mod crate_path;
 mod docs;
+mod emit;
+mod handler;
+mod prompt;
+mod resource;
 mod tool_name;
 mod workflow;
 
@@ -30,4 +35,24 @@ pub fn agent(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn workflow(attr: TokenStream, item: TokenStream) -> TokenStream {
     workflow::expand(attr.into(), item.into()).into()
+}
+
+/// Turns a function into an MCP prompt: its parameters are the prompt's
+/// arguments (sent as text, read into any `Deserialize` type), its doc
+/// comments the descriptions, and what it returns the prompt's messages.
+///
+/// See the `agentwire` crate documentation for the full reference.
+#[proc_macro_attribute]
+pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
+    prompt::expand(attr.into(), item.into()).into()
+}
+
+/// Turns a function into an MCP resource at a fixed URI, or into a resource
+/// template (`#[resource(uri = "notes://{day}")]`) whose variables are the
+/// function's parameters.
+///
+/// See the `agentwire` crate documentation for the full reference.
+#[proc_macro_attribute]
+pub fn resource(attr: TokenStream, item: TokenStream) -> TokenStream {
+    resource::expand(attr.into(), item.into()).into()
 }

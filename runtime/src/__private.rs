@@ -192,3 +192,122 @@ pub fn check_argument<T: AgentParameter>(
     }
     crate::arguments::take_argument::<T>(&mut copy, name).map(drop)
 }
+
+// ---- `#[prompt]` and `#[resource]` ------------------------------------------
+
+pub use crate::completion::{Completer, CompletionRequest};
+pub use crate::prompt::{IntoPromptMessages, PromptDefinition, PromptEntry, PromptFuture, Role};
+pub use crate::resource::{
+    IntoResourceContents, ResourceDefinition, ResourceEntry, ResourceFuture, ResourceUri,
+};
+pub use crate::uri_template::{TemplatePart, UriTemplate};
+
+/// A type a prompt can take as an argument.
+#[diagnostic::on_unimplemented(
+    message = "prompt argument type `{Self}` must implement `Deserialize` and `JsonSchema`",
+    label = "this type cannot be read from a prompt argument",
+    note = "prompt arguments arrive as text: `String`, enums of strings and numbers work; \
+            add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to your own types"
+)]
+pub trait PromptParameter: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> PromptParameter for T {}
+
+/// A type a resource template variable can be read into.
+#[diagnostic::on_unimplemented(
+    message = "URI template variable type `{Self}` must implement `Deserialize` and `JsonSchema`",
+    label = "this type cannot be read from a URI template variable",
+    note = "template variables arrive as text: `String`, enums of strings and numbers work; \
+            add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to your own types"
+)]
+pub trait TemplateParameter: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> TemplateParameter for T {}
+
+pub fn prompt_param_schema<T: PromptParameter>(generator: &mut SchemaGenerator) -> Schema {
+    crate::schema::param_schema::<T>(generator)
+}
+
+pub fn prompt_param_is_required<T: PromptParameter>() -> bool {
+    crate::arguments::param_is_required::<T>()
+}
+
+pub fn take_prompt_argument<T: PromptParameter>(
+    args: &mut JsonObject,
+    name: &'static str,
+) -> Result<T, ArgumentError> {
+    crate::arguments::take_text_argument(args, name)
+}
+
+pub fn template_param_schema<T: TemplateParameter>(generator: &mut SchemaGenerator) -> Schema {
+    crate::schema::param_schema::<T>(generator)
+}
+
+pub fn template_param_is_required<T: TemplateParameter>() -> bool {
+    crate::arguments::param_is_required::<T>()
+}
+
+pub fn take_template_variable<T: TemplateParameter>(
+    args: &mut JsonObject,
+    name: &'static str,
+) -> Result<T, ArgumentError> {
+    crate::arguments::take_text_argument(args, name)
+}
+
+/// A prompt's messages from what it returned.
+pub fn prompt_messages<T: IntoPromptMessages>(
+    value: T,
+) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError> {
+    Ok(value.into_prompt_messages())
+}
+
+/// A `Result` a prompt can return.
+pub trait PromptResult {
+    fn into_prompt_result(
+        self,
+    ) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError>;
+}
+
+impl<T: IntoPromptMessages, E: std::fmt::Display> PromptResult for Result<T, E> {
+    fn into_prompt_result(
+        self,
+    ) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError> {
+        self.map(IntoPromptMessages::into_prompt_messages)
+            .map_err(|e| crate::definition::InvokeError::Agent(format!("{e:#}")))
+    }
+}
+
+/// A prompt's messages from the `Result` it returned.
+pub fn prompt_messages_result<R: PromptResult>(
+    value: R,
+) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError> {
+    value.into_prompt_result()
+}
+
+/// A resource's contents from what it returned.
+pub fn resource_contents<T: IntoResourceContents>(
+    value: T,
+) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError> {
+    Ok(value.into_resource_contents())
+}
+
+/// A `Result` a resource can return.
+pub trait ResourceResult {
+    fn into_resource_result(
+        self,
+    ) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError>;
+}
+
+impl<T: IntoResourceContents, E: std::fmt::Display> ResourceResult for Result<T, E> {
+    fn into_resource_result(
+        self,
+    ) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError> {
+        self.map(IntoResourceContents::into_resource_contents)
+            .map_err(|e| crate::definition::InvokeError::Agent(format!("{e:#}")))
+    }
+}
+
+/// A resource's contents from the `Result` it returned.
+pub fn resource_contents_result<R: ResourceResult>(
+    value: R,
+) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError> {
+    value.into_resource_result()
+}

@@ -54,6 +54,27 @@ pub fn take_argument<T: DeserializeOwned>(
     }
 }
 
+/// Removes the argument `name` from `args`, which MCP sends as text (prompt
+/// arguments, URI template variables), and deserializes it.
+///
+/// The text is tried as a JSON string first, so `String` and string enums
+/// take it as it is; when that fails, the text is read as JSON, so `"3"`
+/// fills a `u32` and `"true"` a `bool`.
+pub fn take_text_argument<T: DeserializeOwned>(
+    args: &mut JsonObject,
+    name: &'static str,
+) -> Result<T, ArgumentError> {
+    if let Some(Value::String(text)) = args.get(name)
+        && serde_json::from_value::<T>(Value::String(text.clone())).is_err()
+        && let Ok(parsed) = serde_json::from_str::<Value>(text)
+        && !parsed.is_string()
+        && serde_json::from_value::<T>(parsed.clone()).is_ok()
+    {
+        args.insert(name.to_owned(), parsed);
+    }
+    take_argument(args, name)
+}
+
 /// Whether a parameter of type `T` must be present: true unless `null`
 /// deserializes into it, as it does for `Option<T>`.
 pub fn param_is_required<T: DeserializeOwned>() -> bool {
@@ -89,6 +110,21 @@ mod tests {
         let mut a = args(json!({"config": {"retries": [1, 2, "x"]}}));
         let error = take_argument::<Config>(&mut a, "config").unwrap_err();
         assert_eq!(error.path, "config.retries[2]");
+    }
+
+    #[test]
+    fn text_arguments_fill_strings_as_they_are_and_other_types_as_json() {
+        let mut a = args(json!({"s": "42", "n": "42", "b": "true", "o": "7", "bad": "x"}));
+        assert_eq!(
+            take_text_argument::<String>(&mut a, "s"),
+            Ok("42".to_owned())
+        );
+        assert_eq!(take_text_argument::<u32>(&mut a, "n"), Ok(42));
+        assert_eq!(take_text_argument::<bool>(&mut a, "b"), Ok(true));
+        assert_eq!(take_text_argument::<Option<u8>>(&mut a, "o"), Ok(Some(7)));
+        let error = take_text_argument::<u32>(&mut a, "bad").unwrap_err();
+        assert_eq!(error.path, "bad");
+        assert!(error.problem.contains("expected u32"), "{error}");
     }
 
     #[test]

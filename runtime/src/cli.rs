@@ -49,6 +49,10 @@ enum Command {
     List(ListArgs),
     /// Run one agent in this process and print its result.
     Call(CallArgs),
+    /// Render one prompt in this process and print its messages, as JSON.
+    Prompt(PromptArgs),
+    /// Read one resource in this process and print its contents.
+    Read(ReadArgs),
 }
 
 #[derive(Args, Debug)]
@@ -71,6 +75,11 @@ struct ServeArgs {
     /// beyond this machine.
     #[arg(long = "allow-host", value_name = "HOST", requires = "http")]
     allowed_hosts: Vec<String>,
+    /// Accept this browser Origin (repeatable), as `scheme://host:port` or
+    /// `scheme://host:*`. Only pages served from loopback names are accepted
+    /// by default; `*` accepts any origin.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "http")]
+    allowed_origins: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -91,6 +100,21 @@ struct CallArgs {
     /// `_meta["dev.agentwire/budget"]`, e.g. '{"tokens": 1000, "timeoutMs": 5000}'.
     #[arg(long, value_name = "JSON")]
     budget: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct PromptArgs {
+    /// The prompt's name.
+    name: String,
+    /// The prompt's arguments as a JSON object of strings.
+    #[arg(long, value_name = "JSON", default_value = "{}")]
+    args: String,
+}
+
+#[derive(Args, Debug)]
+struct ReadArgs {
+    /// The resource's URI.
+    uri: String,
 }
 
 /// An agentwire program: its identity, and the CLI that serves, lists or
@@ -232,6 +256,8 @@ impl App {
             }
             Command::List(args) => list(server.registry(), args),
             Command::Call(args) => call(&server, args).await,
+            Command::Prompt(args) => prompt(&server, args).await,
+            Command::Read(args) => read(&server, args).await,
         };
         // Children started for remote agents get to exit (and flush) cleanly.
         server.close_connections().await;
@@ -263,7 +289,21 @@ impl App {
     }
 }
 
+/// The environment variable holding the key that signs 2026-era
+/// `requestState`s, shared by replicas behind one address.
+const REQUEST_STATE_KEY: &str = "AGENTWIRE_REQUEST_STATE_KEY";
+
 async fn serve(server: AgentServer, args: ServeArgs) -> ExitCode {
+    let server = match std::env::var_os(REQUEST_STATE_KEY) {
+        None => server,
+        Some(key) => match server.with_request_state_key(key.as_encoded_bytes()) {
+            Ok(server) => server,
+            Err(error) => {
+                eprintln!("error: {REQUEST_STATE_KEY}: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let name = server.identity().name.clone();
     let tools = server.registry().len();
     let Some(addr) = args.http else {
@@ -283,6 +323,7 @@ async fn serve(server: AgentServer, args: ServeArgs) -> ExitCode {
         path: args.path,
         max_body_bytes: args.max_body_bytes,
         allowed_hosts: (!args.allowed_hosts.is_empty()).then_some(args.allowed_hosts),
+        allowed_origins: (!args.allowed_origins.is_empty()).then_some(args.allowed_origins),
     };
     let path = options.path.clone();
     let http = match HttpServer::bind(server, addr, options).await {
@@ -401,6 +442,84 @@ fn parse_grant(text: &str) -> Result<Option<Budget>, String> {
     let mut meta = JsonObject::new();
     meta.insert(BUDGET_KEY.into(), value);
     read_grant(&meta).map_err(|e| e.to_string())
+}
+
+/// A token cancelled by Ctrl-C or SIGTERM, for one-shot commands.
+fn interruptible() -> CancellationToken {
+    let cancellation = CancellationToken::new();
+    let stop = cancellation.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.cancel();
+    });
+    cancellation
+}
+
+async fn prompt(server: &AgentServer, args: PromptArgs) -> ExitCode {
+    let registry = server.registry();
+    let Some(definition) = registry.prompt(&args.name) else {
+        let known: Vec<_> = registry.prompts().map(|p| p.name).collect();
+        eprintln!(
+            "error: there is no prompt `{}`; the prompts are: {}",
+            args.name,
+            known.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    let arguments: JsonObject = match serde_json::from_str(&args.args) {
+        Ok(arguments) => arguments,
+        Err(error) => {
+            eprintln!("error: --args must be a JSON object: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match server
+        .render_prompt(definition, arguments, interruptible(), None)
+        .await
+    {
+        Ok(messages) => {
+            let messages: Vec<_> = messages.into_iter().map(|m| m.into_rmcp()).collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&messages).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn read(server: &AgentServer, args: ReadArgs) -> ExitCode {
+    let Some((definition, variables)) = server.registry().resource_for(&args.uri) else {
+        eprintln!("error: no resource has the URI `{}`", args.uri);
+        return ExitCode::from(2);
+    };
+    match server
+        .read_contents(definition, variables, interruptible(), None)
+        .await
+    {
+        Ok(contents) => {
+            for content in contents {
+                match content.into_rmcp(args.uri.clone(), definition.mime_type) {
+                    rmcp::model::ResourceContents::TextResourceContents { text, .. } => {
+                        println!("{text}");
+                    }
+                    blob => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&blob).unwrap_or_default()
+                    ),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn print_result(result: CallToolResult) -> ExitCode {

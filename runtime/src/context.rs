@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use rmcp::model::{ProgressNotificationParam, ProgressToken, ProtocolVersion};
+use rmcp::model::{ClientCapabilities, ProgressNotificationParam, ProgressToken};
 use rmcp::service::{Peer, RoleServer};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -11,9 +11,15 @@ use crate::budget::{Budget, BudgetExceeded, Scope, Usage};
 use crate::definition::AgentDefinition;
 use crate::host::Host;
 use crate::logging::LogLevel;
+use crate::round_trip::RoundTrip;
 
 /// The request an agent is running for: its cancellation, its way back to the
-/// MCP client (progress and log messages), and its place in a chain of agents.
+/// MCP client (progress, log messages, questions for the user and the model),
+/// and its place in a chain of agents.
+///
+/// Everything that reaches the client works the same in both protocol eras;
+/// see [`elicit`](Self::elicit) and [`sample`](Self::sample) for what the
+/// 2026-07-28 era changes underneath.
 ///
 /// Take it as the first parameter of an `#[agent]` function, by reference:
 ///
@@ -53,17 +59,21 @@ struct Inner {
 pub(crate) struct ClientChannel {
     pub peer: Peer<RoleServer>,
     pub progress_token: Option<ProgressToken>,
-    /// Messages below this level are not sent to the client.
-    pub log_level: LogLevel,
-    /// The MCP version of the request, when known.
-    pub protocol_version: Option<ProtocolVersion>,
+    /// Messages below this level are not sent to the client; `None` when
+    /// the client asked for none (a 2026-era request without a log level).
+    pub log_level: Option<LogLevel>,
+    /// What the client said it can do, for elicitation and sampling.
+    pub capabilities: Option<ClientCapabilities>,
+    /// 2026-07-28 requests ask the client through multi-round-trip results;
+    /// `None` means the session takes server→client requests.
+    pub round_trip: Option<Arc<RoundTrip>>,
 }
 
 impl AgentContext {
-    /// The context of an agent called directly by a client (or the CLI),
-    /// with the budget `budget`.
+    /// The context of an agent (or a prompt or a resource: `name`) called
+    /// directly by a client (or the CLI), with the budget `budget`.
     pub(crate) fn root(
-        agent: &'static AgentDefinition,
+        name: &'static str,
         cancellation: CancellationToken,
         client: Option<ClientChannel>,
         budget: Arc<Scope>,
@@ -71,7 +81,7 @@ impl AgentContext {
     ) -> Self {
         AgentContext {
             inner: Arc::new(Inner {
-                agent: agent.name,
+                agent: name,
                 cancellation,
                 client,
                 depth: 0,
@@ -122,19 +132,6 @@ impl AgentContext {
         &self.inner.host
     }
 
-    /// The MCP client that made the request, if a client did, and whether
-    /// the request is of MCP 2026-07-28 or later (no server-to-client
-    /// requests).
-    pub(crate) fn client_peer(&self) -> Option<(&Peer<RoleServer>, bool)> {
-        self.inner.client.as_ref().map(|client| {
-            let stateless = client
-                .protocol_version
-                .as_ref()
-                .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
-            (&client.peer, stateless)
-        })
-    }
-
     /// Charges model usage (tokens and cost) to this agent's budget and every
     /// caller's. Refused, and nothing charged, when any of them would pass its
     /// limit. The LLM layer charges model calls for you (see docs/llm.md).
@@ -159,7 +156,13 @@ impl AgentContext {
         self.inner.budget.remaining()
     }
 
-    /// The tool name of the running agent.
+    /// The way back to the client, when there is one.
+    pub(crate) fn client(&self) -> Option<&ClientChannel> {
+        self.inner.client.as_ref()
+    }
+
+    /// The tool name of the running agent (the prompt's name, or the
+    /// resource's, when a prompt or a resource takes the context).
     pub fn agent_name(&self) -> &'static str {
         self.inner.agent
     }
@@ -221,7 +224,7 @@ impl AgentContext {
         let Some(client) = &self.inner.client else {
             return;
         };
-        if level < client.log_level {
+        if client.log_level.is_none_or(|min| level < min) {
             return;
         }
         #[allow(deprecated)] // MCP logging is deprecated by SEP-2577 but still served.

@@ -45,8 +45,13 @@ pub struct AgentDefinition {
     pub title: Option<&'static str>,
     pub description: Option<&'static str>,
     pub annotations: AnnotationFlags,
+    /// Icon URLs (or `data:` URIs).
+    pub icons: &'static [&'static str],
     /// The tool's parameters, in declaration order.
     pub params: &'static [ParamDefinition],
+    /// Whether arguments other than the parameters are refused (and the
+    /// input schema says `additionalProperties: false`).
+    pub deny_unknown_arguments: bool,
     /// The output schema, when the agent returns a JSON object.
     pub output_schema: fn() -> Option<JsonObject>,
     /// Where the agent runs.
@@ -164,9 +169,13 @@ impl AgentDefinition {
         let mut tool = Tool::new_with_raw(
             self.name,
             self.description.map(Cow::Borrowed),
-            Arc::new(schema::input_schema(self.params)),
+            Arc::new(schema::input_schema(
+                self.params,
+                self.deny_unknown_arguments,
+            )),
         );
         tool.title = self.title.map(str::to_owned);
+        tool.icons = crate::icon::icons(self.icons);
         // A workflow may answer with a run handle instead of its result (a
         // client without tasks whose run waits for input), so it declares no
         // output schema its answers would have to match.

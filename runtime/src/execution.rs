@@ -92,6 +92,31 @@ pub(crate) async fn invoke(
     result
 }
 
+/// Why `arguments` are refused by an agent with `deny_unknown_arguments`:
+/// the first argument it does not take, and the ones it does.
+fn unknown_argument(definition: &AgentDefinition, arguments: &JsonObject) -> Option<String> {
+    if !definition.deny_unknown_arguments {
+        return None;
+    }
+    let unknown = arguments
+        .keys()
+        .find(|key| !definition.params.iter().any(|p| p.name == key.as_str()))?;
+    let known: Vec<String> = definition
+        .params
+        .iter()
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    let known = if known.is_empty() {
+        "none".to_owned()
+    } else {
+        known.join(", ")
+    };
+    Some(format!(
+        "the call to `{}` has an unknown argument `{unknown}`; its arguments are {known}",
+        definition.name
+    ))
+}
+
 /// The tool result of running `definition`, with the `error.type` of a failure.
 async fn run_invocation(
     definition: &'static AgentDefinition,
@@ -103,6 +128,9 @@ async fn run_invocation(
         let message = format!("`{agent}` is a remote agent and cannot run here");
         return (error_result(message), Some("remote_agent"));
     };
+    if let Some(message) = unknown_argument(definition, &arguments) {
+        return (error_result(message), Some("invalid_arguments"));
+    }
     match guarded(ctx, invoke(ctx.clone(), arguments)).await {
         Ok(Ok(output)) => (tool_result(output), None),
         Ok(Err(InvokeError::Arguments(error))) => (

@@ -40,6 +40,12 @@
 //!   tool's name, title and description; `read_only`, `destructive`,
 //!   `idempotent` and `open_world` set its annotations.
 //!
+//! * An agent may also answer with [`Content`] (or `Vec<Content>`): images,
+//!   audio, embedded resources.
+//! * `icon = "https://..."` adds an icon; `deny_unknown_arguments` makes the
+//!   input schema say `additionalProperties: false` and refuses calls with
+//!   arguments the agent does not take.
+//!
 //! ## Calling another agent
 //!
 //! `#[agent]` puts a type with the function's name next to it, holding a
@@ -58,6 +64,81 @@
 //! in memory), and are served as tools, MCP tasks and `workflows-*` tools.
 //! See the [`workflow`] module and docs/workflows.md.
 
+//! ## Prompts and resources
+//!
+//! [`#[prompt]`](macro@prompt) turns a function into an MCP prompt whose
+//! arguments are its parameters; [`#[resource]`](macro@resource) serves a
+//! resource at a fixed URI or at every URI of a template such as
+//! `file:///{+path}`, whose variables are its parameters. Clients can
+//! subscribe to resources; [`resource_updated`] tells them of a change.
+//!
+//! ```no_run
+//! use agentwire::prelude::*;
+//!
+//! /// Asks for a review of some code.
+//! #[prompt(title = "Code review")]
+//! async fn review(
+//!     /// The code to review.
+//!     code: String,
+//! ) -> String {
+//!     format!("Please review this code:\n{code}")
+//! }
+//!
+//! /// The notes of one day.
+//! #[resource(uri = "notes://{day}", mime_type = "text/markdown")]
+//! async fn notes(day: String) -> String {
+//!     format!("# Notes of {day}\n")
+//! }
+//! # agentwire::main!();
+//! ```
+//!
+//! * A prompt's parameters are its arguments; clients send them as text,
+//!   read into the parameter's type (`String`, enums, numbers, `Option` for
+//!   optional ones). It returns `String`, [`Content`], [`PromptMessage`] or
+//!   `Vec<PromptMessage>` (or a `Result` of one), and may be a plain `fn`.
+//! * A resource returns `String`, `Vec<u8>`, [`ResourceContent`] or
+//!   `Vec<ResourceContent>` (or a `Result` of one). With a template URI,
+//!   its parameters are the template's variables, `{name}` (one path
+//!   segment) or `{+name}` (any text), checked at compile time.
+//! * Keys: `name`, `title`, `description`, `icon` (repeatable) for both;
+//!   `uri` (required), `mime_type`, `audience` (`"user"`, `"assistant"` or
+//!   both) and `priority` (0 to 1) for resources; `complete = f` with
+//!   `fn f(&CompletionRequest) -> Vec<String>` suggests argument values
+//!   (otherwise enum values are suggested).
+//! * Either may take `&AgentContext`, to log, report progress or ask the
+//!   client (below).
+//!
+//! ## Asking the client for input
+//!
+//! [`AgentContext::elicit`] asks the person behind the client to fill in a
+//! form whose schema comes from a Rust type, [`AgentContext::elicit_url`]
+//! sends them to a URL, and [`AgentContext::sample`] asks the client's model.
+//! The agent awaits the answer the same way in both protocol eras:
+//!
+//! * **2025-11-25 sessions** (stdio or HTTP with `initialize`): the server
+//!   sends `elicitation/create` or `sampling/createMessage` to the client and
+//!   the agent's future waits for the answer.
+//! * **2026-07-28 requests** (stateless; no server→client requests exist):
+//!   the agent runs until it asks something not answered yet; the runtime
+//!   then drops the agent's future and answers the call with an
+//!   `InputRequiredResult` (the question plus a sealed `requestState`). The
+//!   client answers and calls again with `inputResponses`; the runtime runs
+//!   the agent again from the start and answers its questions from the
+//!   record, in order, until a new question starts the next round or the
+//!   agent finishes.
+//!
+//! Replay has two consequences for 2026-era clients: code before a question
+//! runs once per round (keep it free of side effects, or idempotent), and
+//! the questions must come out the same on every run (one that changes is
+//! refused with [`ClientRequestError::ReplayMismatch`] instead of receiving
+//! an answer meant for another question). In exchange, nothing is held in
+//! memory between rounds and a retry may reach any replica: the
+//! `requestState` is HMAC-signed, bound to the call and its arguments,
+//! expires after an hour, and carries only what the client itself answered.
+//! Replicas share the signing key through
+//! [`AgentServer::with_request_state_key`] (or the `AGENTWIRE_REQUEST_STATE_KEY`
+//! environment variable of `serve`). docs/protocol.md has the details.
+
 extern crate self as agentwire;
 
 mod arguments;
@@ -65,46 +146,67 @@ pub mod budget;
 mod call;
 mod caller;
 mod cli;
+mod completion;
 pub mod config;
+mod content;
 mod context;
 mod definition;
+mod elicitation;
 mod execution;
 mod graph;
 mod host;
+mod icon;
+mod input;
 mod intern;
 pub mod llm;
 mod logging;
 mod output;
+mod prompt;
 mod registry;
 mod remote;
+mod resource;
+mod round_trip;
+mod sampling;
 mod schema;
 mod server;
+mod subscription;
 pub mod telemetry;
 pub mod transport;
+mod uri_template;
 pub mod workflow;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use agentwire_macros::{agent, workflow};
+pub use agentwire_macros::{agent, prompt, resource, workflow};
 pub use arguments::ArgumentError;
 pub use budget::{Budget, BudgetExceeded, Dimension, Usage};
 pub use call::{CallError, call_agent_json};
 pub use caller::{CallerContext, CanCall};
 pub use cli::App;
+pub use completion::CompletionRequest;
+pub use content::Content;
 pub use context::AgentContext;
 pub use definition::{AgentDefinition, AgentKind, AgentStub, SourceLocation};
+pub use elicitation::{ElicitForm, Elicitation, form_schema_json as elicitation_schema};
 pub use graph::mermaid as call_graph_mermaid;
+pub use input::ClientRequestError;
 pub use logging::LogLevel;
+pub use prompt::{PromptDefinition, PromptMessage, Role};
 pub use registry::{Registry, RegistryError};
-pub use server::{AgentServer, ServerIdentity};
+pub use resource::{ResourceContent, ResourceDefinition};
+pub use sampling::{Sampled, SamplingRequest};
+pub use server::{AgentServer, InvalidKey, ServerIdentity};
+pub use subscription::resource_updated;
 
 /// The names most agent code needs: `use agentwire::prelude::*;`.
 pub mod prelude {
     pub use crate::llm::{LlmError, Model};
     pub use crate::workflow::{RetryPolicy, WorkflowContext, WorkflowError};
     pub use crate::{
-        AgentContext, Budget, BudgetExceeded, CallError, LogLevel, Usage, agent, workflow,
+        AgentContext, Budget, BudgetExceeded, CallError, ClientRequestError, CompletionRequest,
+        Content, Elicitation, LogLevel, PromptMessage, ResourceContent, Role, Sampled,
+        SamplingRequest, Usage, agent, prompt, resource, workflow,
     };
 }
 

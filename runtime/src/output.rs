@@ -52,10 +52,14 @@ where
         .map_err(|e| InvokeError::Agent(format!("the agent's result could not be serialized: {e}")))
 }
 
-/// The tool result for an agent's JSON output: a string is plain text; an
+/// The tool result for an agent's JSON output: [`Content`](crate::Content)
+/// (one or a list) is those content blocks; a string is plain text; an
 /// object is structured content plus its JSON as text; anything else is JSON
 /// text; nothing (`()`) is an empty result.
 pub fn tool_result(output: Value) -> CallToolResult {
+    if let Some(blocks) = crate::content::content_blocks(&output) {
+        return CallToolResult::success(blocks);
+    }
     match output {
         Value::Null => CallToolResult::success(Vec::new()),
         Value::String(text) => CallToolResult::success(vec![ContentBlock::text(text)]),

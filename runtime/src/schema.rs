@@ -16,9 +16,18 @@ fn settings(contract: Contract) -> SchemaSettings {
     settings
 }
 
+/// The dialect agentwire's schemas are written in, declared in `$schema` by
+/// the schemas that use `$defs`: where definitions live and how `$ref`
+/// resolves differ between dialects. Flat schemas leave it out, as MCP's
+/// default dialect is 2020-12 already and some model APIs that clients
+/// forward tool schemas to refuse keywords they do not know.
+pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
 /// The `inputSchema` of a tool: an object with one property per parameter.
-/// Named types land in `$defs` and are referenced with `$ref`.
-pub fn input_schema(params: &[ParamDefinition]) -> JsonObject {
+/// Named types land in `$defs` and are referenced with `$ref` (and then
+/// `$schema` names the dialect); with `deny_unknown`,
+/// `additionalProperties: false` says other arguments are refused.
+pub fn input_schema(params: &[ParamDefinition], deny_unknown: bool) -> JsonObject {
     let mut generator = settings(Contract::Deserialize).into_generator();
     let mut properties = JsonObject::new();
     let mut required = Vec::new();
@@ -40,8 +49,12 @@ pub fn input_schema(params: &[ParamDefinition]) -> JsonObject {
     if !required.is_empty() {
         object.insert("required".into(), required.into());
     }
+    if deny_unknown {
+        object.insert("additionalProperties".into(), false.into());
+    }
     let definitions = generator.take_definitions(true);
     if !definitions.is_empty() {
+        object.insert("$schema".into(), DIALECT.into());
         object.insert("$defs".into(), definitions.into());
     }
     object
@@ -59,7 +72,12 @@ pub fn output_schema<T: JsonSchema>() -> Option<JsonObject> {
         .into_generator()
         .into_root_schema_for::<T>();
     match schema.to_value() {
-        Value::Object(object) if object.get("type") == Some(&json!("object")) => Some(object),
+        Value::Object(mut object) if object.get("type") == Some(&json!("object")) => {
+            if object.contains_key("$defs") {
+                object.insert("$schema".into(), DIALECT.into());
+            }
+            Some(object)
+        }
         _ => None,
     }
 }

@@ -1,16 +1,20 @@
-//! The MCP server: rmcp's `ServerHandler` over the registry of agents.
+//! The MCP server: rmcp's `ServerHandler` over the registry of agents,
+//! prompts and resources.
+
+#![allow(deprecated)] // Logging and `resources/subscribe` are deprecated by SEP-2577, still served.
 
 use std::sync::Arc;
 
-use rmcp::model::ErrorCode;
-#[allow(deprecated)] // `logging/setLevel` is deprecated by SEP-2577, still in both eras.
-use rmcp::model::SetLevelRequestParams;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, GetTaskParams,
-    GetTaskResult, Implementation, JsonObject, ListToolsResult, PaginatedRequestParams,
-    ServerCapabilities, ServerConfig, Tool, UpdateTaskParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, CompleteRequestParams,
+    CompleteResult, ErrorCode, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
+    GetTaskParams, GetTaskResult, Implementation, InputResponses, JsonObject, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    Reference, ServerCapabilities, ServerConfig, SetLevelRequestParams, SubscribeRequestParams,
+    SubscriptionFilter, Tool, UnsubscribeRequestParams, UpdateTaskParams,
 };
-use rmcp::service::{RequestContext, RoleServer};
+use rmcp::service::{RequestContext, RoleServer, SubscriptionContext};
 use rmcp::{ErrorData, ServerHandler};
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -18,13 +22,18 @@ use tracing::Instrument;
 
 use crate::budget::wire::{ERROR_KEY, USAGE_KEY, read_grant};
 use crate::budget::{Budget, Scope, Usage};
+use crate::completion::{CompletionError, CompletionRequest, complete};
 use crate::config::Config;
 use crate::context::{AgentContext, ClientChannel};
-use crate::definition::AgentDefinition;
-use crate::execution::{budget_error_result, invoke};
+use crate::definition::{AgentDefinition, InvokeError};
+use crate::execution::{Interrupted, budget_error_result, guarded, invoke};
 use crate::host::Host;
 use crate::logging::{LogLevel, SessionLogLevel};
+use crate::prompt::{PromptDefinition, PromptMessage};
 use crate::registry::Registry;
+use crate::resource::{ResourceContent, ResourceDefinition};
+use crate::round_trip::{Binding, Round, RoundTrip, StateSealer, run_round};
+use crate::subscription::{SessionSubscriptions, listen};
 use crate::telemetry::{record_operation, set_parent_from, spans};
 use crate::workflow::store::{JournalStore, MemoryStore};
 use crate::workflow::{
@@ -39,8 +48,12 @@ pub struct ServerIdentity {
     pub name: String,
     /// The server's version; [`main!`](crate::main) uses the crate's version.
     pub version: String,
+    /// A name for people, shown by clients instead of `name`.
+    pub title: Option<String>,
     /// A description for people, sent as the implementation description.
     pub description: Option<String>,
+    /// Icon URLs (or `data:` URIs) for clients to show.
+    pub icons: Vec<String>,
     /// Guidance for the model using this server's tools.
     pub instructions: Option<String>,
 }
@@ -51,20 +64,25 @@ impl ServerIdentity {
         ServerIdentity {
             name: name.into(),
             version: version.into(),
+            title: None,
             description: None,
+            icons: Vec::new(),
             instructions: None,
         }
     }
 }
 
-/// An MCP server whose tools are the agents of a [`Registry`].
+/// An MCP server whose tools are the agents of a [`Registry`], with its
+/// prompts and resources.
 ///
 /// Cloning is cheap. Each clone made with [`for_new_session`](Self::for_new_session)
-/// keeps its own log level, as MCP sessions do.
+/// keeps its own log level and resource subscriptions, as MCP sessions do.
 #[derive(Clone)]
 pub struct AgentServer {
     shared: Arc<Shared>,
+    sealer: Arc<StateSealer>,
     log_level: SessionLogLevel,
+    subscriptions: Arc<SessionSubscriptions>,
 }
 
 struct Shared {
@@ -167,7 +185,9 @@ impl AgentServer {
                 workflows,
                 tools,
             }),
+            sealer: Arc::new(StateSealer::random()),
             log_level: SessionLogLevel::default(),
+            subscriptions: Arc::default(),
         }
     }
 
@@ -185,15 +205,26 @@ impl AgentServer {
         self.shared.workflows.as_ref().map(|w| &w.backend)
     }
 
+    /// Signs the `requestState` of 2026-era multi-round-trip requests with
+    /// `key` (at least 32 bytes) instead of a random per-process key, so that
+    /// a retry can reach any replica that shares the key, or this server
+    /// after a restart.
+    pub fn with_request_state_key(mut self, key: &[u8]) -> Result<Self, InvalidKey> {
+        self.sealer = Arc::new(StateSealer::with_key(key).map_err(InvalidKey)?);
+        Ok(self)
+    }
+
     /// The same agents, with the per-session state of a fresh session.
     pub fn for_new_session(&self) -> Self {
         AgentServer {
             shared: self.shared.clone(),
+            sealer: self.sealer.clone(),
             log_level: SessionLogLevel::default(),
+            subscriptions: Arc::default(),
         }
     }
 
-    /// The agents served.
+    /// The agents, prompts and resources served.
     pub fn registry(&self) -> &Registry {
         &self.shared.registry
     }
@@ -270,18 +301,6 @@ impl AgentServer {
                 None,
             ));
         };
-        #[allow(deprecated)]
-        let log_level = context
-            .meta
-            .log_level()
-            .map(LogLevel::from_rmcp)
-            .unwrap_or_else(|| self.log_level.get());
-        let client = ClientChannel {
-            peer: context.peer.clone(),
-            progress_token: context.meta.get_progress_token(),
-            log_level,
-            protocol_version: context.protocol_version(),
-        };
         let grant = read_grant(&context.meta)
             .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
         let arguments = request.arguments.unwrap_or_default();
@@ -305,16 +324,107 @@ impl AgentServer {
             )
             .await;
         }
-        Ok(self
-            .run(
-                definition,
-                arguments,
-                grant,
-                context.ct.clone(),
-                Some(client),
-            )
-            .await
-            .into())
+        let binding = Binding::new("tools/call", definition.name, &arguments);
+        let round_trip = self.round_trip(
+            &context,
+            &binding,
+            request.request_state.as_deref(),
+            request.input_responses.as_ref(),
+        )?;
+        let client = self.client_channel(&context, round_trip.clone());
+        let work = self.run(
+            definition,
+            arguments,
+            grant,
+            context.ct.clone(),
+            Some(client),
+        );
+        Ok(
+            match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
+                Round::Done(result) => result.into(),
+                Round::InputRequired(input) => input.into(),
+            },
+        )
+    }
+
+    /// The way back to the client for one request.
+    fn client_channel(
+        &self,
+        context: &RequestContext<RoleServer>,
+        round_trip: Option<Arc<RoundTrip>>,
+    ) -> ClientChannel {
+        // A 2026-era request opts in to log messages with a level in its
+        // `_meta`; without one it gets none. A 2025-era session has the
+        // level `logging/setLevel` chose (`info` until then).
+        let log_level = match context.meta.log_level() {
+            Some(level) => Some(LogLevel::from_rmcp(level)),
+            None if is_stateless(context) => None,
+            None => Some(self.log_level.get()),
+        };
+        ClientChannel {
+            peer: context.peer.clone(),
+            progress_token: context.meta.get_progress_token(),
+            log_level,
+            capabilities: context.client_capabilities(),
+            round_trip,
+        }
+    }
+
+    /// The round trip of a 2026-era request (`None` for a 2025-era one,
+    /// which asks the client directly).
+    fn round_trip(
+        &self,
+        context: &RequestContext<RoleServer>,
+        binding: &Binding,
+        request_state: Option<&str>,
+        responses: Option<&InputResponses>,
+    ) -> Result<Option<Arc<RoundTrip>>, ErrorData> {
+        if !is_stateless(context) {
+            return Ok(None);
+        }
+        RoundTrip::resume(&self.sealer, binding, request_state, responses).map(Some)
+    }
+
+    /// The root context of a prompt or resource called `name`, under the
+    /// server's default budget.
+    fn handler_context(
+        &self,
+        name: &'static str,
+        cancellation: CancellationToken,
+        client: Option<ClientChannel>,
+    ) -> Result<AgentContext, Failure> {
+        let host = self.shared.host.clone();
+        let scope = Scope::root(name, host.default_budget).map_err(|exceeded| Failure {
+            invalid_params: false,
+            message: format!("`{name}` cannot start: {exceeded}"),
+        })?;
+        Ok(AgentContext::root(name, cancellation, client, scope, host))
+    }
+
+    /// Renders the prompt `definition` with `arguments`.
+    pub(crate) async fn render_prompt(
+        &self,
+        definition: &'static PromptDefinition,
+        arguments: JsonObject,
+        cancellation: CancellationToken,
+        client: Option<ClientChannel>,
+    ) -> Result<Vec<PromptMessage>, Failure> {
+        let ctx = self.handler_context(definition.name, cancellation, client)?;
+        let outcome = guarded(&ctx, (definition.render)(ctx.clone(), arguments)).await;
+        Failure::check("prompt", definition.name, outcome)
+    }
+
+    /// Reads the resource `definition` with its template `variables`.
+    pub(crate) async fn read_contents(
+        &self,
+        definition: &'static ResourceDefinition,
+        variables: JsonObject,
+        cancellation: CancellationToken,
+        client: Option<ClientChannel>,
+    ) -> Result<Vec<ResourceContent>, Failure> {
+        let ctx = self.handler_context(definition.name, cancellation, client)?;
+        let outcome = guarded(&ctx, (definition.read)(ctx.clone(), variables)).await;
+        Failure::check("resource", definition.name, outcome)
     }
 
     async fn run(
@@ -332,7 +442,7 @@ impl AgentServer {
             .min(grant.unwrap_or(Budget::UNLIMITED));
         match Scope::root(definition.name, limits) {
             Ok(scope) => {
-                let ctx = AgentContext::root(definition, cancellation, client, scope, host);
+                let ctx = AgentContext::root(definition.name, cancellation, client, scope, host);
                 invoke(definition, ctx, arguments).await
             }
             Err(exceeded) => {
@@ -358,26 +468,99 @@ impl AgentServer {
     }
 }
 
+/// A request-state key that is too short to be safe.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid request-state key: {0}")]
+pub struct InvalidKey(String);
+
+/// Whether the request uses the 2026-07-28 protocol (or later): stateless,
+/// with per-request `_meta` and no server→client requests.
+fn is_stateless(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str())
+}
+
+/// Why a prompt or resource produced no value: bad arguments (the client's
+/// fault), or a failure of the function itself.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub invalid_params: bool,
+    pub message: String,
+}
+
+impl Failure {
+    fn check<T>(
+        kind: &str,
+        name: &str,
+        outcome: Result<Result<T, InvokeError>, Interrupted>,
+    ) -> Result<T, Failure> {
+        let (invalid_params, message) = match outcome {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(InvokeError::Arguments(error))) => {
+                (true, format!("the {kind} `{name}` has an {error}"))
+            }
+            Ok(Err(InvokeError::Agent(message))) => (false, message),
+            Err(Interrupted::Panicked(message)) => {
+                tracing::error!("the {kind} `{name}` panicked: {message}");
+                (false, format!("the {kind} `{name}` panicked: {message}"))
+            }
+            Err(Interrupted::OutOfTime(exceeded)) => (
+                false,
+                format!("the {kind} `{name}` ran out of time ({exceeded})"),
+            ),
+            Err(Interrupted::Cancelled) => (false, format!("the {kind} `{name}` was cancelled")),
+        };
+        Err(Failure {
+            invalid_params,
+            message,
+        })
+    }
+
+    fn into_error(self) -> ErrorData {
+        if self.invalid_params {
+            ErrorData::invalid_params(self.message, None)
+        } else {
+            ErrorData::internal_error(self.message, None)
+        }
+    }
+}
+
 impl ServerHandler for AgentServer {
     fn get_info(&self) -> ServerConfig {
         let identity = &self.shared.identity;
-        #[allow(deprecated)] // logging is deprecated by SEP-2577, still in both eras
-        let capabilities = if self.shared.workflows.is_some() {
+        let registry = &self.shared.registry;
+        let (prompts, resources, templates) = registry.counts();
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_logging()
+            .enable_completions()
+            .enable_prompts()
+            .enable_resources()
+            .enable_resources_subscribe()
+            .build();
+        if self.shared.workflows.is_some() {
             // Long workflow runs become MCP tasks (SEP-2663).
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_logging()
-                .enable_tasks()
-                .build()
-        } else {
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_logging()
-                .build()
-        };
+            capabilities.tasks = ServerCapabilities::builder().enable_tasks().build().tasks;
+        }
+        if registry.is_empty() {
+            capabilities.tools = None;
+        }
+        if prompts == 0 {
+            capabilities.prompts = None;
+        }
+        if resources + templates == 0 {
+            capabilities.resources = None;
+        }
+        if prompts + templates == 0 {
+            capabilities.completions = None;
+        }
         let mut implementation = Implementation::new(&identity.name, &identity.version);
-        if let Some(description) = &identity.description {
-            implementation = implementation.with_description(description);
+        implementation.title = identity.title.clone();
+        implementation.description = identity.description.clone();
+        if !identity.icons.is_empty() {
+            let sources: Vec<&str> = identity.icons.iter().map(String::as_str).collect();
+            implementation.icons = crate::icon::icons(&sources);
         }
         let mut config = ServerConfig::new(capabilities).with_server_info(implementation);
         if let Some(instructions) = &identity.instructions {
@@ -422,14 +605,11 @@ impl ServerHandler for AgentServer {
             .serve_call(request, context)
             .instrument(span.clone())
             .await;
-        let complete = match &outcome {
-            Ok(CallToolResponse::Complete(result)) => Some(result),
-            _ => None,
-        };
         let error_type = match &outcome {
-            Ok(_) if complete.is_some_and(|r| r.is_error == Some(true)) => Some(
-                if complete
-                    .and_then(|r| r.meta.as_ref())
+            Ok(CallToolResponse::Complete(result)) if result.is_error == Some(true) => Some(
+                if result
+                    .meta
+                    .as_ref()
                     .is_some_and(|m| m.contains_key(ERROR_KEY))
                 {
                     "budget_exceeded"
@@ -444,7 +624,7 @@ impl ServerHandler for AgentServer {
         if let Some(error_type) = error_type {
             spans::record_error(&span, error_type);
         }
-        if let Some(result) = complete
+        if let Ok(CallToolResponse::Complete(result)) = &outcome
             && spans::capture_content()
         {
             span.record(
@@ -485,13 +665,212 @@ impl ServerHandler for AgentServer {
         tasks::cancel(workflows, &request.task_id).await
     }
 
-    #[allow(deprecated)]
     async fn set_level(
         &self,
         request: SetLevelRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
         self.log_level.set(LogLevel::from_rmcp(request.level));
+        Ok(())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(
+            self.shared.registry.prompts().collect(),
+        ))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let Some(definition) = self.shared.registry.prompt(&request.name) else {
+            return Err(ErrorData::invalid_params(
+                format!("unknown prompt `{}`", request.name),
+                None,
+            ));
+        };
+        let arguments = request.arguments.unwrap_or_default();
+        let binding = Binding::new("prompts/get", definition.name, &arguments);
+        let round_trip = self.round_trip(
+            &context,
+            &binding,
+            request.request_state.as_deref(),
+            request.input_responses.as_ref(),
+        )?;
+        let client = self.client_channel(&context, round_trip.clone());
+        let work = self.render_prompt(definition, arguments, context.ct.clone(), Some(client));
+        let messages = match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
+            Round::Done(outcome) => outcome.map_err(Failure::into_error)?,
+            Round::InputRequired(input) => return Ok(input.into()),
+        };
+        let messages = messages.into_iter().map(PromptMessage::into_rmcp).collect();
+        let mut result = GetPromptResult::new(messages);
+        result.description = definition.description.map(str::to_owned);
+        Ok(result.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(
+            self.shared.registry.resources().collect(),
+        ))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(
+            self.shared.registry.resource_templates().collect(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let uri = request.uri;
+        let Some((definition, variables)) = self.shared.registry.resource_for(&uri) else {
+            return Err(ErrorData::resource_not_found(
+                format!("no resource has the URI `{uri}`"),
+                Some(serde_json::json!({ "uri": uri })),
+            ));
+        };
+        let mut bound = JsonObject::new();
+        bound.insert("uri".into(), uri.clone().into());
+        let binding = Binding::new("resources/read", definition.name, &bound);
+        let round_trip = self.round_trip(
+            &context,
+            &binding,
+            request.request_state.as_deref(),
+            request.input_responses.as_ref(),
+        )?;
+        let client = self.client_channel(&context, round_trip.clone());
+        let work = self.read_contents(definition, variables, context.ct.clone(), Some(client));
+        let contents = match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
+            Round::Done(outcome) => outcome.map_err(Failure::into_error)?,
+            Round::InputRequired(input) => return Ok(input.into()),
+        };
+        let contents = contents
+            .into_iter()
+            .map(|content| content.into_rmcp(uri.clone(), definition.mime_type))
+            .collect();
+        Ok(ReadResourceResult::new(contents).into())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let registry = &self.shared.registry;
+        let (params, completer, what) = match &request.r#ref {
+            Reference::Prompt(prompt) => {
+                let Some(definition) = registry.prompt(&prompt.name) else {
+                    return Err(ErrorData::invalid_params(
+                        format!("unknown prompt `{}`", prompt.name),
+                        None,
+                    ));
+                };
+                (
+                    definition.params,
+                    definition.complete,
+                    format!("prompt `{}`", prompt.name),
+                )
+            }
+            Reference::Resource(resource) => {
+                let Some(definition) = registry.resource_template(&resource.uri) else {
+                    return Err(ErrorData::invalid_params(
+                        format!("no resource template is written `{}`", resource.uri),
+                        None,
+                    ));
+                };
+                (
+                    definition.params,
+                    definition.complete,
+                    format!("resource template `{}`", resource.uri),
+                )
+            }
+            _ => {
+                return Err(ErrorData::invalid_params(
+                    "completion is offered for prompts and resource templates only",
+                    None,
+                ));
+            }
+        };
+        let mut completion = CompletionRequest::new(
+            request.argument.name.clone(),
+            request.argument.value.clone(),
+        );
+        if let Some(arguments) = request.context.and_then(|c| c.arguments) {
+            for (name, value) in arguments {
+                completion = completion.with_context(name, value);
+            }
+        }
+        match complete(params, completer, &completion) {
+            Ok(info) => Ok(CompleteResult::new(info)),
+            Err(CompletionError::UnknownArgument(name)) => Err(ErrorData::invalid_params(
+                format!("the {what} has no argument `{name}`"),
+                None,
+            )),
+        }
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        if self.shared.registry.resource_for(&request.uri).is_none() {
+            return Err(ErrorData::resource_not_found(
+                format!("no resource has the URI `{}`", request.uri),
+                Some(serde_json::json!({ "uri": request.uri })),
+            ));
+        }
+        self.subscriptions.subscribe(request.uri, &context.peer);
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.subscriptions.unsubscribe(&request.uri);
+        Ok(())
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        let uris: Vec<String> = requested
+            .resource_subscriptions
+            .iter()
+            .flatten()
+            .filter(|uri| self.shared.registry.resource_for(uri).is_some())
+            .cloned()
+            .collect();
+        Some(
+            SubscriptionFilter::builder()
+                .resource_subscriptions(uris)
+                .build(),
+        )
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
+        listen(context).await;
         Ok(())
     }
 }

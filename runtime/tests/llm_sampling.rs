@@ -1,7 +1,8 @@
 //! The `sampling` provider: an agent's model call becomes
 //! `sampling/createMessage` to the MCP client that called it (a 2025-11-25
-//! session), charged an estimate since sampling reports no usage; clients
-//! that cannot sample get a clear error.
+//! session) or an input-required round trip (2026-07-28), charged an
+//! estimate since sampling reports no usage; clients that cannot sample get a
+//! clear error.
 
 #![allow(deprecated)] // Sampling is deprecated by SEP-2577, still part of 2025-11-25.
 
@@ -134,7 +135,7 @@ async fn clients_that_cannot_sample_get_a_clear_error() {
     client.cancel().await.unwrap();
 
     let modern = Sampler {
-        config: client_config(true),
+        config: client_config(false),
     }
     .serve_with_lifecycle(
         StreamableHttpClientTransport::from_uri(url),
@@ -146,7 +147,38 @@ async fn clients_that_cannot_sample_get_a_clear_error() {
     .unwrap();
     let result = modern.call_tool(request()).await.unwrap();
     assert_eq!(result.is_error, Some(true));
-    assert!(text(&result).contains("2026-07-28"), "{}", text(&result));
+    assert!(
+        text(&result).contains("`sampling` capability"),
+        "{}",
+        text(&result)
+    );
     modern.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_2026_client_answers_through_an_input_required_round_trip() {
+    let http = server().await;
+    let client = Sampler {
+        config: client_config(true),
+    }
+    .serve_with_lifecycle(
+        StreamableHttpClientTransport::from_uri(format!("http://{}/mcp", http.local_addr())),
+        ClientLifecycleMode::Discover {
+            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        },
+    )
+    .await
+    .unwrap();
+    // rmcp's `call_tool` answers the input request and retries; the agent
+    // is replayed with the recorded answer.
+    let result = client.call_tool(request()).await.unwrap();
+    assert_eq!(result.is_error, Some(false), "{result:?}");
+    assert_eq!(text(&result), "sampled: Why is the sky blue?");
+    let usage: Usage =
+        serde_json::from_value(result.meta.unwrap()["dev.agentwire/usage"].clone()).unwrap();
+    assert!(usage.input_tokens > 0);
+    assert_eq!(usage.cost_micros, 0, "the client pays for its own model");
+    client.cancel().await.unwrap();
     http.shutdown().await.unwrap();
 }

@@ -7,8 +7,9 @@ use syn::{LitBool, LitStr};
 use crate::tool_name;
 
 /// Every key `#[agent(...)]` understands, for the "unknown key" message.
-const KNOWN_KEYS: &str = "`name`, `title`, `description`, `read_only`, `destructive`, \
-     `idempotent`, `open_world`, `budget(...)`, `calls = [...]`, `recursive`, `remote = \"...\"`";
+const KNOWN_KEYS: &str = "`name`, `title`, `description`, `icon`, `read_only`, `destructive`, \
+     `idempotent`, `open_world`, `deny_unknown_arguments`, `budget(...)`, `calls = [...]`, \
+     `recursive`, `remote = \"...\"`";
 
 /// Every key of `budget(...)`.
 const BUDGET_KEYS: &str = "`time`, `tokens`, `cost`, `depth`, `calls`";
@@ -25,6 +26,10 @@ pub struct AgentAttributes {
     pub destructive: Option<LitBool>,
     pub idempotent: Option<LitBool>,
     pub open_world: Option<LitBool>,
+    /// Icon URLs; the key may be repeated.
+    pub icons: Vec<LitStr>,
+    /// Refuse arguments the agent does not take.
+    pub deny_unknown_arguments: Option<LitBool>,
     /// `budget(...)`: the agent's own limits.
     pub budget: Option<BudgetPolicy>,
     /// `calls = [a, b]`: the agents this one may call.
@@ -82,6 +87,13 @@ impl AgentAttributes {
             "destructive" => set(&mut self.destructive, meta, flag_value(meta)?),
             "idempotent" => set(&mut self.idempotent, meta, flag_value(meta)?),
             "open_world" => set(&mut self.open_world, meta, flag_value(meta)?),
+            "icon" => {
+                self.icons.push(string_value(meta)?);
+                Ok(())
+            }
+            "deny_unknown_arguments" => {
+                set(&mut self.deny_unknown_arguments, meta, flag_value(meta)?)
+            }
             "recursive" => set(&mut self.recursive, meta, flag_value(meta)?),
             "remote" => set(&mut self.remote, meta, string_value(meta)?),
             "calls" => set(&mut self.calls, meta, callee_list(meta)?),

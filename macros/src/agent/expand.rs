@@ -33,6 +33,11 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
     let destructive = option_bool(&attrs.destructive);
     let idempotent = option_bool(&attrs.idempotent);
     let open_world = option_bool(&attrs.open_world);
+    let icons = &attrs.icons;
+    let deny_unknown_arguments = attrs
+        .deny_unknown_arguments
+        .as_ref()
+        .is_some_and(|flag| flag.value);
     let recursive = attrs.recursive.as_ref().is_some_and(LitBool::value);
     let policy = budget_policy(&private, attrs.budget.as_ref());
     let callees = attrs.calls.clone().unwrap_or_default();
@@ -324,7 +329,9 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
                     idempotent: #idempotent,
                     open_world: #open_world,
                 },
+                icons: &[#(#icons),*],
                 params: &[#(#params),*],
+                deny_unknown_arguments: #deny_unknown_arguments,
                 output_schema: #output_schema,
                 kind: #kind,
                 policy: #policy,

@@ -240,7 +240,7 @@ pub(crate) fn check_param_type(ty: &Type) -> syn::Result<()> {
 }
 
 /// `Some((by_ref, mutable))` when `ty` names the agent context.
-fn context_kind(ty: &Type) -> Option<(bool, bool)> {
+pub(crate) fn context_kind(ty: &Type) -> Option<(bool, bool)> {
     match ty {
         Type::Reference(reference) => {
             is_context_path(&reference.elem).then_some((true, reference.mutability.is_some()))

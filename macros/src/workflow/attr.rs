@@ -10,7 +10,7 @@ use crate::agent::attr::{
 use crate::tool_name;
 
 /// Every key `#[workflow(...)]` understands, for the "unknown key" message.
-const KNOWN_KEYS: &str = "`name`, `title`, `description`, `read_only`, `destructive`, \
+const KNOWN_KEYS: &str = "`name`, `title`, `description`, `icon`, `read_only`, `destructive`, \
      `idempotent`, `open_world`, `budget(...)`, `calls = [...]`, `retry(...)`, `step_timeout = \"...\"`";
 
 /// Every key of `retry(...)`.
@@ -22,6 +22,7 @@ pub struct WorkflowAttributes {
     pub name: Option<LitStr>,
     pub title: Option<LitStr>,
     pub description: Option<LitStr>,
+    pub icons: Vec<LitStr>,
     pub read_only: Option<LitBool>,
     pub destructive: Option<LitBool>,
     pub idempotent: Option<LitBool>,
@@ -77,6 +78,10 @@ impl WorkflowAttributes {
             "name" => set(&mut self.name, meta, string_value(meta)?),
             "title" => set(&mut self.title, meta, string_value(meta)?),
             "description" => set(&mut self.description, meta, string_value(meta)?),
+            "icon" => {
+                self.icons.push(string_value(meta)?);
+                Ok(())
+            }
             "read_only" => set(&mut self.read_only, meta, flag_value(meta)?),
             "destructive" => set(&mut self.destructive, meta, flag_value(meta)?),
             "idempotent" => set(&mut self.idempotent, meta, flag_value(meta)?),

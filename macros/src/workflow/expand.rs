@@ -34,6 +34,7 @@ pub fn workflow(func: &AgentItem, attrs: &WorkflowAttributes, sig: &AgentSignatu
     let destructive = option_bool(&attrs.destructive);
     let idempotent = option_bool(&attrs.idempotent);
     let open_world = option_bool(&attrs.open_world);
+    let icons = &attrs.icons;
     let policy = budget_policy(&private, attrs.budget.as_ref());
     let callees = attrs.calls.clone().unwrap_or_default();
     let retry = retry_policy(&private, attrs.retry.as_ref());
@@ -122,7 +123,10 @@ pub fn workflow(func: &AgentItem, attrs: &WorkflowAttributes, sig: &AgentSignatu
                     idempotent: #idempotent,
                     open_world: #open_world,
                 },
+                icons: &[#(#icons),*],
                 params: &[#(#params),*],
+                // Unknown arguments are ignored, as by agents without the flag.
+                deny_unknown_arguments: false,
                 output_schema: #output_schema,
                 kind: #private::AgentKind::Workflow(&#private::WorkflowDefinition {
                     run: #fn_ident::__agentwire_run,

@@ -96,18 +96,14 @@ impl Model {
         let (provider, sampling): (Arc<dyn Provider>, bool) = match spec.provider {
             ProviderEntry::Http(provider) => (provider, false),
             ProviderEntry::Sampling => {
-                let (peer, stateless) = ctx.client_peer().ok_or_else(|| {
+                let channel = ctx.client().ok_or_else(|| {
                     LlmError::Config(
                         "the `sampling` provider asks the MCP client's model, and this call has \
                          no MCP client (it was run from the command line)"
                             .to_owned(),
                     )
                 })?;
-                let mut sampling = McpSampling::new(peer.clone());
-                if stateless {
-                    sampling = sampling.stateless();
-                }
-                (Arc::new(sampling), true)
+                (Arc::new(McpSampling::for_request(channel.clone())), true)
             }
             ProviderEntry::Broken(problem) => return Err(LlmError::Config(problem)),
         };

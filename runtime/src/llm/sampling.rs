@@ -1,12 +1,14 @@
 //! MCP sampling: the model of the MCP client that called this agent,
 //! reached with `sampling/createMessage` (tools included, SEP-1577).
 //!
-//! This works with clients in a 2025-11-25 session that declare the
-//! `sampling` capability. MCP 2026-07-28 forbids server-to-client requests:
-//! there, sampling goes through an input-required result that the client
-//! answers and retries the tool call with, which needs the request's own
-//! flow (the `ctx.sample(...)` work), not a provider. This provider says so
-//! when asked on such a request.
+//! This works with clients that declare the `sampling` capability, in both
+//! eras. In a 2025-11-25 session the request goes to the client directly.
+//! MCP 2026-07-28 forbids server-to-client requests: there, a model call
+//! made for a request ([`Model`](super::Model) from an agent's context)
+//! becomes an input-required result the client answers, and the agent is
+//! replayed with the answer, as [`AgentContext::sample`](crate::AgentContext::sample)
+//! does (see docs/protocol.md). A provider built from a bare `Peer` has no
+//! request to ride on, so it refuses 2026-07-28 clients, saying so.
 //!
 //! Sampling results carry no usage, so the budget is charged an estimate
 //! (four characters a token) and the cost is the price table's for the
@@ -19,9 +21,9 @@ use std::time::Instant;
 
 use futures::future::BoxFuture;
 use rmcp::model::{
-    ContentBlock, CreateMessageRequestParams, CreateMessageResult, JsonObject, ModelHint,
-    ModelPreferences, Role as McpRole, SamplingMessage, SamplingMessageContentBlock, Tool,
-    ToolChoice as McpToolChoice, ToolResultContent,
+    ContentBlock, CreateMessageRequest, CreateMessageRequestParams, CreateMessageResult,
+    InputRequest, JsonObject, ModelHint, ModelPreferences, Role as McpRole, SamplingMessage,
+    SamplingMessageContentBlock, Tool, ToolChoice as McpToolChoice, ToolResultContent,
 };
 use rmcp::service::{Peer, RoleServer};
 use serde_json::Value;
@@ -31,12 +33,17 @@ use super::message::{
     ChatRequest, ChatResponse, FinishReason, Message, Part, Role, TokenUsage, ToolCall, ToolChoice,
 };
 use super::provider::{CallOptions, Provider, ProviderError, ProviderErrorKind};
+use crate::context::ClientChannel;
+use crate::round_trip::RoundTrip;
 
 /// The MCP client's model, through `sampling/createMessage`.
 #[derive(Clone)]
 pub struct McpSampling {
     peer: Peer<RoleServer>,
     stateless: bool,
+    /// The request this provider serves, when built for one: in the
+    /// 2026-07-28 era its round trip carries the question.
+    channel: Option<ClientChannel>,
 }
 
 impl McpSampling {
@@ -45,6 +52,29 @@ impl McpSampling {
         McpSampling {
             peer,
             stateless: false,
+            channel: None,
+        }
+    }
+
+    /// Sampling for the request `channel` belongs to: in both eras, through
+    /// the request's round trip in 2026-07-28.
+    pub(crate) fn for_request(channel: ClientChannel) -> Self {
+        McpSampling {
+            peer: channel.peer.clone(),
+            stateless: false,
+            channel: Some(channel),
+        }
+    }
+
+    /// Whether the client takes tools in sampling requests.
+    fn supports_tools(&self) -> bool {
+        match &self.channel {
+            Some(channel) if channel.round_trip.is_some() => channel
+                .capabilities
+                .as_ref()
+                .and_then(|c| c.sampling.as_ref())
+                .is_some_and(|s| s.tools.is_some()),
+            _ => self.peer.supports_sampling_tools(),
         }
     }
 
@@ -85,7 +115,7 @@ impl McpSampling {
             params.stop_sequences = Some(request.stop.clone());
         }
         if !request.tools.is_empty() {
-            if !self.peer.supports_sampling_tools() {
+            if !self.supports_tools() {
                 return Err(ProviderError::new(
                     ProviderErrorKind::Unsupported,
                     "the MCP client cannot take tools in sampling requests (it does not declare \
@@ -182,6 +212,44 @@ fn response(result: CreateMessageResult) -> ChatResponse {
     }
 }
 
+impl McpSampling {
+    /// A 2026-07-28 request: the question goes to the client as an
+    /// input-required result; on the retry, the recorded answer comes back.
+    async fn complete_in_rounds(
+        &self,
+        round_trip: &RoundTrip,
+        request: &ChatRequest,
+    ) -> Result<ChatResponse, ProviderError> {
+        let declared = self
+            .channel
+            .as_ref()
+            .and_then(|c| c.capabilities.as_ref())
+            .is_some_and(|c| c.sampling.is_some());
+        if !declared {
+            return Err(ProviderError::new(
+                ProviderErrorKind::Unsupported,
+                "the MCP client does not offer sampling (it does not declare the `sampling` \
+                 capability)",
+            ));
+        }
+        let params = self.params(request)?;
+        let question = InputRequest::CreateMessage(CreateMessageRequest::new(params));
+        let answer = round_trip.ask(question).await.map_err(|error| {
+            ProviderError::new(
+                ProviderErrorKind::Request,
+                format!("the MCP client's answer cannot be used: {error}"),
+            )
+        })?;
+        let result: CreateMessageResult = serde_json::from_value(answer).map_err(|error| {
+            ProviderError::new(
+                ProviderErrorKind::Request,
+                format!("the MCP client's sampling answer is malformed: {error}"),
+            )
+        })?;
+        Ok(response(result))
+    }
+}
+
 impl Provider for McpSampling {
     fn name(&self) -> &str {
         "mcp.sampling"
@@ -193,6 +261,9 @@ impl Provider for McpSampling {
         options: &'a CallOptions,
     ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
         Box::pin(async move {
+            if let Some(round_trip) = self.channel.as_ref().and_then(|c| c.round_trip.as_ref()) {
+                return self.complete_in_rounds(round_trip, request).await;
+            }
             let client = self.peer.peer_info().filter(|_| !self.stateless);
             let Some(client) = client else {
                 return Err(ProviderError::new(

@@ -1,5 +1,12 @@
 //! MCP over streamable HTTP (axum), serving both protocol eras on one path:
 //! 2025-11-25 clients get sessions, 2026-07-28 clients are served statelessly.
+//!
+//! Against DNS rebinding (a web page whose host name resolves to 127.0.0.1
+//! talking to a local server), requests whose `Host` is not a loopback name,
+//! or whose `Origin` is a page outside loopback, are refused with
+//! `403 Forbidden` unless the allow-lists in [`HttpOptions`] say otherwise.
+//! A session may have several SSE streams open at once: one per POST whose
+//! answer streams, plus the standalone GET stream.
 
 use std::io;
 use std::net::SocketAddr;
@@ -20,9 +27,29 @@ pub struct HttpOptions {
     /// Requests with a larger body get `413 Payload Too Large`.
     pub max_body_bytes: usize,
     /// The `Host` header values accepted, as protection against DNS
-    /// rebinding; `None` accepts loopback names only.
+    /// rebinding; `None` accepts loopback names only (`localhost`,
+    /// `127.0.0.1`, `::1`, any port). An entry is a host (any port) or
+    /// `host:port`; the list replaces the loopback names, and `"*"` accepts
+    /// every host (not recommended).
     pub allowed_hosts: Option<Vec<String>>,
+    /// The `Origin` header values accepted from browsers; `None` accepts
+    /// pages served from loopback names only ([`LOOPBACK_ORIGINS`]). An
+    /// entry is `scheme://host:port`, with `:*` for any port; the list
+    /// replaces the loopback origins, and `"*"` accepts every origin (not
+    /// recommended). Requests without `Origin` (clients that are not
+    /// browsers) are not affected.
+    pub allowed_origins: Option<Vec<String>>,
 }
+
+/// The origins a browser page on this machine has, accepted by default.
+pub const LOOPBACK_ORIGINS: &[&str] = &[
+    "http://localhost:*",
+    "http://127.0.0.1:*",
+    "http://[::1]:*",
+    "https://localhost:*",
+    "https://127.0.0.1:*",
+    "https://[::1]:*",
+];
 
 impl Default for HttpOptions {
     fn default() -> Self {
@@ -30,6 +57,26 @@ impl Default for HttpOptions {
             path: "/mcp".to_owned(),
             max_body_bytes: 4 * 1024 * 1024,
             allowed_hosts: None,
+            allowed_origins: None,
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Applies the Host and Origin allow-lists to rmcp's configuration.
+    fn protect(&self, mut config: StreamableHttpServerConfig) -> StreamableHttpServerConfig {
+        config = match &self.allowed_hosts {
+            None => config.with_allowed_hosts(["localhost", "127.0.0.1", "::1"]),
+            Some(hosts) if hosts.iter().any(|h| h == "*") => config.disable_allowed_hosts(),
+            Some(hosts) => config.with_allowed_hosts(hosts.clone()),
+        };
+        match &self.allowed_origins {
+            None => config.with_allowed_origins(LOOPBACK_ORIGINS.iter().copied()),
+            Some(origins) if origins.iter().any(|o| o == "*") => config.disable_allowed_origins(),
+            // An empty list still checks: every browser origin is refused.
+            Some(origins) => config
+                .with_allowed_origins(origins.clone())
+                .enforce_origin_validation(),
         }
     }
 }
@@ -52,12 +99,11 @@ impl HttpServer {
         let local_addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
 
-        let mut config = StreamableHttpServerConfig::default()
-            .with_cancellation_token(shutdown.child_token())
-            .with_max_request_body_bytes(options.max_body_bytes);
-        if let Some(hosts) = options.allowed_hosts {
-            config = config.with_allowed_hosts(hosts);
-        }
+        let config = options.protect(
+            StreamableHttpServerConfig::default()
+                .with_cancellation_token(shutdown.child_token())
+                .with_max_request_body_bytes(options.max_body_bytes),
+        );
         // rmcp calls the factory once per session (and per stateless request),
         // so each session gets its own log level while sharing the agents.
         let service = StreamableHttpService::new(

@@ -1,0 +1,249 @@
+//! Resources: what `#[resource]` records, what a resource function may
+//! return, and how both become MCP resources, templates and contents.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use rmcp::model::{Annotations, JsonObject, Resource, ResourceTemplate};
+use serde::Serialize;
+
+use crate::completion::Completer;
+use crate::context::AgentContext;
+use crate::definition::{InvokeError, ParamDefinition, SourceLocation};
+use crate::icon::icons;
+use crate::prompt::Role;
+use crate::uri_template::UriTemplate;
+
+/// What reading a resource produces: its contents, or why there are none.
+pub type ResourceFuture =
+    Pin<Box<dyn Future<Output = Result<Vec<ResourceContent>, InvokeError>> + Send>>;
+
+/// One resource or resource template, as declared by `#[resource]`.
+pub struct ResourceDefinition {
+    /// The resource's name (the function's name unless renamed).
+    pub name: &'static str,
+    /// Its URI, or the template its URIs follow.
+    pub uri: ResourceUri,
+    pub title: Option<&'static str>,
+    pub description: Option<&'static str>,
+    /// The MIME type of its contents when they do not name one.
+    pub mime_type: Option<&'static str>,
+    /// Icon URLs (or `data:` URIs).
+    pub icons: &'static [&'static str],
+    /// Who the contents are meant for; empty when unsaid.
+    pub audience: &'static [Role],
+    /// How important the resource is, from 0 (optional) to 1 (required).
+    pub priority: Option<f32>,
+    /// The template variables, in declaration order; empty for a static resource.
+    pub params: &'static [ParamDefinition],
+    /// Suggests values for template variables (`completion/complete`).
+    pub complete: Option<Completer>,
+    /// Reads the resource; the object holds the template variables as strings.
+    pub read: fn(AgentContext, JsonObject) -> ResourceFuture,
+    /// Where the resource is defined, for error messages.
+    pub location: SourceLocation,
+}
+
+/// Where a resource lives.
+#[derive(Clone, Copy)]
+pub enum ResourceUri {
+    /// One fixed URI.
+    Static(&'static str),
+    /// Every URI matching a template such as `file:///{+path}`.
+    Template(UriTemplate),
+}
+
+impl fmt::Display for ResourceUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResourceUri::Static(uri) => f.write_str(uri),
+            ResourceUri::Template(template) => template.fmt(f),
+        }
+    }
+}
+
+/// The value `#[resource]` submits to `inventory`.
+pub struct ResourceEntry(pub &'static ResourceDefinition);
+
+inventory::collect!(ResourceEntry);
+
+impl ResourceDefinition {
+    /// The MCP resource, for a static resource.
+    pub fn resource(&self) -> Option<Resource> {
+        let ResourceUri::Static(uri) = self.uri else {
+            return None;
+        };
+        let mut resource = Resource::new(uri, self.name);
+        resource.title = self.title.map(str::to_owned);
+        resource.description = self.description.map(str::to_owned);
+        resource.mime_type = self.mime_type.map(str::to_owned);
+        resource.icons = icons(self.icons);
+        resource.annotations = self.annotations();
+        Some(resource)
+    }
+
+    /// The annotations `audience` and `priority` make, if any.
+    fn annotations(&self) -> Option<Annotations> {
+        if self.audience.is_empty() && self.priority.is_none() {
+            return None;
+        }
+        let mut annotations = Annotations::default();
+        if !self.audience.is_empty() {
+            annotations.audience = Some(self.audience.iter().map(|r| r.to_rmcp()).collect());
+        }
+        annotations.priority = self.priority;
+        Some(annotations)
+    }
+
+    /// The MCP resource template, for a templated resource.
+    pub fn template(&self) -> Option<ResourceTemplate> {
+        let ResourceUri::Template(template) = self.uri else {
+            return None;
+        };
+        let mut resource = ResourceTemplate::new(template.to_string(), self.name);
+        resource.title = self.title.map(str::to_owned);
+        resource.description = self.description.map(str::to_owned);
+        resource.mime_type = self.mime_type.map(str::to_owned);
+        resource.icons = icons(self.icons);
+        resource.annotations = self.annotations();
+        Some(resource)
+    }
+
+    /// How many characters of its URI (template) are fixed text.
+    pub(crate) fn fixed_text_len(&self) -> usize {
+        match self.uri {
+            ResourceUri::Static(uri) => uri.len(),
+            ResourceUri::Template(template) => template
+                .parts
+                .iter()
+                .map(|part| match part {
+                    crate::uri_template::TemplatePart::Literal(text) => text.len(),
+                    _ => 0,
+                })
+                .sum(),
+        }
+    }
+
+    /// The template variables of `uri` when this resource serves it.
+    pub fn matches(&self, uri: &str) -> Option<JsonObject> {
+        match self.uri {
+            ResourceUri::Static(own) => (own == uri).then(JsonObject::new),
+            ResourceUri::Template(template) => template.matches(uri).map(|variables| {
+                variables
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), value.into()))
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// What a resource holds: text or bytes, with a MIME type.
+///
+/// A resource function may return `String` (text), `Vec<u8>` (bytes), one
+/// `ResourceContent` or several. The MIME type falls back to the
+/// `mime_type` of `#[resource]`, then to `text/plain` or
+/// `application/octet-stream`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceContent {
+    pub(crate) body: Body,
+    pub(crate) mime_type: Option<String>,
+    pub(crate) uri: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Body {
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl ResourceContent {
+    /// Text contents.
+    pub fn text(text: impl Into<String>) -> Self {
+        ResourceContent {
+            body: Body::Text(text.into()),
+            mime_type: None,
+            uri: None,
+        }
+    }
+
+    /// Binary contents, sent base64-encoded.
+    pub fn blob(bytes: impl Into<Vec<u8>>) -> Self {
+        ResourceContent {
+            body: Body::Blob(bytes.into()),
+            mime_type: None,
+            uri: None,
+        }
+    }
+
+    /// `value` as JSON text, typed `application/json`.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Self {
+        let text = serde_json::to_string(value).unwrap_or_else(|e| {
+            serde_json::json!({ "error": format!("could not serialize: {e}") }).to_string()
+        });
+        Self::text(text).with_mime_type("application/json")
+    }
+
+    /// Sets the MIME type.
+    pub fn with_mime_type(mut self, mime_type: impl Into<String>) -> Self {
+        self.mime_type = Some(mime_type.into());
+        self
+    }
+
+    /// Sets the URI of this piece, for a resource that answers with several
+    /// (the requested URI otherwise).
+    pub fn with_uri(mut self, uri: impl Into<String>) -> Self {
+        self.uri = Some(uri.into());
+        self
+    }
+
+    /// The text, for text contents.
+    pub fn as_text(&self) -> Option<&str> {
+        match &self.body {
+            Body::Text(text) => Some(text),
+            Body::Blob(_) => None,
+        }
+    }
+}
+
+/// A value a resource function can return.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the contents of a resource",
+    label = "a resource returns `String`, `Vec<u8>`, `ResourceContent` or `Vec<ResourceContent>`",
+    note = "wrap other data with `ResourceContent::json(&value)` or `ResourceContent::text(..)`"
+)]
+pub trait IntoResourceContents {
+    /// The contents, in order.
+    fn into_resource_contents(self) -> Vec<ResourceContent>;
+}
+
+impl IntoResourceContents for String {
+    fn into_resource_contents(self) -> Vec<ResourceContent> {
+        vec![ResourceContent::text(self)]
+    }
+}
+
+impl IntoResourceContents for &'static str {
+    fn into_resource_contents(self) -> Vec<ResourceContent> {
+        vec![ResourceContent::text(self)]
+    }
+}
+
+impl IntoResourceContents for Vec<u8> {
+    fn into_resource_contents(self) -> Vec<ResourceContent> {
+        vec![ResourceContent::blob(self)]
+    }
+}
+
+impl IntoResourceContents for ResourceContent {
+    fn into_resource_contents(self) -> Vec<ResourceContent> {
+        vec![self]
+    }
+}
+
+impl IntoResourceContents for Vec<ResourceContent> {
+    fn into_resource_contents(self) -> Vec<ResourceContent> {
+        self
+    }
+}

@@ -1,0 +1,6 @@
+use agentwire::prelude::*;
+
+#[prompt]
+struct NotAFunction;
+
+fn main() {}

@@ -1,0 +1,9 @@
+use agentwire::prelude::*;
+
+/// Borrows its argument.
+#[prompt]
+fn borrowed(topic: &str) -> String {
+    topic.to_owned()
+}
+
+fn main() {}

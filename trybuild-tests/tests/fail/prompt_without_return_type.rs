@@ -1,0 +1,9 @@
+use agentwire::prelude::*;
+
+/// Forgets to answer.
+#[prompt]
+async fn silent(topic: String) {
+    let _ = topic;
+}
+
+fn main() {}
