@@ -201,7 +201,7 @@ impl JournalEngine {
         };
         scope.restore(restored_usage(&entries));
         let agent = AgentContext::root(
-            definition,
+            definition.name,
             live.cancel.clone(),
             None,
             scope,
