@@ -6,7 +6,9 @@
 #     mcp-agent 0.2.6, over stdio and streamable HTTP, 1 and 32 calls in flight;
 #   * time from exec to the first answered call, idle RSS, and RSS with 1,000
 #     open legacy HTTP sessions;
-#   * criterion microbenchmarks of the runtime (runtime/benches/agents.rs).
+#   * criterion microbenchmarks of the runtime (runtime/benches/agents.rs);
+#   * durable workflow figures (runtime/benches/durable.rs): journaled steps
+#     per second, and recovery time with 1,000 unfinished runs.
 #
 # It writes docs/benchmarks.md, and the raw JSON to target/bench/ (under
 # $CARGO_TARGET_DIR when set). It is not
@@ -22,6 +24,7 @@
 #   BENCH_SESSIONS   sessions opened for the memory figure (default 1000)
 #   BENCH_PYTHON_PEERS=0  skip FastMCP and mcp-agent
 #   BENCH_CRITERION=0     skip the criterion microbenchmarks
+#   BENCH_DURABLE=0       skip the durable workflow figures
 #   BENCH_OUT        the report to write (default docs/benchmarks.md)
 #   PYTHON           the interpreter that creates the venvs (>= 3.10)
 #
@@ -40,6 +43,7 @@ rounds="${BENCH_ROUNDS:-3}"
 session_count="${BENCH_SESSIONS:-1000}"
 python_peers="${BENCH_PYTHON_PEERS:-1}"
 criterion="${BENCH_CRITERION:-1}"
+durable="${BENCH_DURABLE:-1}"
 report="${BENCH_OUT:-docs/benchmarks.md}"
 cache="$HOME/.cache/agentwire"
 target_dir="${CARGO_TARGET_DIR:-target}"
@@ -112,7 +116,7 @@ setup_venv() {
 # --- build ---------------------------------------------------------------
 started_at=$(date +%s)
 mkdir -p "$out"
-rm -f "$out"/*.jsonl "$out"/*.log
+rm -f "$out"/*.jsonl "$out"/*.log "$out"/durable.md
 log "building the servers and loadgen (release)"
 cargo build --release --locked -p loadgen -p echo -p bare-rmcp
 
@@ -233,11 +237,20 @@ if [[ "$criterion" == 1 ]]; then
     fi
 fi
 
+if [[ "$durable" == 1 ]]; then
+    log "durable workflow figures (runtime/benches/durable.rs)"
+    if ! cargo bench --locked -p agentwire --bench durable >"$out/durable.md" 2>"$out/durable.log"; then
+        log "the durable benchmark failed (see $out/durable.log); the report leaves it out"
+        rm -f "$out/durable.md"
+    fi
+fi
+
 # --- the report ------------------------------------------------------------------
 log "writing $report"
 "$host_python" scripts/bench/report.py \
     --results "$out" \
     --criterion "$target_dir/criterion" \
+    --durable "$out/durable.md" \
     --output "$report" \
     --duration "$duration" --warmup "$warmup" --rounds "$rounds" --sessions "$session_count" \
     --elapsed "$(($(date +%s) - started_at))" \

@@ -6,7 +6,7 @@
 //! cargo bench -p agentwire --bench durable -- quick   # smaller numbers
 //! ```
 //!
-//! The results are written up in docs/durable-benchmarks.md.
+//! `scripts/bench.sh` runs it and writes its tables into docs/benchmarks.md.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

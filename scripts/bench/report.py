@@ -453,6 +453,19 @@ def write_report(args: argparse.Namespace) -> str:
     )
     add("")
 
+    durable = Path(args.durable) if args.durable else None
+    if durable is not None and durable.exists() and durable.read_text().strip():
+        add("## Durable workflows")
+        add("")
+        # The bench binary writes `##` sections; here they sit one level down.
+        for line in durable.read_text().rstrip().splitlines():
+            add("#" + line if line.startswith("## ") else line)
+        add("")
+        notes = Path(args.durable_notes)
+        if notes.exists():
+            add(notes.read_text().rstrip())
+            add("")
+
     analysis = Path(args.analysis)
     if analysis.exists():
         add(analysis.read_text().rstrip())
@@ -477,6 +490,12 @@ def main() -> None:
     parser.add_argument("--elapsed", type=float, default=0)
     parser.add_argument("--fastmcp-venv")
     parser.add_argument("--mcp-agent-venv")
+    parser.add_argument("--durable", help="the Markdown tables of the durable bench")
+    parser.add_argument(
+        "--durable-notes",
+        default=str(Path(__file__).with_name("durable-notes.md")),
+        help="hand-written notes on the durable figures",
+    )
     parser.add_argument(
         "--analysis",
         default=str(Path(__file__).with_name("analysis.md")),
