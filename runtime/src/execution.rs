@@ -3,9 +3,13 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::future::poll_fn;
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
+use std::task::Poll;
 
 use futures::FutureExt;
+use tokio::time::Sleep;
 use tracing::Instrument;
 
 use rmcp::model::{CallToolResult, JsonObject};
@@ -36,20 +40,39 @@ pub async fn guarded<T>(
     work: impl Future<Output = T>,
 ) -> Result<T, Interrupted> {
     let scope = ctx.scope();
-    let deadline = async {
-        match scope.deadline() {
-            Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-            None => std::future::pending().await,
+    let mut cancelled = pin!(ctx.cancelled());
+    let mut work = pin!(AssertUnwindSafe(work).catch_unwind());
+    // The deadline timer is armed only once the work has to wait: arming a
+    // tokio timer wakes the time driver (a syscall), which would otherwise
+    // be most of the cost of an agent that answers on its first poll.
+    let mut timer = pin!(None::<Sleep>);
+    poll_fn(|cx| {
+        if cancelled.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Err(Interrupted::Cancelled));
         }
-    };
-    tokio::select! {
-        biased;
-        () = ctx.cancelled() => Err(Interrupted::Cancelled),
-        () = deadline => Err(Interrupted::OutOfTime(scope.record_time_exceeded())),
-        outcome = AssertUnwindSafe(work).catch_unwind() => outcome.map_err(|panic| {
-            Interrupted::Panicked(panic_message(panic.as_ref()))
-        }),
-    }
+        if let Some(timer) = timer.as_mut().as_pin_mut()
+            && timer.poll(cx).is_ready()
+        {
+            return Poll::Ready(Err(Interrupted::OutOfTime(scope.record_time_exceeded())));
+        }
+        if let Poll::Ready(outcome) = work.as_mut().poll(cx) {
+            return Poll::Ready(
+                outcome.map_err(|panic| Interrupted::Panicked(panic_message(panic.as_ref()))),
+            );
+        }
+        if timer.is_none()
+            && let Some(deadline) = scope.deadline()
+        {
+            timer.set(Some(tokio::time::sleep_until(deadline.into())));
+            if let Some(timer) = timer.as_mut().as_pin_mut()
+                && timer.poll(cx).is_ready()
+            {
+                return Poll::Ready(Err(Interrupted::OutOfTime(scope.record_time_exceeded())));
+            }
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> String {
@@ -77,7 +100,8 @@ pub(crate) async fn invoke(
     let used = ctx.usage();
     let exceeded = ctx.scope().exceeded().map(|(e, _)| e.dimension.as_str());
     spans::record_used(&span, &used, error_type, exceeded);
-    tracing::info!(
+    // One line per request is for debugging, not for a server's default log.
+    tracing::debug!(
         agent,
         granted = %ctx.scope().granted(),
         used = %used,

@@ -1,6 +1,7 @@
 //! Installing the `tracing` subscriber: readable logs on stderr, and the
 //! OpenTelemetry layer and meter when an exporter is configured.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use opentelemetry::global;
@@ -131,6 +132,8 @@ impl Telemetry {
         let console = !disabled && traces == "console";
         let fmt = tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
+            // Colour codes are noise in a log file, and cost a little per line.
+            .with_ansi(std::io::stderr().is_terminal())
             .with_span_events(if console {
                 FmtSpan::CLOSE
             } else {

@@ -29,6 +29,10 @@ impl Injector for MetaInjector<'_> {
 
 /// Parents `span` on the trace context a caller sent in `meta`, if any.
 pub(crate) fn set_parent_from(span: &tracing::Span, meta: &Map<String, Value>) {
+    // Most calls carry no trace context: skip the propagators' work.
+    if !meta.contains_key("traceparent") && !meta.contains_key("baggage") {
+        return;
+    }
     let parent = global::get_text_map_propagator(|p| p.extract(&MetaExtractor(meta)));
     let _ = span.set_parent(parent);
 }
