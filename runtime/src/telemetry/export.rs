@@ -16,6 +16,7 @@ use opentelemetry_sdk::runtime;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
 use serde::Deserialize;
+use tracing_subscriber::filter::{FilterExt, filter_fn};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -139,7 +140,10 @@ impl Telemetry {
             } else {
                 FmtSpan::NONE
             })
-            .with_filter(filter);
+            // Log lines are events only: formatting every span's fields for a
+            // prefix costs more per request than the request's own work. Spans
+            // reach the log with the console exporter, and OTLP always.
+            .with_filter(filter.and(filter_fn(move |meta| console || meta.is_event())));
         // Spans of agentwire and the user's code go to OpenTelemetry whatever
         // the log level, so a trace is never missing a hop; the transports'
         // internal spans would only add noise (and traces of their own).
