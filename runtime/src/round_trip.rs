@@ -95,7 +95,9 @@ impl StateSealer {
 }
 
 /// What a request state is bound to: the method, the name of what is
-/// called, and its arguments.
+/// called, and its arguments. The default, empty binding is for 2025-era
+/// requests, which have no request state to bind.
+#[derive(Default)]
 pub struct Binding(Vec<u8>);
 
 impl Binding {

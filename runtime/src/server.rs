@@ -324,7 +324,7 @@ impl AgentServer {
             )
             .await;
         }
-        let binding = Binding::new("tools/call", definition.name, &arguments);
+        let binding = binding(&context, "tools/call", definition.name, &arguments);
         let round_trip = self.round_trip(
             &context,
             &binding,
@@ -465,6 +465,21 @@ impl AgentServer {
             .workflows
             .as_ref()
             .ok_or_else(ErrorData::method_not_found::<rmcp::model::GetTaskMethod>)
+    }
+}
+
+/// What the `requestState` of a 2026-era request is bound to. A 2025-era
+/// request has none, so it skips the copy of its arguments this takes.
+fn binding(
+    context: &RequestContext<RoleServer>,
+    method: &str,
+    name: &str,
+    arguments: &JsonObject,
+) -> Binding {
+    if is_stateless(context) {
+        Binding::new(method, name, arguments)
+    } else {
+        Binding::default()
     }
 }
 
@@ -699,7 +714,7 @@ impl ServerHandler for AgentServer {
             ));
         };
         let arguments = request.arguments.unwrap_or_default();
-        let binding = Binding::new("prompts/get", definition.name, &arguments);
+        let binding = binding(&context, "prompts/get", definition.name, &arguments);
         let round_trip = self.round_trip(
             &context,
             &binding,
@@ -752,7 +767,7 @@ impl ServerHandler for AgentServer {
         };
         let mut bound = JsonObject::new();
         bound.insert("uri".into(), uri.clone().into());
-        let binding = Binding::new("resources/read", definition.name, &bound);
+        let binding = binding(&context, "resources/read", definition.name, &bound);
         let round_trip = self.round_trip(
             &context,
             &binding,
