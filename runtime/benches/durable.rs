@@ -106,6 +106,19 @@ async fn steps_per_second(store: Arc<dyn JournalStore>, runs: u32, steps: u32) -
     f64::from(runs * steps) / elapsed.as_secs_f64()
 }
 
+/// `12345.6` as `12,346`.
+fn thousands(value: f64) -> String {
+    let digits = format!("{value:.0}");
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 async fn throughput(quick: bool) {
     let (seq_steps, runs, steps) = if quick {
         (200, 20, 20)
@@ -117,12 +130,19 @@ async fn throughput(quick: bool) {
     println!("|---|---|---|---|");
     for (label, runs, steps) in [("1 run", 1, seq_steps), ("concurrent", runs, steps)] {
         let memory = steps_per_second(Arc::new(MemoryStore::new()), runs, steps).await;
-        println!("| memory | – | {runs} × {steps} ({label}) | {memory:.0} |");
+        println!(
+            "| memory | – | {runs} × {steps} ({label}) | {} |",
+            thousands(memory)
+        );
         for sync in [Synchronous::Full, Synchronous::Normal] {
             let dir = scratch("throughput");
             let store = open(&dir.join("bench.journal"), sync).await;
             let rate = steps_per_second(Arc::new(store), runs, steps).await;
-            println!("| embedded | {sync:?} | {runs} × {steps} ({label}) | {rate:.0} |");
+            let sync = format!("{sync:?}").to_lowercase();
+            println!(
+                "| embedded | `{sync}` | {runs} × {steps} ({label}) | {} |",
+                thousands(rate)
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
             let _ = std::fs::remove_dir_all(&dir);
         }

@@ -154,10 +154,13 @@ impl Telemetry {
                     "info,rmcp=off,h2=off,hyper=off,hyper_util=off,tonic=off,tower=off,reqwest=off,opentelemetry=off",
                 ))
         });
-        let _ = tracing_subscriber::registry()
-            .with(fmt)
-            .with(otel)
-            .try_init();
+        // Not `.with(otel)` on an `Option`: a `None` layer declares interest in
+        // every callsite, which would create every span for nobody.
+        let subscriber = tracing_subscriber::registry().with(fmt);
+        let _ = match otel {
+            Some(otel) => subscriber.with(otel).try_init(),
+            None => subscriber.try_init(),
+        };
         for problem in problems {
             tracing::warn!("OpenTelemetry export is off: {problem}");
         }
