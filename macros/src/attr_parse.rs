@@ -1,8 +1,8 @@
 //! Reading `key = value` arguments of an attribute (`#[agent(..)]`,
-//! `#[prompt(..)]`, `#[resource(..)]`) with errors that name the key and
+//! `#[workflow(..)]`, `#[prompt(..)]`, `#[resource(..)]`) with errors that name the key and
 //! point at it. `attr` is the attribute's name, for the messages.
 
-use syn::LitStr;
+use syn::{LitBool, LitStr};
 use syn::meta::ParseNestedMeta;
 
 /// Adds `error` to the errors collected so far.
@@ -37,11 +37,34 @@ pub fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
         .value()
         .map_err(|_| meta.error(format!("`{key}` needs a value: `{key} = \"...\"`")))?;
     value.parse::<LitStr>().map_err(|e| {
+        skip_expression(value);
         syn::Error::new(
             e.span(),
             format!("`{key}` takes a string literal: `{key} = \"...\"`"),
         )
     })
+}
+
+/// `read_only` alone means `read_only = true`.
+pub fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
+    if meta.input.peek(syn::Token![=]) {
+        let key = path_text(&meta.path);
+        let value = meta.value()?;
+        value.parse::<LitBool>().map_err(|e| {
+            skip_expression(value);
+            syn::Error::new(
+                e.span(),
+                format!("`{key}` takes `true` or `false`, or no value at all for `true`"),
+            )
+        })
+    } else {
+        Ok(LitBool::new(true, meta.path.segments[0].ident.span()))
+    }
+}
+
+/// Skips a malformed value, so the arguments after it are still read.
+fn skip_expression(input: syn::parse::ParseStream) {
+    let _ = input.parse::<syn::Expr>();
 }
 
 /// `key = path::to::item`.

@@ -4,6 +4,7 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::{LitBool, LitStr};
 
+use crate::attr_parse::{flag_value, path_text, push, string_value};
 use crate::tool_name;
 
 /// Every key `#[agent(...)]` understands, for the "unknown key" message.
@@ -189,60 +190,5 @@ pub(crate) fn callee_list(meta: &ParseNestedMeta) -> syn::Result<Vec<syn::Path>>
 }
 
 fn set<T>(slot: &mut Option<T>, meta: &ParseNestedMeta, value: T) -> syn::Result<()> {
-    if slot.is_some() {
-        return Err(meta.error(format!(
-            "`{}` is given twice in `#[agent]`",
-            path_text(&meta.path)
-        )));
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
-pub(crate) fn string_value(meta: &ParseNestedMeta) -> syn::Result<LitStr> {
-    let key = path_text(&meta.path);
-    let value = meta
-        .value()
-        .map_err(|_| meta.error(format!("`{key}` needs a value: `{key} = \"...\"`")))?;
-    value.parse::<LitStr>().map_err(|e| {
-        skip_expression(value);
-        syn::Error::new(
-            e.span(),
-            format!("`{key}` takes a string literal: `{key} = \"...\"`"),
-        )
-    })
-}
-
-/// `read_only` alone means `read_only = true`.
-pub(crate) fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
-    if meta.input.peek(syn::Token![=]) {
-        let key = path_text(&meta.path);
-        let value = meta.value()?;
-        value.parse::<LitBool>().map_err(|e| {
-            skip_expression(value);
-            syn::Error::new(
-                e.span(),
-                format!("`{key}` takes `true` or `false`, or no value at all for `true`"),
-            )
-        })
-    } else {
-        Ok(LitBool::new(true, meta.path.segments[0].ident.span()))
-    }
-}
-
-/// Skips a malformed value, so the arguments after it are still read.
-fn skip_expression(input: syn::parse::ParseStream) {
-    let _ = input.parse::<syn::Expr>();
-}
-
-pub(crate) fn path_text(path: &syn::Path) -> String {
-    quote::quote!(#path).to_string().replace(' ', "")
-}
-
-/// Adds `error` to the errors collected so far.
-pub fn push(errors: &mut Option<syn::Error>, error: syn::Error) {
-    match errors {
-        Some(existing) => existing.combine(error),
-        None => *errors = Some(error),
-    }
+    crate::attr_parse::set(slot, meta, value, "agent")
 }

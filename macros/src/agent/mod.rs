@@ -91,7 +91,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 .into_iter()
                 .flatten()
             {
-                attr::push(&mut errors, error);
+                crate::attr_parse::push(&mut errors, error);
             }
             let errors = errors.map(|e| e.to_compile_error());
             let item = func.body.is_some().then_some(&func);

@@ -5,7 +5,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, Pat, ReturnType, Signature, Type};
 
-use super::attr::push;
+use crate::attr_parse::push;
 use crate::docs;
 
 /// The name of the context type the runtime provides.

@@ -4,9 +4,8 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::{LitBool, LitStr};
 
-use crate::agent::attr::{
-    BudgetPolicy, callee_list, flag_value, integer_value, path_text, push, string_value,
-};
+use crate::agent::attr::{BudgetPolicy, callee_list, integer_value};
+use crate::attr_parse::{flag_value, path_text, push, string_value};
 use crate::tool_name;
 
 /// Every key `#[workflow(...)]` understands, for the "unknown key" message.
@@ -230,12 +229,5 @@ fn check_duration(value: &LitStr) -> syn::Result<()> {
 }
 
 fn set<T>(slot: &mut Option<T>, meta: &ParseNestedMeta, value: T) -> syn::Result<()> {
-    if slot.is_some() {
-        return Err(meta.error(format!(
-            "`{}` is given twice in `#[workflow]`",
-            path_text(&meta.path)
-        )));
-    }
-    *slot = Some(value);
-    Ok(())
+    crate::attr_parse::set(slot, meta, value, "workflow")
 }

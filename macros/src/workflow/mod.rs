@@ -11,7 +11,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::agent::AgentItem;
-use crate::agent::attr::push;
+use crate::attr_parse::push;
 use attr::WorkflowAttributes;
 
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -6,7 +6,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{FnArg, Pat, ReturnType, Signature, Type};
 
-use crate::agent::attr::push;
+use crate::attr_parse::push;
 use crate::agent::signature::{AgentSignature, Input, Output, ToolParam, is_result};
 use crate::docs;
 
