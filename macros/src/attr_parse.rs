@@ -2,8 +2,8 @@
 //! `#[workflow(..)]`, `#[prompt(..)]`, `#[resource(..)]`) with errors that name the key and
 //! point at it. `attr` is the attribute's name, for the messages.
 
-use syn::{LitBool, LitStr};
 use syn::meta::ParseNestedMeta;
+use syn::{LitBool, LitStr};
 
 /// Adds `error` to the errors collected so far.
 pub fn push(errors: &mut Option<syn::Error>, error: syn::Error) {

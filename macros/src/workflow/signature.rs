@@ -6,8 +6,8 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{FnArg, Pat, ReturnType, Signature, Type};
 
-use crate::attr_parse::push;
 use crate::agent::signature::{AgentSignature, Input, Output, ToolParam, is_result};
+use crate::attr_parse::push;
 use crate::docs;
 
 /// The name of the context type a workflow takes.
