@@ -63,7 +63,7 @@ pub fn flag_value(meta: &ParseNestedMeta) -> syn::Result<LitBool> {
 }
 
 /// Skips a malformed value, so the arguments after it are still read.
-fn skip_expression(input: syn::parse::ParseStream) {
+pub fn skip_expression(input: syn::parse::ParseStream) {
     let _ = input.parse::<syn::Expr>();
 }
 

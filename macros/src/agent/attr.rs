@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::{LitBool, LitStr};
 
-use crate::attr_parse::{flag_value, path_text, push, string_value};
+use crate::attr_parse::{flag_value, path_text, push, skip_expression, string_value};
 use crate::tool_name;
 
 /// Every key `#[agent(...)]` understands, for the "unknown key" message.
