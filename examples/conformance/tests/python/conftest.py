@@ -1,220 +1,25 @@
 """Fixtures for driving the `conformance` example server with the Python MCP SDK.
 
-The server binary comes from `CONFORMANCE_BIN` (set by `scripts/python-tests.sh`).
-Every test runs against each transport (`stdio`, `http`) in each protocol era
-(`default`: the SDK's own choice, 2026-07-28 through `server/discover`;
-`legacy`: the 2025-era `initialize` handshake).
+The fixtures themselves are shared with the other examples:
+scripts/lib/mcp_fixtures.py.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import select
-import subprocess
 import sys
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import anyio
-import pytest
-from mcp import Client, StdioServerParameters
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "scripts" / "lib"))
 
-if sys.version_info < (3, 11):
-    from exceptiongroup import BaseExceptionGroup
+from mcp_fixtures import (  # noqa: E402
+    EXPECTED_VERSION,
+    Server,
+    anyio_backend,
+    connect,
+    example_server,
+    mode,
+)
 
-# What `conformance serve --http 127.0.0.1:0` prints first on stdout.
-LISTENING = re.compile(rb"^listening on http://127\.0\.0\.1:(\d+)/mcp\r?\n$")
+__all__ = ["EXPECTED_VERSION", "Server", "anyio_backend", "connect", "mode", "server"]
 
-# Seconds to wait for the HTTP server to announce its port.
-STARTUP_TIMEOUT = 60.0
-# Seconds for a whole test's MCP conversation.
-TEST_TIMEOUT = 60.0
-# Seconds for one request to be answered.
-READ_TIMEOUT = 30.0
-# Seconds the server gets to exit after SIGTERM before it is killed.
-STOP_TIMEOUT = 10.0
-
-# The protocol version each mode must end up on.
-EXPECTED_VERSION = {
-    "default": "2026-07-28",
-    "legacy": "2025-11-25",
-}
-
-
-@dataclass
-class Server:
-    """A `conformance` server the tests can connect to."""
-
-    transport: str
-    target: StdioServerParameters | str
-    """What `mcp.Client` takes: spawn parameters (stdio) or the endpoint URL (http)."""
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="session")
-def conformance_bin() -> str:
-    path = os.environ.get("CONFORMANCE_BIN")
-    if not path:
-        pytest.fail("CONFORMANCE_BIN is not set; run the tests through scripts/python-tests.sh", pytrace=False)
-    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        pytest.fail(f"CONFORMANCE_BIN={path!r} is not an executable file", pytrace=False)
-    return path
-
-
-def _server_env() -> dict[str, str] | None:
-    """Extra environment for the stdio server: pass `RUST_LOG` through when set."""
-    rust_log = os.environ.get("RUST_LOG")
-    return {"RUST_LOG": rust_log} if rust_log else None
-
-
-@pytest.fixture(params=["stdio", "http"])
-def server(request: pytest.FixtureRequest, conformance_bin: str, tmp_path: Path) -> Iterator[Server]:
-    if request.param == "stdio":
-        # The SDK spawns (and reaps) the process itself, once per client.
-        yield Server(
-            "stdio",
-            StdioServerParameters(command=conformance_bin, args=["serve", "--stdio"], env=_server_env()),
-        )
-    else:
-        with _http_server(conformance_bin, tmp_path) as url:
-            yield Server("http", url)
-
-
-@pytest.fixture(params=["default", "legacy"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@contextmanager
-def _http_server(conformance_bin: str, tmp_path: Path) -> Iterator[str]:
-    """Run `conformance serve --http 127.0.0.1:0`, yield its endpoint URL, stop it afterwards.
-
-    The server is stopped even when the test fails; its stderr is echoed at
-    teardown so that pytest shows it next to a failure.
-    """
-    stderr_path = tmp_path / "conformance-http.stderr"
-    with open(stderr_path, "wb") as stderr:
-        proc = subprocess.Popen(
-            [conformance_bin, "serve", "--http", "127.0.0.1:0"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-        )
-    drain: threading.Thread | None = None
-    try:
-        assert proc.stdout is not None
-        fd = proc.stdout.fileno()
-        line = _read_first_line(fd, proc, stderr_path)
-        match = LISTENING.match(line)
-        if match is None:
-            pytest.fail(
-                f"unexpected first stdout line from the HTTP server: {line!r}\n"
-                f"stderr:\n{_tail(stderr_path)}",
-                pytrace=False,
-            )
-        port = int(match.group(1))
-        assert 0 < port < 65536, f"the server announced port {port}"
-        # Keep reading stdout so the server can never block on a full pipe.
-        drain = threading.Thread(target=_drain, args=(fd,), daemon=True)
-        drain.start()
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        _stop(proc)
-        if drain is not None:
-            drain.join(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()
-        print(f"--- conformance serve --http stderr ---\n{_tail(stderr_path)}", file=sys.stderr)
-
-
-def _read_first_line(fd: int, proc: subprocess.Popen[bytes], stderr_path: Path) -> bytes:
-    """Read up to the first newline on `fd`, failing on timeout or early exit."""
-    buf = b""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while b"\n" not in buf:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            pytest.fail(
-                f"the HTTP server printed no line within {STARTUP_TIMEOUT} s (got {buf!r})\n"
-                f"stderr:\n{_tail(stderr_path)}",
-                pytrace=False,
-            )
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            continue
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            code = proc.wait(timeout=STOP_TIMEOUT)
-            pytest.fail(
-                f"the HTTP server closed stdout (exit status {code}) before printing a line (got {buf!r})\n"
-                f"stderr:\n{_tail(stderr_path)}",
-                pytrace=False,
-            )
-        buf += chunk
-    return buf[: buf.index(b"\n") + 1]
-
-
-def _drain(fd: int) -> None:
-    try:
-        while os.read(fd, 65536):
-            pass
-    except OSError:
-        pass
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def _tail(path: Path, limit: int = 20_000) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError as e:
-        return f"<unreadable: {e}>"
-    return text[-limit:]
-
-
-@asynccontextmanager
-async def connect(server: Server, mode: str, **options: Any) -> AsyncIterator[Client]:
-    """A connected `mcp.Client`; `mode` "default" leaves the SDK's own choice in place.
-
-    `options` go to `mcp.Client` as they are (callbacks, for example).
-    """
-    kwargs: dict[str, Any] = {} if mode == "default" else {"mode": mode}
-    kwargs.update(options)
-    with anyio.fail_after(TEST_TIMEOUT):
-        try:
-            async with Client(server.target, read_timeout_seconds=READ_TIMEOUT, **kwargs) as client:
-                yield client
-        except BaseExceptionGroup as group:
-            # The SDK's task groups wrap a failing assertion in nested exception
-            # groups; report the assertion itself when it is the only error.
-            leaf = _sole_leaf(group)
-            if leaf is None:
-                raise
-            raise leaf from None
-
-
-def _sole_leaf(exc: BaseException) -> BaseException | None:
-    while isinstance(exc, BaseExceptionGroup):
-        if len(exc.exceptions) != 1:
-            return None
-        exc = exc.exceptions[0]
-    return exc
+server = example_server("conformance", "CONFORMANCE_BIN")
