@@ -324,27 +324,54 @@ impl AgentServer {
             )
             .await;
         }
-        let binding = binding(&context, "tools/call", definition.name, &arguments);
-        let round_trip = self.round_trip(
-            &context,
-            &binding,
-            request.request_state.as_deref(),
-            request.input_responses.as_ref(),
-        )?;
-        let client = self.client_channel(&context, round_trip.clone());
-        let work = self.run(
-            definition,
-            arguments,
-            grant,
-            context.ct.clone(),
-            Some(client),
-        );
-        Ok(
-            match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
-                Round::Done(result) => result.into(),
-                Round::InputRequired(input) => input.into(),
-            },
-        )
+        let round = self
+            .in_round(
+                &context,
+                ("tools/call", definition.name),
+                (
+                    request.request_state.as_deref(),
+                    request.input_responses.as_ref(),
+                ),
+                arguments,
+                |client, arguments| {
+                    self.run(
+                        definition,
+                        arguments,
+                        grant,
+                        context.ct.clone(),
+                        Some(client),
+                    )
+                },
+            )
+            .await?;
+        Ok(match round {
+            Round::Done(result) => result.into(),
+            Round::InputRequired(input) => input.into(),
+        })
+    }
+
+    /// Runs `work` as one round of a request that may ask the client for
+    /// input. `work` gets the way back to the client and the request's
+    /// `arguments`, which (with the method and name in `called`) are what
+    /// a 2026-era `requestState` is bound to; such a request whose work asks
+    /// something not answered yet ends the round with an `InputRequiredResult`.
+    async fn in_round<T, Fut>(
+        &self,
+        context: &RequestContext<RoleServer>,
+        called: (&str, &str),
+        (request_state, responses): (Option<&str>, Option<&InputResponses>),
+        arguments: JsonObject,
+        work: impl FnOnce(ClientChannel, JsonObject) -> Fut,
+    ) -> Result<Round<T>, ErrorData>
+    where
+        Fut: Future<Output = T>,
+    {
+        let (method, name) = called;
+        let binding = binding(context, method, name, &arguments);
+        let round_trip = self.round_trip(context, &binding, request_state, responses)?;
+        let client = self.client_channel(context, round_trip.clone());
+        let work = work(client, arguments);
+        Ok(run_round(round_trip.as_deref(), &self.sealer, &binding, work).await)
     }
 
     /// The way back to the client for one request.
@@ -713,17 +740,21 @@ impl ServerHandler for AgentServer {
                 None,
             ));
         };
-        let arguments = request.arguments.unwrap_or_default();
-        let binding = binding(&context, "prompts/get", definition.name, &arguments);
-        let round_trip = self.round_trip(
-            &context,
-            &binding,
-            request.request_state.as_deref(),
-            request.input_responses.as_ref(),
-        )?;
-        let client = self.client_channel(&context, round_trip.clone());
-        let work = self.render_prompt(definition, arguments, context.ct.clone(), Some(client));
-        let messages = match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
+        let round = self
+            .in_round(
+                &context,
+                ("prompts/get", definition.name),
+                (
+                    request.request_state.as_deref(),
+                    request.input_responses.as_ref(),
+                ),
+                request.arguments.unwrap_or_default(),
+                |client, arguments| {
+                    self.render_prompt(definition, arguments, context.ct.clone(), Some(client))
+                },
+            )
+            .await?;
+        let messages = match round {
             Round::Done(outcome) => outcome.map_err(Failure::into_error)?,
             Round::InputRequired(input) => return Ok(input.into()),
         };
@@ -765,18 +796,24 @@ impl ServerHandler for AgentServer {
                 Some(serde_json::json!({ "uri": uri })),
             ));
         };
+        // A read is bound to its URI; the template's variables come from it.
         let mut bound = JsonObject::new();
         bound.insert("uri".into(), uri.clone().into());
-        let binding = binding(&context, "resources/read", definition.name, &bound);
-        let round_trip = self.round_trip(
-            &context,
-            &binding,
-            request.request_state.as_deref(),
-            request.input_responses.as_ref(),
-        )?;
-        let client = self.client_channel(&context, round_trip.clone());
-        let work = self.read_contents(definition, variables, context.ct.clone(), Some(client));
-        let contents = match run_round(round_trip.as_deref(), &self.sealer, &binding, work).await {
+        let round = self
+            .in_round(
+                &context,
+                ("resources/read", definition.name),
+                (
+                    request.request_state.as_deref(),
+                    request.input_responses.as_ref(),
+                ),
+                bound,
+                |client, _uri| {
+                    self.read_contents(definition, variables, context.ct.clone(), Some(client))
+                },
+            )
+            .await?;
+        let contents = match round {
             Round::Done(outcome) => outcome.map_err(Failure::into_error)?,
             Round::InputRequired(input) => return Ok(input.into()),
         };
