@@ -213,7 +213,7 @@ pub fn agent(func: &AgentItem, attrs: &AgentAttributes, sig: &AgentSignature) ->
                     impl #private::Declares<#callee> for #fn_ident {}
                 }
             });
-            let item = with_caller_context(func, sig, &private);
+            let item = with_caller_context(func, sig, &quote!(#private::CallerContext));
             let registration = quote! {
                 #(#declares)*
                 #private::inventory::submit! { #private::AgentEntry(#fn_ident::DEFINITION) }
@@ -365,12 +365,14 @@ pub(crate) fn call_args(sig: &AgentSignature, ctx: &TokenStream) -> Vec<TokenStr
         .collect()
 }
 
-/// The user's function, whose body sees its context as the caller context of
-/// this agent: the one that can call the agents it declares, and no others.
-fn with_caller_context(
+/// The user's function, whose body sees its context wrapped in `caller`
+/// (`CallerContext` for an agent, `WorkflowCaller` for a workflow), typed by
+/// the function: the wrapper that can call the agents it declares, and no
+/// others.
+pub(crate) fn with_caller_context(
     func: &AgentItem,
     sig: &AgentSignature,
-    private: &TokenStream,
+    caller: &TokenStream,
 ) -> TokenStream {
     let AgentItem {
         attrs,
@@ -387,18 +389,20 @@ fn with_caller_context(
         } => Some((*by_ref, ident, mutability)),
         _ => None,
     });
-    let shadow = context.map(|(by_ref, ident, mutability): (bool, &Ident, &Option<syn::Token![mut]>)| {
-        let owned = if by_ref {
-            quote!(::core::clone::Clone::clone(#ident))
-        } else {
-            quote!(#ident)
-        };
-        let reference = by_ref.then(|| quote!(&));
-        quote! {
-            #[allow(unused_variables, unused_mut)]
-            let #mutability #ident = #reference #private::CallerContext::<#fn_ident>::new(#owned);
-        }
-    });
+    let shadow = context.map(
+        |(by_ref, ident, mutability): (bool, &Ident, &Option<syn::Token![mut]>)| {
+            let owned = if by_ref {
+                quote!(::core::clone::Clone::clone(#ident))
+            } else {
+                quote!(#ident)
+            };
+            let reference = by_ref.then(|| quote!(&));
+            quote! {
+                #[allow(unused_variables, unused_mut)]
+                let #mutability #ident = #reference #caller::<#fn_ident>::new(#owned);
+            }
+        },
+    );
     // The statements go straight into the new body: wrapping the old block
     // in another would make rustc warn about "unnecessary braces".
     let statements = body.as_ref().map(|block| &block.stmts);

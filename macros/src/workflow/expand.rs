@@ -8,8 +8,10 @@ use syn::spanned::Spanned;
 
 use super::attr::{RetryAttr, WorkflowAttributes};
 use crate::agent::AgentItem;
-use crate::agent::expand::{budget_policy, call_args, option_bool, option_str, result_type};
-use crate::agent::signature::{AgentSignature, Input, Output};
+use crate::agent::expand::{
+    budget_policy, call_args, option_bool, option_str, result_type, with_caller_context,
+};
+use crate::agent::signature::{AgentSignature, Output};
 use crate::{crate_path, docs};
 
 pub fn workflow(func: &AgentItem, attrs: &WorkflowAttributes, sig: &AgentSignature) -> TokenStream {
@@ -102,7 +104,7 @@ pub fn workflow(func: &AgentItem, attrs: &WorkflowAttributes, sig: &AgentSignatu
             module_path: ::core::module_path!(),
         }
     };
-    let item = with_workflow_caller(func, sig, &private);
+    let item = with_caller_context(func, sig, &quote!(#private::WorkflowCaller));
 
     quote! {
         #item
@@ -169,52 +171,6 @@ pub fn workflow(func: &AgentItem, attrs: &WorkflowAttributes, sig: &AgentSignatu
 
         #(#declares)*
         #private::inventory::submit! { #private::AgentEntry(#fn_ident::DEFINITION) }
-    }
-}
-
-/// The user's function, whose body sees its context as the workflow's
-/// caller context: the one that can call the agents it declares.
-fn with_workflow_caller(
-    func: &AgentItem,
-    sig: &AgentSignature,
-    private: &TokenStream,
-) -> TokenStream {
-    let AgentItem {
-        attrs,
-        vis,
-        sig: fn_sig,
-        body,
-    } = func;
-    let fn_ident = &fn_sig.ident;
-    let context = sig.inputs.iter().find_map(|input| match input {
-        Input::Context {
-            by_ref,
-            ident: Some(ident),
-            mutability,
-        } => Some((*by_ref, ident, mutability)),
-        _ => None,
-    });
-    let shadow = context.map(|(by_ref, ident, mutability)| {
-        let owned = if by_ref {
-            quote!(::core::clone::Clone::clone(#ident))
-        } else {
-            quote!(#ident)
-        };
-        let reference = by_ref.then(|| quote!(&));
-        quote! {
-            #[allow(unused_variables, unused_mut)]
-            let #mutability #ident = #reference #private::WorkflowCaller::<#fn_ident>::new(#owned);
-        }
-    });
-    // The statements go straight into the new body, as for agents.
-    let statements = body.as_ref().map(|block| &block.stmts);
-    let statements = statements.into_iter().flatten();
-    quote! {
-        #(#attrs)*
-        #vis #fn_sig {
-            #shadow
-            #(#statements)*
-        }
     }
 }
 
