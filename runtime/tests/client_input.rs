@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
+mod support;
+
 use agentwire::prelude::*;
 use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
@@ -15,17 +17,15 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientInfo,
     CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
     ElicitationAction, ElicitationCapability, FormElicitationCapability, Implementation,
-    ProtocolVersion, Role as McpRole, SamplingCapability, SamplingMessage,
-    UrlElicitationCapability, object,
+    Role as McpRole, SamplingCapability, SamplingMessage, UrlElicitationCapability, object,
 };
-use rmcp::service::{
-    ClientLifecycleMode, ClientServiceExt, RequestContext, RoleClient, RunningService,
-};
+use rmcp::service::{RequestContext, RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{ClientHandler, ErrorData, ServiceExt};
+use rmcp::{ClientHandler, ErrorData};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use support::{ERAS, Era, connect_as, text};
 
 /// A pizza order.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -182,12 +182,6 @@ async fn start() -> HttpServer {
     .expect("bind a free loopback port")
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Era {
-    Legacy,
-    Stateless,
-}
-
 async fn connect<C: ClientHandler>(
     server: &HttpServer,
     era: Era,
@@ -195,18 +189,7 @@ async fn connect<C: ClientHandler>(
 ) -> RunningService<RoleClient, C> {
     let transport =
         StreamableHttpClientTransport::from_uri(format!("http://{}/mcp", server.local_addr()));
-    match era {
-        Era::Legacy => client.serve(transport).await.expect("initialize"),
-        Era::Stateless => client
-            .serve_with_lifecycle(
-                transport,
-                ClientLifecycleMode::Discover {
-                    preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-                },
-            )
-            .await
-            .expect("server/discover"),
-    }
+    connect_as(client, transport, era).await
 }
 
 async fn call<C: ClientHandler>(
@@ -220,18 +203,10 @@ async fn call<C: ClientHandler>(
         .expect("the call completes")
 }
 
-fn text(result: &CallToolResult) -> String {
-    result
-        .content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect()
-}
-
 #[tokio::test]
 async fn forms_and_sampling_reach_the_client_in_both_eras_with_one_agent() {
     let server = start().await;
-    for era in [Era::Legacy, Era::Stateless] {
+    for era in ERAS {
         let handler = Answering::default();
         let client = connect(&server, era, handler.clone()).await;
         let before = runs("Luigi's");
@@ -267,7 +242,7 @@ async fn forms_and_sampling_reach_the_client_in_both_eras_with_one_agent() {
 async fn a_prompt_can_ask_too_in_both_eras() {
     use rmcp::model::GetPromptRequestParams;
     let server = start().await;
-    for era in [Era::Legacy, Era::Stateless] {
+    for era in ERAS {
         let handler = Answering::default();
         let client = connect(&server, era, handler.clone()).await;
         let rendered = client
@@ -289,7 +264,7 @@ async fn a_prompt_can_ask_too_in_both_eras() {
 #[tokio::test]
 async fn a_declined_form_and_a_url_visit_come_back_as_values() {
     let server = start().await;
-    for era in [Era::Legacy, Era::Stateless] {
+    for era in ERAS {
         let handler = Answering {
             decline_second: true,
             ..Answering::default()
@@ -319,7 +294,7 @@ async fn a_declined_form_and_a_url_visit_come_back_as_values() {
 #[tokio::test]
 async fn a_client_without_the_capabilities_gets_an_error_result_naming_them() {
     let server = start().await;
-    for era in [Era::Legacy, Era::Stateless] {
+    for era in ERAS {
         let client = connect(&server, era, ()).await;
         let result = call(&client, "order_twice", json!({"shop": "x"})).await;
         assert_eq!(result.is_error, Some(true), "{era:?}");

@@ -7,23 +7,24 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod support;
+
 use agentwire::prelude::*;
 use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
 use rmcp::model::{
-    ArgumentInfo, CompleteRequestParams, ErrorCode, GetPromptRequestParams, ProtocolVersion,
+    ArgumentInfo, CompleteRequestParams, ErrorCode, GetPromptRequestParams,
     ReadResourceRequestParams, Reference, ResourceContents, ResourceUpdatedNotificationParam,
     ServerNotification, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
     object,
 };
-use rmcp::service::{
-    ClientLifecycleMode, ClientServiceExt, NotificationContext, RoleClient, RunningService,
-};
+use rmcp::service::{NotificationContext, RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{ClientHandler, ServiceError, ServiceExt};
+use rmcp::{ClientHandler, ServiceError};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
+use support::{ERAS, Era, connect_as};
 
 /// How to greet.
 #[derive(Deserialize, JsonSchema)]
@@ -122,14 +123,6 @@ async fn start() -> HttpServer {
     .expect("bind a free loopback port")
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Era {
-    Legacy,
-    Stateless,
-}
-
-const ERAS: [Era; 2] = [Era::Legacy, Era::Stateless];
-
 /// A client that records resource updates.
 #[derive(Clone, Default)]
 struct Watcher {
@@ -157,18 +150,7 @@ async fn connect_with(
 ) -> RunningService<RoleClient, Watcher> {
     let transport =
         StreamableHttpClientTransport::from_uri(format!("http://{}/mcp", server.local_addr()));
-    match era {
-        Era::Legacy => watcher.serve(transport).await.expect("initialize"),
-        Era::Stateless => watcher
-            .serve_with_lifecycle(
-                transport,
-                ClientLifecycleMode::Discover {
-                    preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-                },
-            )
-            .await
-            .expect("server/discover"),
-    }
+    connect_as(watcher, transport, era).await
 }
 
 fn mcp_error(result: Result<impl std::fmt::Debug, ServiceError>) -> rmcp::ErrorData {

@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
-use rmcp::ServiceExt;
 use rmcp::model::{CallToolResult, ProtocolVersion};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RoleClient, RunningService};
+use rmcp::{ClientHandler, ServiceExt};
 
 /// Keys of the calls to [`hang_until_dropped`] that started.
 pub static STARTED: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(Default::default);
@@ -51,13 +51,16 @@ pub fn text(result: &CallToolResult) -> String {
 }
 
 /// The protocol era a client speaks.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Era {
     /// 2025-11-25: `initialize`, sessions.
     Legacy,
     /// 2026-07-28: `server/discover`, stateless.
     Stateless,
 }
+
+/// Both eras, for tests that run in each.
+pub const ERAS: [Era; 2] = [Era::Legacy, Era::Stateless];
 
 impl Era {
     pub fn lifecycle(self) -> ClientLifecycleMode {
@@ -76,12 +79,25 @@ where
     T: rmcp::transport::IntoTransport<RoleClient, E, A>,
     E: std::error::Error + Send + Sync + 'static,
 {
+    connect_as((), transport, era).await
+}
+
+/// rmcp's client with the handler `client` over `transport`, in `era`.
+pub async fn connect_as<C, T, E, A>(
+    client: C,
+    transport: T,
+    era: Era,
+) -> RunningService<RoleClient, C>
+where
+    C: ClientHandler,
+    T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+    E: std::error::Error + Send + Sync + 'static,
+{
     match era {
-        Era::Legacy => ().serve(transport).await.expect("initialize"),
-        Era::Stateless => {
-            ().serve_with_lifecycle(transport, era.lifecycle())
-                .await
-                .expect("server/discover")
-        }
+        Era::Legacy => client.serve(transport).await.expect("initialize"),
+        Era::Stateless => client
+            .serve_with_lifecycle(transport, era.lifecycle())
+            .await
+            .expect("server/discover"),
     }
 }
