@@ -12,17 +12,14 @@ pub use ::inventory;
 pub use ::tracing;
 pub use rmcp::model::JsonObject;
 
-pub use crate::arguments::ArgumentError;
-pub use crate::budget::{Budget, units};
-pub use crate::call::{CallError, call_local};
-pub use crate::caller::{CallerContext, CanCall, Declares};
-pub use crate::context::AgentContext;
-pub use crate::definition::{
-    AgentDefinition, AgentEntry, AgentKind, AgentStub, AnnotationFlags, InvokeFuture,
-    ParamDefinition, SourceLocation,
+pub use crate::agent::output::IntoAgentResult;
+pub use crate::agent::{
+    AgentContext, AgentDefinition, AgentEntry, AgentKind, AgentStub, AnnotationFlags, CallError,
+    CallerContext, CanCall, Declares, InvokeFuture, SourceLocation, call_local,
 };
-pub use crate::output::IntoAgentResult;
+pub use crate::budget::{Budget, units};
 pub use crate::remote::call_remote;
+pub use crate::schema::{ArgumentError, ParamDefinition};
 pub use crate::workflow::{
     Journaled, RetryPolicy, WorkflowCaller, WorkflowContext, WorkflowDeclares, WorkflowDefinition,
 };
@@ -53,26 +50,26 @@ pub fn param_schema<T: AgentParameter>(generator: &mut SchemaGenerator) -> Schem
 }
 
 pub fn param_is_required<T: AgentParameter>() -> bool {
-    crate::arguments::param_is_required::<T>()
+    crate::schema::arguments::param_is_required::<T>()
 }
 
 pub fn take_argument<T: AgentParameter>(
     args: &mut JsonObject,
     name: &'static str,
 ) -> Result<T, ArgumentError> {
-    crate::arguments::take_argument(args, name)
+    crate::schema::arguments::take_argument(args, name)
 }
 
 pub fn output_schema<T: AgentOutput>() -> Option<JsonObject> {
     crate::schema::output_schema::<T>()
 }
 
-pub fn finish_invocation<R>(result: R) -> Result<serde_json::Value, crate::definition::InvokeError>
+pub fn finish_invocation<R>(result: R) -> Result<serde_json::Value, crate::agent::InvokeError>
 where
     R: IntoAgentResult,
     R::Output: AgentOutput,
 {
-    crate::output::finish_invocation(result)
+    crate::agent::output::finish_invocation(result)
 }
 
 /// A type a remote agent's declaration can take as a parameter.
@@ -190,17 +187,16 @@ pub fn check_argument<T: AgentParameter>(
     if let Some(value) = args.get(name) {
         copy.insert(name.to_owned(), value.clone());
     }
-    crate::arguments::take_argument::<T>(&mut copy, name).map(drop)
+    crate::schema::arguments::take_argument::<T>(&mut copy, name).map(drop)
 }
 
 // ---- `#[prompt]` and `#[resource]` ------------------------------------------
 
-pub use crate::completion::{Completer, CompletionRequest};
-pub use crate::prompt::{IntoPromptMessages, PromptDefinition, PromptEntry, PromptFuture, Role};
-pub use crate::resource::{
-    IntoResourceContents, ResourceDefinition, ResourceEntry, ResourceFuture, ResourceUri,
-};
-pub use crate::uri_template::{TemplatePart, UriTemplate};
+pub use crate::mcp::completion::{Completer, CompletionRequest};
+pub use crate::mcp::uri_template::{TemplatePart, UriTemplate};
+pub use crate::mcp::{IntoPromptMessages, IntoResourceContents, Role};
+pub use crate::prompt::{PromptDefinition, PromptEntry, PromptFuture};
+pub use crate::resource::{ResourceDefinition, ResourceEntry, ResourceFuture, ResourceUri};
 
 /// A type a prompt can take as an argument.
 #[diagnostic::on_unimplemented(
@@ -227,14 +223,14 @@ pub fn prompt_param_schema<T: PromptParameter>(generator: &mut SchemaGenerator) 
 }
 
 pub fn prompt_param_is_required<T: PromptParameter>() -> bool {
-    crate::arguments::param_is_required::<T>()
+    crate::schema::arguments::param_is_required::<T>()
 }
 
 pub fn take_prompt_argument<T: PromptParameter>(
     args: &mut JsonObject,
     name: &'static str,
 ) -> Result<T, ArgumentError> {
-    crate::arguments::take_text_argument(args, name)
+    crate::schema::arguments::take_text_argument(args, name)
 }
 
 pub fn template_param_schema<T: TemplateParameter>(generator: &mut SchemaGenerator) -> Schema {
@@ -242,20 +238,20 @@ pub fn template_param_schema<T: TemplateParameter>(generator: &mut SchemaGenerat
 }
 
 pub fn template_param_is_required<T: TemplateParameter>() -> bool {
-    crate::arguments::param_is_required::<T>()
+    crate::schema::arguments::param_is_required::<T>()
 }
 
 pub fn take_template_variable<T: TemplateParameter>(
     args: &mut JsonObject,
     name: &'static str,
 ) -> Result<T, ArgumentError> {
-    crate::arguments::take_text_argument(args, name)
+    crate::schema::arguments::take_text_argument(args, name)
 }
 
 /// A prompt's messages from what it returned.
 pub fn prompt_messages<T: IntoPromptMessages>(
     value: T,
-) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError> {
+) -> Result<Vec<crate::mcp::PromptMessage>, crate::agent::InvokeError> {
     Ok(value.into_prompt_messages())
 }
 
@@ -263,29 +259,29 @@ pub fn prompt_messages<T: IntoPromptMessages>(
 pub trait PromptResult {
     fn into_prompt_result(
         self,
-    ) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError>;
+    ) -> Result<Vec<crate::mcp::PromptMessage>, crate::agent::InvokeError>;
 }
 
 impl<T: IntoPromptMessages, E: std::fmt::Display> PromptResult for Result<T, E> {
     fn into_prompt_result(
         self,
-    ) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError> {
+    ) -> Result<Vec<crate::mcp::PromptMessage>, crate::agent::InvokeError> {
         self.map(IntoPromptMessages::into_prompt_messages)
-            .map_err(|e| crate::definition::InvokeError::Agent(format!("{e:#}")))
+            .map_err(|e| crate::agent::InvokeError::Agent(format!("{e:#}")))
     }
 }
 
 /// A prompt's messages from the `Result` it returned.
 pub fn prompt_messages_result<R: PromptResult>(
     value: R,
-) -> Result<Vec<crate::prompt::PromptMessage>, crate::definition::InvokeError> {
+) -> Result<Vec<crate::mcp::PromptMessage>, crate::agent::InvokeError> {
     value.into_prompt_result()
 }
 
 /// A resource's contents from what it returned.
 pub fn resource_contents<T: IntoResourceContents>(
     value: T,
-) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError> {
+) -> Result<Vec<crate::mcp::ResourceContent>, crate::agent::InvokeError> {
     Ok(value.into_resource_contents())
 }
 
@@ -293,21 +289,21 @@ pub fn resource_contents<T: IntoResourceContents>(
 pub trait ResourceResult {
     fn into_resource_result(
         self,
-    ) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError>;
+    ) -> Result<Vec<crate::mcp::ResourceContent>, crate::agent::InvokeError>;
 }
 
 impl<T: IntoResourceContents, E: std::fmt::Display> ResourceResult for Result<T, E> {
     fn into_resource_result(
         self,
-    ) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError> {
+    ) -> Result<Vec<crate::mcp::ResourceContent>, crate::agent::InvokeError> {
         self.map(IntoResourceContents::into_resource_contents)
-            .map_err(|e| crate::definition::InvokeError::Agent(format!("{e:#}")))
+            .map_err(|e| crate::agent::InvokeError::Agent(format!("{e:#}")))
     }
 }
 
 /// A resource's contents from the `Result` it returned.
 pub fn resource_contents_result<R: ResourceResult>(
     value: R,
-) -> Result<Vec<crate::resource::ResourceContent>, crate::definition::InvokeError> {
+) -> Result<Vec<crate::mcp::ResourceContent>, crate::agent::InvokeError> {
     value.into_resource_result()
 }

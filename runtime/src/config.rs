@@ -32,14 +32,24 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::agent::Host;
 use crate::budget::Budget;
 use crate::budget::units::{parse_cost_micros, parse_duration};
 use crate::llm::config::{LlmConfig, ProviderConfig};
+use crate::llm::models::Models;
+use crate::registry::Registry;
+use crate::remote::RemotePool;
+use crate::server::{AgentServer, ServerIdentity};
+use crate::workflow::WorkflowBackend;
+use crate::workflow::store::JournalStore;
 use crate::workflow::store::Synchronous;
 use crate::workflow::{BackendKind, WorkflowSettings};
+
+pub use crate::remote::RemoteServer;
 
 /// The contents of `agentwire.toml`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -132,20 +142,6 @@ pub struct BudgetConfig {
     pub cost: Option<String>,
     pub depth: Option<u32>,
     pub calls: Option<u32>,
-}
-
-/// Another MCP server: a command to start (stdio) or a URL (streamable HTTP).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RemoteServer {
-    pub command: Option<String>,
-    #[serde(default)]
-    pub args: Vec<String>,
-    #[serde(default)]
-    pub env: BTreeMap<String, String>,
-    /// The working directory of the command; relative to the config file.
-    pub cwd: Option<PathBuf>,
-    pub url: Option<String>,
 }
 
 /// Why the configuration cannot be used.
@@ -299,6 +295,53 @@ impl BudgetConfig {
             depth: self.depth.or(default.depth),
             calls: self.calls.or(default.calls),
         }
+    }
+}
+
+impl Config {
+    /// The process-wide host of a server configured by this file: the
+    /// default budget, the connections to the `[servers]`, and the models
+    /// of `[llm]` and `[providers]` (keys read from the environment).
+    pub(crate) fn host(&self) -> Host {
+        let models = Models::new(&self.llm, &self.providers, |key| std::env::var(key).ok());
+        Host::new(self.budget.resolve())
+            .with(RemotePool::new(self.servers.clone()))
+            .with(models)
+    }
+}
+
+/// Servers assembled from a configuration: the top of the tree, where the
+/// sections of agentwire.toml meet the layers that use them.
+impl AgentServer {
+    /// A server for `registry` configured by `config` (default budget, remote
+    /// servers, models). Its workflows, if any, run on the `memory` backend.
+    pub fn with_config(registry: Registry, identity: ServerIdentity, config: &Config) -> Self {
+        Self::with_host(registry, identity, config.host())
+    }
+
+    /// A server whose workflows run on the journal engine over `store`
+    /// (see [`WorkflowSettings::open_store`]). Call
+    /// [`recover_workflows`](Self::recover_workflows) once it is built.
+    pub fn with_workflow_store(
+        registry: Registry,
+        identity: ServerIdentity,
+        config: &Config,
+        store: Arc<dyn JournalStore>,
+        settings: &WorkflowSettings,
+    ) -> Self {
+        Self::with_host_and_store(registry, identity, config.host(), store, settings)
+    }
+
+    /// A server whose workflows run on `backend`, which was built for this
+    /// registry (a backend other than the journal engine).
+    pub fn with_workflow_backend(
+        registry: Registry,
+        identity: ServerIdentity,
+        config: &Config,
+        backend: Arc<dyn WorkflowBackend>,
+        settings: &WorkflowSettings,
+    ) -> Self {
+        Self::with_host_and_backend(registry, identity, config.host(), backend, settings)
     }
 }
 

@@ -141,63 +141,46 @@
 
 extern crate self as agentwire;
 
-mod arguments;
+// The layers, bottom to top: a module uses only those above it in this
+// list (docs/architecture.md; `tests/layering.rs` keeps it true).
+mod agent;
 pub mod budget;
-mod call;
-mod caller;
 mod cli;
-mod completion;
 pub mod config;
-mod content;
-mod context;
-mod definition;
-mod elicitation;
-mod execution;
-mod graph;
-mod host;
-mod icon;
-mod input;
-mod intern;
 pub mod llm;
-mod logging;
-mod output;
+pub mod mcp;
 mod prompt;
 mod registry;
 mod remote;
 mod resource;
-mod round_trip;
-mod sampling;
 mod schema;
 mod server;
-mod subscription;
 pub mod telemetry;
 pub mod transport;
-mod uri_template;
 pub mod workflow;
 
 #[doc(hidden)]
 pub mod __private;
 
+pub use agent::graph::mermaid as call_graph_mermaid;
+pub use agent::{
+    AgentContext, AgentDefinition, AgentKind, AgentStub, CallError, CallerContext, CanCall,
+    ErrorType, SourceLocation,
+};
 pub use agentwire_macros::{agent, prompt, resource, workflow};
-pub use arguments::ArgumentError;
 pub use budget::{Budget, BudgetExceeded, Dimension, Usage};
-pub use call::{CallError, call_agent_json};
-pub use caller::{CallerContext, CanCall};
 pub use cli::App;
-pub use completion::CompletionRequest;
-pub use content::Content;
-pub use context::AgentContext;
-pub use definition::{AgentDefinition, AgentKind, AgentStub, SourceLocation};
-pub use elicitation::{ElicitForm, Elicitation, form_schema_json as elicitation_schema};
-pub use graph::mermaid as call_graph_mermaid;
-pub use input::ClientRequestError;
-pub use logging::LogLevel;
-pub use prompt::{PromptDefinition, PromptMessage, Role};
+pub use mcp::{
+    ClientRequestError, CompletionRequest, Content, ElicitForm, Elicitation, LogLevel,
+    PromptMessage, ResourceContent, Role, Sampled, SamplingRequest,
+    form_schema_json as elicitation_schema,
+};
+pub use prompt::PromptDefinition;
 pub use registry::{Registry, RegistryError};
-pub use resource::{ResourceContent, ResourceDefinition};
-pub use sampling::{Sampled, SamplingRequest};
-pub use server::{AgentServer, InvalidKey, ServerIdentity};
-pub use subscription::resource_updated;
+pub use remote::call_agent_json;
+pub use resource::ResourceDefinition;
+pub use schema::ArgumentError;
+pub use server::{AgentServer, InvalidKey, ServerIdentity, resource_updated};
 
 /// The names most agent code needs: `use agentwire::prelude::*;`.
 pub mod prelude {

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use rmcp::model::{Prompt, Resource, ResourceTemplate, Tool};
 
-use crate::definition::{AgentDefinition, AgentEntry, SourceLocation};
-use crate::graph;
+use crate::agent::definition::{AgentDefinition, AgentEntry, SourceLocation};
+use crate::agent::graph;
 use crate::prompt::{PromptDefinition, PromptEntry};
 use crate::resource::{ResourceDefinition, ResourceEntry};
 

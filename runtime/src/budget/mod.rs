@@ -9,7 +9,6 @@
 
 mod scope;
 pub mod units;
-pub mod wire;
 
 use std::fmt;
 use std::time::Duration;

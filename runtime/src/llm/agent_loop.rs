@@ -12,7 +12,7 @@ use super::LlmError;
 use super::message::{ChatRequest, Message, Part, Role, TokenUsage};
 use super::model::Model;
 use super::structured;
-use super::tools::Toolbox;
+use super::toolbox::Toolbox;
 
 /// How an agent loop ended well.
 #[derive(Debug, Clone)]

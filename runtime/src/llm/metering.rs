@@ -14,8 +14,8 @@
 
 use std::sync::Arc;
 
+use crate::agent::context::AgentContext;
 use crate::budget::{BudgetExceeded, Dimension, Reservation, Scope, Usage};
-use crate::context::AgentContext;
 
 use super::message::{ChatRequest, FinishReason, Part, TokenUsage};
 use super::pricing::Price;

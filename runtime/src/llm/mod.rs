@@ -19,11 +19,12 @@
 mod agent_loop;
 mod anthropic;
 pub mod config;
-pub(crate) mod host;
 mod http;
+mod intern;
 mod message;
 mod metering;
 mod model;
+pub(crate) mod models;
 mod openai;
 pub mod patterns;
 mod pricing;
@@ -33,7 +34,7 @@ mod sampling;
 mod secret;
 mod span;
 mod structured;
-mod tools;
+mod toolbox;
 
 pub use agent_loop::{AgentLoop, LoopOutcome};
 pub use anthropic::{ANTHROPIC_BASE_URL, ANTHROPIC_VERSION, Anthropic};
@@ -50,7 +51,7 @@ pub use provider::{
 pub use retry::RetryPolicy;
 pub use sampling::McpSampling;
 pub use secret::Secret;
-pub use tools::Toolbox;
+pub use toolbox::Toolbox;
 
 use crate::budget::BudgetExceeded;
 

@@ -11,12 +11,13 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use tracing::{Instrument, Span};
 
-use crate::context::AgentContext;
+use crate::agent::context::AgentContext;
+use crate::telemetry::ErrorType;
 
 use super::agent_loop::AgentLoop;
-use super::host::ProviderEntry;
 use super::message::{ChatRequest, ChatResponse, FinishReason, TokenUsage};
 use super::metering::{Meter, tokens_of_chars};
+use super::models::{Models, ProviderEntry};
 use super::pricing::Price;
 use super::provider::{CallOptions, EventStream, Provider, ProviderError, StreamEvent};
 use super::sampling::McpSampling;
@@ -78,21 +79,21 @@ impl Model {
     /// `model` at `provider`, bound to `ctx`'s budget, priced from the
     /// server's price table.
     pub fn new(ctx: &AgentContext, provider: Arc<dyn Provider>, model: impl Into<String>) -> Self {
-        let llm = &ctx.host().llm;
+        let models = Models::of(ctx);
         let model = model.into();
         Model {
             ctx: ctx.clone(),
-            price: llm.price(&model),
+            price: models.price(&model),
             provider,
             model,
             max_tokens: None,
-            max_turns: llm.max_turns,
-            min_output_tokens: llm.min_output_tokens,
+            max_turns: models.max_turns,
+            min_output_tokens: models.min_output_tokens,
         }
     }
 
     fn configured(ctx: &AgentContext, name: Option<&str>) -> Result<Self, LlmError> {
-        let spec = ctx.host().llm.model(name)?;
+        let spec = Models::of(ctx).model(name)?;
         let (provider, sampling): (Arc<dyn Provider>, bool) = match spec.provider {
             ProviderEntry::Http(provider) => (provider, false),
             ProviderEntry::Sampling => {
@@ -134,7 +135,7 @@ impl Model {
     /// The same provider with another model (priced from the table).
     pub fn with_model(mut self, model: impl Into<String>) -> Self {
         self.model = model.into();
-        self.price = self.ctx.host().llm.price(&self.model);
+        self.price = Models::of(&self.ctx).price(&self.model);
         self
     }
 
@@ -236,7 +237,7 @@ impl Model {
         meter
             .settle(&response.usage, cost, &response.finish_reason)
             .map_err(|exceeded| {
-                span::record_error(span, "budget_exceeded");
+                span::record_error(span, ErrorType::BudgetExceeded);
                 LlmError::Budget(exceeded)
             })
     }
@@ -316,18 +317,18 @@ fn fill_estimate(usage: &mut TokenUsage, estimated_input: u64, answer_chars: usi
     }
 }
 
-fn error_type(error: &ProviderError) -> &'static str {
+fn error_type(error: &ProviderError) -> ErrorType {
     use super::provider::ProviderErrorKind as K;
     match error.kind {
-        K::RateLimited => "rate_limited",
-        K::Server => "server_error",
-        K::Timeout => "timeout",
-        K::Connection => "connection",
-        K::Malformed => "malformed_response",
-        K::Auth => "auth",
-        K::Request => "invalid_request",
-        K::Unsupported => "unsupported",
-        _ => "stream",
+        K::RateLimited => ErrorType::RateLimited,
+        K::Server => ErrorType::ServerError,
+        K::Timeout => ErrorType::Timeout,
+        K::Connection => ErrorType::Connection,
+        K::Malformed => ErrorType::MalformedResponse,
+        K::Auth => ErrorType::Auth,
+        K::Request => ErrorType::InvalidRequest,
+        K::Unsupported => ErrorType::Unsupported,
+        _ => ErrorType::Stream,
     }
 }
 
@@ -352,7 +353,7 @@ impl ModelStream {
                 ..TokenUsage::default()
             };
             let cost = self.model.cost(&usage);
-            span::record_error(&self.span, "stream_incomplete");
+            span::record_error(&self.span, ErrorType::StreamIncomplete);
             let _ = meter.settle(&usage, cost, &FinishReason::Other("incomplete".into()));
         }
     }

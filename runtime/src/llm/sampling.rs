@@ -33,8 +33,8 @@ use super::message::{
     ChatRequest, ChatResponse, FinishReason, Message, Part, Role, TokenUsage, ToolCall, ToolChoice,
 };
 use super::provider::{CallOptions, Provider, ProviderError, ProviderErrorKind};
-use crate::context::ClientChannel;
-use crate::round_trip::RoundTrip;
+use crate::mcp::channel::ClientChannel;
+use crate::mcp::round_trip::RoundTrip;
 
 /// The MCP client's model, through `sampling/createMessage`.
 #[derive(Clone)]

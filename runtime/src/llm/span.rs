@@ -7,6 +7,8 @@
 //! `tracing-opentelemetry` uses as the exported span's name.
 
 use tracing::Span;
+
+use crate::telemetry::ErrorType;
 use tracing::field::Empty;
 
 use super::message::{ChatRequest, ChatResponse};
@@ -51,7 +53,7 @@ pub(crate) fn record_response(span: &Span, response: &ChatResponse, cost_micros:
 }
 
 /// Records a failed call: `error.type` names what kind of failure it was.
-pub(crate) fn record_error(span: &Span, error_type: &str) {
+pub(crate) fn record_error(span: &Span, error_type: ErrorType) {
     span.record("otel.status_code", "ERROR");
-    span.record("error.type", error_type);
+    span.record("error.type", error_type.as_str());
 }

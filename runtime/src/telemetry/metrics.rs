@@ -1,6 +1,7 @@
 //! The two histograms the conventions name: `mcp.server.operation.duration`
 //! and `gen_ai.client.token.usage`. Without a meter provider they are no-ops.
 
+use super::ErrorType;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -33,13 +34,18 @@ fn instruments() -> &'static Instruments {
 }
 
 /// One served MCP request: its method, tool and, on failure, error type.
-pub(crate) fn record_operation(method: &str, tool: &str, elapsed: Duration, error: Option<&str>) {
+pub(crate) fn record_operation(
+    method: &str,
+    tool: &str,
+    elapsed: Duration,
+    error: Option<ErrorType>,
+) {
     let mut attributes = vec![
         KeyValue::new("mcp.method.name", method.to_owned()),
         KeyValue::new("gen_ai.tool.name", tool.to_owned()),
     ];
     if let Some(error) = error {
-        attributes.push(KeyValue::new("error.type", error.to_owned()));
+        attributes.push(KeyValue::new("error.type", error.as_str()));
     }
     instruments()
         .operation_duration

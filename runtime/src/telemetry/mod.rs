@@ -12,11 +12,13 @@
 //! * With no exporter configured nothing but the log output is installed, and
 //!   a span costs one check of a cached callsite interest.
 
+mod error_type;
 mod export;
 mod metrics;
 mod propagation;
 pub(crate) mod spans;
 
+pub use error_type::ErrorType;
 pub use export::{Telemetry, TelemetryConfig};
 pub(crate) use metrics::{record_operation, record_token_usage};
 pub(crate) use propagation::{inject_into, set_parent_from};

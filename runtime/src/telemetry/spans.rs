@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tracing::Span;
 use tracing::field::Empty;
 
+use super::ErrorType;
 use crate::budget::{Budget, Usage};
 
 static CAPTURE_CONTENT: AtomicBool = AtomicBool::new(false);
@@ -78,7 +79,7 @@ pub(crate) fn record_granted(span: &Span, depth: u32, granted: &Budget) {
 pub(crate) fn record_used(
     span: &Span,
     used: &Usage,
-    error_type: Option<&str>,
+    error_type: Option<ErrorType>,
     exceeded: Option<&str>,
 ) {
     if span.is_disabled() {
@@ -90,7 +91,7 @@ pub(crate) fn record_used(
     span.record("agentwire.budget.used.calls", used.calls);
     span.record("agentwire.budget.used.elapsed_ms", used.elapsed_ms);
     if let Some(error) = error_type {
-        span.record("error.type", error);
+        span.record("error.type", error.as_str());
         span.record("otel.status_code", "ERROR");
     }
     if let Some(dimension) = exceeded {
@@ -142,7 +143,7 @@ pub(crate) fn client_span(tool: &str, server: &str) -> Span {
 }
 
 /// Marks a span as failed with `error_type`.
-pub(crate) fn record_error(span: &Span, error_type: &str) {
-    span.record("error.type", error_type);
+pub(crate) fn record_error(span: &Span, error_type: ErrorType) {
+    span.record("error.type", error_type.as_str());
     span.record("otel.status_code", "ERROR");
 }

@@ -44,10 +44,10 @@ use super::context::WorkflowContext;
 use super::policy::StepPolicy;
 use super::record::{CallFailure, Damaged, Failure, RunRecord, RunStatus};
 use super::store::{ListedRun, RunQuery, StoreError};
-use crate::arguments::ArgumentError;
+use crate::agent::context::AgentContext;
+use crate::agent::definition::AgentDefinition;
 use crate::budget::{Budget, BudgetExceeded, Usage};
-use crate::context::AgentContext;
-use crate::definition::AgentDefinition;
+use crate::schema::arguments::ArgumentError;
 
 /// What a running workflow asks of its backend. One driver serves one run.
 ///

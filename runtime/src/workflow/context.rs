@@ -20,11 +20,11 @@ use super::WorkflowError;
 use super::backend::{Activity, ActivityError, ActivityKind, AttemptError, RunDriver, Wait};
 use super::record::CallFailure;
 use super::step::Step;
+use crate::agent::CallError;
+use crate::agent::caller::CanCall;
+use crate::agent::context::AgentContext;
+use crate::agent::definition::AgentStub;
 use crate::budget::{Budget, BudgetExceeded, Usage};
-use crate::call::CallError;
-use crate::caller::CanCall;
-use crate::context::AgentContext;
-use crate::definition::AgentStub;
 
 /// The context of a running workflow: its steps, agent calls, timers, waits,
 /// clock and random numbers. Each of them is journaled, and when the run is

@@ -6,8 +6,8 @@ use rmcp::model::JsonObject;
 
 use super::context::WorkflowContext;
 use super::policy::{RetryPolicy, StepPolicy};
-use crate::arguments::ArgumentError;
-use crate::definition::InvokeFuture;
+use crate::agent::{AgentDefinition, AgentKind, InvokeFuture};
+use crate::schema::ArgumentError;
 
 /// A workflow, as declared by `#[workflow]`: the part of its
 /// [`AgentDefinition`](crate::AgentDefinition) (kind
@@ -29,6 +29,16 @@ impl WorkflowDefinition {
         StepPolicy {
             retry: self.retry,
             timeout: self.step_timeout,
+        }
+    }
+}
+
+impl AgentDefinition {
+    /// What only a workflow has, when this is one.
+    pub fn workflow(&self) -> Option<&'static WorkflowDefinition> {
+        match self.kind {
+            AgentKind::Workflow(workflow) => workflow.downcast_ref(),
+            _ => None,
         }
     }
 }

@@ -23,11 +23,11 @@ use super::record::{
 use super::replay::{Fatal, JournalRun, RunSetup};
 use super::store::{JournalStore, ListedRun, RunQuery, StoreError, Write};
 use super::time::now_ms;
+use crate::agent::context::AgentContext;
+use crate::agent::execution::{exceeded_below, guarded};
+use crate::agent::host::Host;
+use crate::agent::{AgentDefinition, Failure, Interrupted, Subject};
 use crate::budget::{Budget, BudgetExceeded, Dimension, Scope, Usage};
-use crate::context::AgentContext;
-use crate::definition::{AgentDefinition, AgentKind, InvokeError};
-use crate::execution::{Interrupted, guarded};
-use crate::host::Host;
 
 /// Runs workflows on a journal store, replaying each run's journal.
 pub struct JournalEngine {
@@ -55,22 +55,33 @@ impl Ending {
         }
     }
 
-    fn budget(message: impl Into<String>, exceeded: BudgetExceeded, agent: &str) -> Self {
-        let message = message.into();
-        let text = if message.contains(&exceeded.to_string()) {
-            message
-        } else {
-            format!("{message} ({exceeded})")
-        };
+    /// The ending of a run of `workflow` that ran out of `exceeded`.
+    fn budget(message: &str, exceeded: BudgetExceeded, workflow: &'static AgentDefinition) -> Self {
+        let subject = Subject::new("workflow", workflow.name);
+        let at = workflow.name.to_owned();
+        Ending::from_failure(Failure::out_of_budget(
+            subject,
+            message.to_owned(),
+            exceeded,
+            at,
+        ))
+    }
+
+    /// The ending of a run that failed: its text, and the budget that ran
+    /// out if that is why.
+    fn from_failure(failure: Failure) -> Self {
+        let budget = failure
+            .budget_exceeded()
+            .map(|(exceeded, agent)| BudgetFailure {
+                exceeded: *exceeded,
+                agent: agent.to_owned(),
+            });
         Ending {
             status: RunStatus::Failed,
             output: None,
             error: Some(RunError {
-                message: text,
-                budget: Some(BudgetFailure {
-                    exceeded,
-                    agent: agent.to_owned(),
-                }),
+                message: failure.message(),
+                budget,
             }),
         }
     }
@@ -85,9 +96,9 @@ impl JournalEngine {
     ) -> Arc<Self> {
         let workflows = definitions
             .into_iter()
-            .filter_map(|definition| match definition.kind {
-                AgentKind::Workflow(workflow) => Some((definition.name, (definition, workflow))),
-                _ => None,
+            .filter_map(|definition| {
+                let workflow = definition.workflow()?;
+                Some((definition.name, (definition, workflow)))
             })
             .collect();
         Arc::new_cyclic(|me| JournalEngine {
@@ -186,8 +197,7 @@ impl JournalEngine {
                         limit: time.as_millis() as u64,
                         used: elapsed.as_millis() as u64,
                     };
-                    let ending =
-                        Ending::budget("the run ran out of time", exceeded, definition.name);
+                    let ending = Ending::budget("the run ran out of time", exceeded, definition);
                     return self.finish(record, live, ending).await;
                 }
             }
@@ -195,7 +205,7 @@ impl JournalEngine {
         let scope = match Scope::root(definition.name, limits) {
             Ok(scope) => scope,
             Err(exceeded) => {
-                let ending = Ending::budget("the run cannot go on", exceeded, definition.name);
+                let ending = Ending::budget("the run cannot go on", exceeded, definition);
                 return self.finish(record, live, ending).await;
             }
         };
@@ -233,28 +243,17 @@ impl JournalEngine {
             }
             None => {}
         }
-        let name = definition.name;
-        let ending = match outcome {
-            Ok(Ok(output)) => Ending {
+        if let Err(Interrupted::Cancelled) = outcome {
+            return Ok(());
+        }
+        let subject = Subject::new("workflow", definition.name);
+        let ending = match Failure::check(subject, outcome, || exceeded_below(&agent)) {
+            Ok(output) => Ending {
                 status: RunStatus::Completed,
                 output: Some(output),
                 error: None,
             },
-            Ok(Err(InvokeError::Arguments(error))) => {
-                Ending::failed(format!("the run of `{name}` has an {error}"))
-            }
-            Ok(Err(InvokeError::Agent(message))) => match agent.scope().exceeded() {
-                Some((exceeded, at)) => Ending::budget(message, exceeded, at),
-                None => Ending::failed(message),
-            },
-            Err(Interrupted::Cancelled) => return Ok(()),
-            Err(Interrupted::OutOfTime(exceeded)) => {
-                Ending::budget(format!("`{name}` ran out of time"), exceeded, name)
-            }
-            Err(Interrupted::Panicked(message)) => {
-                tracing::error!(run = %record.run_id, "the workflow panicked: {message}");
-                Ending::failed(format!("workflow `{name}` panicked: {message}"))
-            }
+            Err(failure) => Ending::from_failure(failure),
         };
         self.finish(record, live, ending).await
     }
@@ -362,7 +361,7 @@ impl WorkflowBackend for JournalEngine {
             // not apply, the workflow's policy and the caller's grant do.
             let server = Budget {
                 time: None,
-                ..self.host.default_budget
+                ..self.host.default_budget()
             };
             let limits = server
                 .min(definition.policy)

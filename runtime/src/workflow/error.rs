@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::call::CallError;
+use crate::agent::CallError;
 
 /// Why a step, a wait or an agent call of a workflow gave no value.
 ///

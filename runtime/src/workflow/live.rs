@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::backend::WaitInfo;
 use super::record::RunStatus;
+use crate::agent::context::AgentContext;
 use crate::budget::Usage;
-use crate::context::AgentContext;
 
 /// A run being executed by this process.
 pub(crate) struct LiveRun {

@@ -29,12 +29,7 @@ mod replay;
 mod settings;
 mod step;
 pub mod store;
-pub(crate) mod tasks;
-mod time;
-pub(crate) mod tools;
-
-use std::sync::Arc;
-use std::time::Duration;
+pub(crate) mod time;
 
 pub use backend::{ControlError, Recovery, Resumed, RunDriver, RunView, WorkflowBackend};
 #[doc(hidden)]
@@ -47,12 +42,3 @@ pub use policy::{RetryPolicy, StepPolicy};
 pub use record::{RunRecord, RunStatus};
 pub use settings::{BackendKind, WorkflowSettings};
 pub use step::Step;
-
-/// The workflows side of a server: its backend, and how long a `tools/call`
-/// waits before answering a client that supports tasks with one.
-#[derive(Clone)]
-pub(crate) struct Workflows {
-    pub backend: Arc<dyn WorkflowBackend>,
-    pub task_after: Duration,
-    pub poll_interval: Duration,
-}

@@ -7,9 +7,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::agent::CallError;
+use crate::agent::definition::AgentDefinition;
 use crate::budget::{Budget, BudgetExceeded, Usage};
-use crate::call::CallError;
-use crate::definition::AgentDefinition;
 
 /// Where a run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]

@@ -24,7 +24,7 @@ use super::record::{
 };
 use super::store::{JournalStore, Write};
 use super::time::{after, now_ms, sleep_until_ms, system_time};
-use crate::context::AgentContext;
+use crate::agent::context::AgentContext;
 
 /// Why a run cannot go on in this process.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 
 use super::{JournalStore, ListedRun, RunQuery, StoreError, Write};
 use crate::budget::Usage;
-use crate::budget::wire::{BUDGET_KEY, grant_value, read_grant};
+use crate::mcp::meta::{BUDGET_KEY, grant_value, read_grant};
 use crate::workflow::record::{
     Damaged, EntryKind, EntryState, JournalEntry, RunError, RunRecord, RunStatus, Signal,
 };

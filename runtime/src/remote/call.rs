@@ -1,0 +1,236 @@
+//! Calls to tools of other MCP servers: the budget grant goes out in
+//! `_meta` with the trace context, the reported usage comes back and is
+//! charged.
+
+use rmcp::ServiceError;
+use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject, RequestMetaObject};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio_util::task::AbortOnDropHandle;
+use tracing::Instrument;
+
+use crate::agent::execution::guarded;
+use crate::agent::{AgentContext, AgentDefinition, CallError, Interrupted};
+use crate::budget::{Budget, Reservation, Usage};
+use crate::mcp::meta::{BUDGET_KEY, grant_value, read_budget_error, read_usage};
+use crate::telemetry::{inject_into, spans};
+
+use super::pool::RemotePool;
+
+/// What a tool of another server answered.
+#[derive(Debug, Clone)]
+pub(crate) struct RemoteAnswer {
+    pub structured: Option<Value>,
+    /// The text blocks, joined by newlines.
+    pub text: String,
+}
+
+/// Calls the remote agent `callee` as a child of `caller`, granting it what
+/// the caller may still spend (held back until it reports its usage).
+pub async fn call_remote<T: DeserializeOwned>(
+    caller: &AgentContext,
+    callee: &'static AgentDefinition,
+    server: &'static str,
+    arguments: JsonObject,
+    narrowing: Budget,
+) -> Result<T, CallError> {
+    let call = RemoteCall::new(server, callee.name)
+        .policy(callee.policy)
+        .narrowing(narrowing);
+    let answer = call_remote_tool(caller, call, arguments).await?;
+    decode_output(answer.structured, answer.text).map_err(|e| CallError::Remote {
+        agent: callee.name,
+        server,
+        message: format!("the result does not match the declared type: {e}"),
+    })
+}
+
+/// A call to a tool of another server: which one, and the limits on it
+/// beyond what the caller may still use.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RemoteCall {
+    pub server: &'static str,
+    pub tool: &'static str,
+    /// The callee's own policy (unlimited for a tool that is not one of
+    /// this process's remote agents).
+    pub policy: Budget,
+    /// What the caller narrows the call to.
+    pub narrowing: Budget,
+}
+
+impl RemoteCall {
+    /// A call to `tool` of `server`, limited only by the caller's budget.
+    pub fn new(server: &'static str, tool: &'static str) -> Self {
+        RemoteCall {
+            server,
+            tool,
+            policy: Budget::UNLIMITED,
+            narrowing: Budget::UNLIMITED,
+        }
+    }
+
+    /// The callee's own policy.
+    pub fn policy(mut self, policy: Budget) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// A narrower budget than what the caller may still use.
+    pub fn narrowing(mut self, narrowing: Budget) -> Self {
+        self.narrowing = narrowing;
+        self
+    }
+}
+
+/// Calls `call.tool` of `call.server` as a child of `caller`: the budget grant goes out in `_meta`, the reported
+/// usage comes back and is charged (a server that reports none is charged
+/// one call). An `isError` result is [`CallError::Agent`] with its text, or
+/// [`CallError::BudgetExceeded`] when it reports a budget error.
+pub(crate) async fn call_remote_tool(
+    caller: &AgentContext,
+    call: RemoteCall,
+    arguments: JsonObject,
+) -> Result<RemoteAnswer, CallError> {
+    let RemoteCall {
+        server,
+        tool: agent,
+        policy,
+        narrowing,
+    } = call;
+    let child = caller
+        .child_named(agent, policy, narrowing)
+        .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
+    let grant = grant_for_remote(child.remaining_budget());
+    let reservation = child
+        .scope()
+        .reserve(Usage {
+            input_tokens: grant.tokens.unwrap_or(0),
+            cost_micros: grant.cost_micros.unwrap_or(0),
+            calls: grant.calls.map_or(0, |c| c.saturating_sub(1)),
+            ..Usage::default()
+        })
+        .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
+
+    let span = spans::client_span(agent, server);
+    let mut meta = RequestMetaObject::new();
+    meta.insert(BUDGET_KEY.into(), grant_value(&grant));
+    inject_into(&span, &mut meta);
+    let mut params = CallToolRequestParams::new(agent).with_arguments(arguments);
+    params.meta = Some(meta);
+
+    let outcome = call_over_mcp(&child, agent, server, params, reservation)
+        .instrument(span.clone())
+        .await;
+    if let Err(error) = &outcome {
+        spans::record_error(&span, error.error_type());
+    }
+    outcome
+}
+
+/// The remote call itself, under its CLIENT span.
+async fn call_over_mcp(
+    child: &AgentContext,
+    agent: &'static str,
+    server: &'static str,
+    params: CallToolRequestParams,
+    reservation: Reservation,
+) -> Result<RemoteAnswer, CallError> {
+    let remote_error = |message: String| CallError::Remote {
+        agent,
+        server,
+        message,
+    };
+    // rmcp's client opens spans of its own under the current span and keeps
+    // them for as long as the connection lives, which would keep this call's
+    // CLIENT span open too: the request runs on a task of its own (aborted,
+    // which cancels the request, if this call is dropped).
+    let host = child.host().clone();
+    let request = AbortOnDropHandle::new(tokio::spawn(async move {
+        let pool = RemotePool::of(&host)?;
+        let peer = pool.peer(server).await?;
+        match peer.call_tool(params.clone()).await {
+            Err(ServiceError::TransportClosed) => {
+                // The server went away since the last call: one new connection.
+                pool.forget(server);
+                let peer = pool.peer(server).await?;
+                peer.call_tool(params).await.map_err(|e| e.to_string())
+            }
+            other => other.map_err(|e| e.to_string()),
+        }
+    }));
+    let result = guarded(child, async {
+        request
+            .await
+            .map_err(|e| format!("the request task failed: {e}"))?
+    })
+    .await;
+    let result: CallToolResult = match result {
+        Ok(Ok(result)) => result,
+        Ok(Err(message)) => return Err(remote_error(message)),
+        Err(Interrupted::Cancelled) => return Err(CallError::Cancelled { agent }),
+        Err(Interrupted::Panicked(message)) => return Err(remote_error(message)),
+        Err(Interrupted::OutOfTime(exceeded)) => {
+            return Err(CallError::BudgetExceeded { agent, exceeded });
+        }
+    };
+
+    let meta = result.meta.as_deref().cloned().unwrap_or_default();
+    let usage = read_usage(&meta).unwrap_or(Usage {
+        calls: 1,
+        ..Usage::default()
+    });
+    if let Err(exceeded) = reservation.settle(usage) {
+        return Err(CallError::BudgetExceeded { agent, exceeded });
+    }
+    let text: String = result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.as_str()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if result.is_error == Some(true) {
+        return Err(match read_budget_error(&meta) {
+            Some((exceeded, at)) => {
+                child
+                    .scope()
+                    .record(exceeded, at.as_deref().unwrap_or(agent));
+                CallError::BudgetExceeded { agent, exceeded }
+            }
+            None => CallError::Agent {
+                agent,
+                message: text,
+            },
+        });
+    }
+    Ok(RemoteAnswer {
+        structured: result.structured_content,
+        text,
+    })
+}
+
+/// A remote callee gets what its caller may still use, less a reserve of
+/// time for the answer to travel back: a tenth of the time left, at least
+/// 50 ms and at most 1 s, and never more than half. Its call count includes
+/// itself, which `remaining` (taken after its call was counted) does not.
+fn grant_for_remote(mut remaining: Budget) -> Budget {
+    use std::time::Duration;
+    remaining.calls = remaining.calls.map(|calls| calls.saturating_add(1));
+    if let Some(time) = remaining.time {
+        let reserve = (time / 10)
+            .clamp(Duration::from_millis(50), Duration::from_secs(1))
+            .min(time / 2);
+        remaining.time = Some(time - reserve);
+    }
+    remaining
+}
+
+fn decode_output<T: DeserializeOwned>(
+    structured: Option<Value>,
+    text: String,
+) -> Result<T, serde_json::Error> {
+    if let Some(value) = structured {
+        return serde_json::from_value(value);
+    }
+    // A plain-text tool answers a `String`; other types come as JSON text.
+    serde_json::from_value(Value::String(text.clone())).or_else(|_| serde_json::from_str(&text))
+}

@@ -1,0 +1,17 @@
+//! Agents and tools on other MCP servers: the configured servers, one
+//! pooled connection to each, calls that carry the budget grant and the
+//! trace context out and charge the reported usage back, and the dispatch
+//! that calls any agent by its definition, here or there.
+//!
+//! Uses the agent core and the vocabulary below it.
+
+mod call;
+mod config;
+mod dispatch;
+mod pool;
+
+pub use call::call_remote;
+pub(crate) use call::{RemoteCall, call_remote_tool};
+pub use config::RemoteServer;
+pub use dispatch::call_agent_json;
+pub(crate) use pool::RemotePool;

@@ -1,0 +1,13 @@
+//! What the macros record about each parameter of an agent, a prompt or a
+//! resource template: enough to build its schema and read its argument.
+
+use schemars::{Schema, SchemaGenerator};
+
+/// One parameter of an agent (or a prompt, or a resource template).
+pub struct ParamDefinition {
+    pub name: &'static str,
+    pub description: Option<&'static str>,
+    pub schema: fn(&mut SchemaGenerator) -> Schema,
+    /// Whether the argument may be left out (`Option<T>` parameters).
+    pub required: fn() -> bool,
+}
