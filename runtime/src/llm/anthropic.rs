@@ -18,7 +18,7 @@ use super::message::{
 use super::provider::{
     Assembler, CallOptions, EventStream, Provider, ProviderError, ProviderErrorKind, StreamEvent,
 };
-use super::retry::RetryPolicy;
+use super::retry::ProviderRetry;
 use super::secret::Secret;
 
 /// The default base URL, Anthropic's own.
@@ -39,7 +39,7 @@ impl Anthropic {
         client: reqwest::Client,
         base_url: &str,
         api_key: Option<&Secret>,
-        retry: RetryPolicy,
+        retry: ProviderRetry,
     ) -> Result<Self, String> {
         let base = base_url.trim_end_matches('/');
         let base = base.strip_suffix("/v1").unwrap_or(base);
@@ -503,7 +503,7 @@ mod tests {
             reqwest::Client::new(),
             "http://h/v1",
             None,
-            RetryPolicy::default(),
+            ProviderRetry::default(),
         )
         .unwrap();
         assert_eq!(provider.endpoint.url(), "http://h/v1/messages");

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::provider::{ProviderError, ProviderErrorKind};
-use super::retry::{RetryPolicy, retry_after, retrying};
+use super::retry::{ProviderRetry, retry_after, retrying};
 use super::secret::Secret;
 
 /// One server-sent event: its `event:` name (if any) and its `data:`.
@@ -31,7 +31,7 @@ pub(crate) struct Endpoint {
     client: reqwest::Client,
     url: String,
     headers: HeaderMap,
-    retry: RetryPolicy,
+    retry: ProviderRetry,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -46,7 +46,7 @@ impl std::fmt::Debug for Endpoint {
 }
 
 impl Endpoint {
-    pub fn new(client: reqwest::Client, url: String, retry: RetryPolicy) -> Self {
+    pub fn new(client: reqwest::Client, url: String, retry: ProviderRetry) -> Self {
         Endpoint {
             client,
             url,

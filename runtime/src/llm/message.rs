@@ -5,16 +5,10 @@ use rmcp::model::JsonObject;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Who wrote a message. The system prompt is not a message: it is
-/// [`ChatRequest::system`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// The person (or program) asking; also carries tool results back.
-    User,
-    /// The model.
-    Assistant,
-}
+/// Who wrote a message: the same [`Role`] as MCP's prompts and sampling.
+/// The system prompt is not a message: it is [`ChatRequest::system`]; tool
+/// results come back in a user message.
+pub use crate::mcp::Role;
 
 /// One piece of a message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

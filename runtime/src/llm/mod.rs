@@ -48,7 +48,7 @@ pub use pricing::{Price, PriceTable};
 pub use provider::{
     CallOptions, EventStream, Provider, ProviderError, ProviderErrorKind, StreamEvent,
 };
-pub use retry::RetryPolicy;
+pub use retry::ProviderRetry;
 pub use sampling::McpSampling;
 pub use secret::Secret;
 pub use toolbox::Toolbox;

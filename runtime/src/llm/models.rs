@@ -16,7 +16,7 @@ use super::config::{LlmConfig, ProviderConfig, ProviderKind, parse_price};
 use super::openai::{MaxTokensField, OPENAI_BASE_URL, OpenAi};
 use super::pricing::{Price, PriceTable};
 use super::provider::Provider;
-use super::retry::RetryPolicy;
+use super::retry::ProviderRetry;
 use super::secret::Secret;
 
 /// How a provider is reached, or why it cannot be.
@@ -194,7 +194,7 @@ fn build(
     client: &reqwest::Client,
     var: &impl Fn(&str) -> Option<String>,
 ) -> Result<ProviderEntry, String> {
-    let mut retry = RetryPolicy::default();
+    let mut retry = ProviderRetry::default();
     if let Some(timeout) = &section.timeout {
         retry.request_timeout = parse_duration(timeout).unwrap_or(Duration::from_secs(120));
     }

@@ -17,7 +17,7 @@ use super::provider::{
     Assembler, CallOptions, EventStream, Provider, ProviderError, ProviderErrorKind, StreamEvent,
     parse_arguments,
 };
-use super::retry::RetryPolicy;
+use super::retry::ProviderRetry;
 use super::secret::Secret;
 
 /// Which request field carries the answer's token limit. OpenAI's own API
@@ -55,7 +55,7 @@ impl OpenAi {
         client: reqwest::Client,
         base_url: &str,
         api_key: Option<&Secret>,
-        retry: RetryPolicy,
+        retry: ProviderRetry,
     ) -> Result<Self, String> {
         let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
         let mut endpoint = Endpoint::new(client, url, retry);
@@ -507,7 +507,7 @@ mod tests {
     use crate::llm::message::{ToolResult, ToolSpec};
 
     fn provider(base: &str) -> OpenAi {
-        OpenAi::new(reqwest::Client::new(), base, None, RetryPolicy::default()).unwrap()
+        OpenAi::new(reqwest::Client::new(), base, None, ProviderRetry::default()).unwrap()
     }
 
     #[test]

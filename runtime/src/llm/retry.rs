@@ -11,7 +11,7 @@ use super::provider::{ProviderError, ProviderErrorKind};
 
 /// How a provider retries and how long one request may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub struct ProviderRetry {
     /// Attempts after the first; 0 never retries.
     pub max_retries: u32,
     /// The wait before the first retry; it doubles with each retry.
@@ -23,10 +23,10 @@ pub struct RetryPolicy {
     pub request_timeout: Duration,
 }
 
-impl Default for RetryPolicy {
+impl Default for ProviderRetry {
     /// 3 retries, from 500 ms up to 20 s apart; 120 s per attempt.
     fn default() -> Self {
-        RetryPolicy {
+        ProviderRetry {
             max_retries: 3,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(20),
@@ -35,7 +35,7 @@ impl Default for RetryPolicy {
     }
 }
 
-impl RetryPolicy {
+impl ProviderRetry {
     /// The wait before retry number `retry` (0-based): exponential, capped,
     /// with jitter between half and all of it so that clients spread out.
     fn backoff(&self, retry: u32) -> Duration {
@@ -53,7 +53,7 @@ impl RetryPolicy {
 /// Each attempt gets the time it may take (the policy's timeout, less if the
 /// deadline is nearer) and is cut off after it.
 pub(crate) async fn retrying<T, F, Fut>(
-    policy: &RetryPolicy,
+    policy: &ProviderRetry,
     deadline: Option<Instant>,
     mut attempt: F,
 ) -> Result<T, ProviderError>
@@ -142,8 +142,8 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    fn quick() -> RetryPolicy {
-        RetryPolicy {
+    fn quick() -> ProviderRetry {
+        ProviderRetry {
             max_retries: 2,
             initial_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(5),
