@@ -37,19 +37,17 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::agent::Host;
-use crate::budget::Budget;
-use crate::budget::units::{parse_cost_micros, parse_duration};
 use crate::llm::config::{LlmConfig, ProviderConfig};
 use crate::llm::models::Models;
 use crate::registry::Registry;
 use crate::remote::RemotePool;
 use crate::server::{AgentServer, ServerIdentity};
-use crate::workflow::WorkflowBackend;
 use crate::workflow::store::JournalStore;
-use crate::workflow::store::Synchronous;
-use crate::workflow::{BackendKind, WorkflowSettings};
+use crate::workflow::{WorkflowBackend, WorkflowSettings};
 
+pub use crate::budget::BudgetConfig;
 pub use crate::remote::RemoteServer;
+pub use crate::workflow::WorkflowsConfig;
 
 /// The contents of `agentwire.toml`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -69,79 +67,6 @@ pub struct Config {
     pub telemetry: crate::telemetry::TelemetryConfig,
     #[serde(default)]
     pub workflows: WorkflowsConfig,
-}
-
-/// `[workflows]`: the backend of `#[workflow]` runs and its journal.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkflowsConfig {
-    /// `embedded` (the default) or `memory`.
-    pub backend: Option<String>,
-    /// The embedded journal's file.
-    pub journal: Option<PathBuf>,
-    /// `full` (the default) or `normal`.
-    pub sync: Option<String>,
-    /// How long a `tools/call` of a workflow waits before answering with a task.
-    pub task_after: Option<String>,
-}
-
-impl WorkflowsConfig {
-    fn check(&self) -> Result<(), String> {
-        if let Some(backend) = &self.backend
-            && BackendKind::parse(backend).is_none()
-        {
-            return Err(format!(
-                "[workflows] backend = {backend:?}: the backends are \"embedded\" and \"memory\""
-            ));
-        }
-        if let Some(sync) = &self.sync
-            && Synchronous::parse(sync).is_none()
-        {
-            return Err(format!(
-                "[workflows] sync = {sync:?}: choose \"full\" or \"normal\""
-            ));
-        }
-        if let Some(after) = &self.task_after {
-            parse_duration(after)
-                .map_err(|p| format!("[workflows] task_after = {after:?}: {p}"))?;
-        }
-        Ok(())
-    }
-
-    /// The settings this section gives, the defaults elsewhere.
-    pub fn resolve(&self) -> WorkflowSettings {
-        let default = WorkflowSettings::default();
-        WorkflowSettings {
-            backend: self
-                .backend
-                .as_deref()
-                .and_then(BackendKind::parse)
-                .unwrap_or(default.backend),
-            journal: self.journal.clone(),
-            synchronous: self
-                .sync
-                .as_deref()
-                .and_then(Synchronous::parse)
-                .unwrap_or(default.synchronous),
-            task_after: self
-                .task_after
-                .as_deref()
-                .and_then(|t| parse_duration(t).ok())
-                .unwrap_or(default.task_after),
-            ..default
-        }
-    }
-}
-
-/// `[budget]`: replaces [`Budget::SERVER_DEFAULT`] dimension by dimension.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BudgetConfig {
-    pub time: Option<String>,
-    pub tokens: Option<u64>,
-    pub cost: Option<String>,
-    pub depth: Option<u32>,
-    pub calls: Option<u32>,
 }
 
 /// Why the configuration cannot be used.
@@ -223,14 +148,7 @@ impl Config {
         config.workflows.check()?;
         crate::llm::config::check(&config.llm, &config.providers)?;
         for (name, server) in &config.servers {
-            match (&server.command, &server.url) {
-                (Some(_), None) | (None, Some(_)) => {}
-                _ => {
-                    return Err(format!(
-                        "server `{name}` needs exactly one of `command` (stdio) or `url` (HTTP)"
-                    ));
-                }
-            }
+            server.check(name)?;
         }
         Ok(config)
     }
@@ -238,62 +156,7 @@ impl Config {
     fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
         crate::llm::config::apply_env(&mut self.llm, &self.providers, &var);
         for (name, server) in &mut self.servers {
-            let prefix = format!("AGENTWIRE_SERVER_{}", env_name(name));
-            if let Some(url) = var(&format!("{prefix}_URL")) {
-                server.url = Some(url);
-                server.command = None;
-            } else if let Some(command_line) = var(&format!("{prefix}_COMMAND")) {
-                let mut words = command_line.split_whitespace().map(str::to_owned);
-                server.command = words.next();
-                server.args = words.collect();
-                server.url = None;
-            }
-        }
-    }
-}
-
-fn env_name(server: &str) -> String {
-    server
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-impl BudgetConfig {
-    fn check(&self) -> Result<(), String> {
-        if let Some(time) = &self.time {
-            parse_duration(time).map_err(|p| format!("[budget] time = {time:?}: {p}"))?;
-        }
-        if let Some(cost) = &self.cost {
-            parse_cost_micros(cost).map_err(|p| format!("[budget] cost = {cost:?}: {p}"))?;
-        }
-        Ok(())
-    }
-
-    /// The server's default budget: [`Budget::SERVER_DEFAULT`] with every
-    /// dimension this section sets replaced.
-    pub fn resolve(&self) -> Budget {
-        let default = Budget::SERVER_DEFAULT;
-        Budget {
-            time: self
-                .time
-                .as_deref()
-                .and_then(|t| parse_duration(t).ok())
-                .or(default.time),
-            tokens: self.tokens.or(default.tokens),
-            cost_micros: self
-                .cost
-                .as_deref()
-                .and_then(|c| parse_cost_micros(c).ok())
-                .or(default.cost_micros),
-            depth: self.depth.or(default.depth),
-            calls: self.calls.or(default.calls),
+            server.apply_env(name, &var);
         }
     }
 }
@@ -349,6 +212,10 @@ impl AgentServer {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    use crate::budget::Budget;
+    use crate::workflow::BackendKind;
+    use crate::workflow::store::Synchronous;
 
     #[test]
     fn budgets_and_servers_are_read_and_checked() {

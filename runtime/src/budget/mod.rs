@@ -7,8 +7,11 @@
 //! against every scope of the chain, atomically, so parallel children share
 //! their parent's budget and cannot together overspend it.
 
+mod config;
 mod scope;
 pub mod units;
+
+pub use config::BudgetConfig;
 
 use std::fmt;
 use std::time::Duration;

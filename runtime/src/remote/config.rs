@@ -18,3 +18,46 @@ pub struct RemoteServer {
     pub cwd: Option<PathBuf>,
     pub url: Option<String>,
 }
+
+impl RemoteServer {
+    /// Checks the section of the server called `name`.
+    pub(crate) fn check(&self, name: &str) -> Result<(), String> {
+        match (&self.command, &self.url) {
+            (Some(_), None) | (None, Some(_)) => Ok(()),
+            _ => Err(format!(
+                "server `{name}` needs exactly one of `command` (stdio) or `url` (HTTP)"
+            )),
+        }
+    }
+
+    /// Applies the environment's override of the server called `name`:
+    /// `AGENTWIRE_SERVER_<NAME>_URL` switches it to HTTP,
+    /// `AGENTWIRE_SERVER_<NAME>_COMMAND` (split at spaces) to stdio.
+    pub(crate) fn apply_env(&mut self, name: &str, var: &impl Fn(&str) -> Option<String>) {
+        let prefix = format!("AGENTWIRE_SERVER_{}", env_name(name));
+        if let Some(url) = var(&format!("{prefix}_URL")) {
+            self.url = Some(url);
+            self.command = None;
+        } else if let Some(command_line) = var(&format!("{prefix}_COMMAND")) {
+            let mut words = command_line.split_whitespace().map(str::to_owned);
+            self.command = words.next();
+            self.args = words.collect();
+            self.url = None;
+        }
+    }
+}
+
+/// `<NAME>` of the variables: the name in upper case, characters other than
+/// letters and digits as `_`.
+fn env_name(server: &str) -> String {
+    server
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

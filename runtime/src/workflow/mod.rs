@@ -18,6 +18,7 @@
 //! See docs/workflows.md for the guide.
 
 pub mod backend;
+mod config;
 mod context;
 mod definition;
 mod engine;
@@ -32,6 +33,7 @@ pub mod store;
 pub(crate) mod time;
 
 pub use backend::{ControlError, Recovery, Resumed, RunDriver, RunView, WorkflowBackend};
+pub use config::WorkflowsConfig;
 #[doc(hidden)]
 pub use context::{Journaled, WorkflowDeclares};
 pub use context::{WorkflowCaller, WorkflowContext};
