@@ -98,7 +98,7 @@ impl AgentAttributes {
             "recursive" => set(&mut self.recursive, meta, flag_value(meta)?),
             "remote" => set(&mut self.remote, meta, string_value(meta)?),
             "calls" => set(&mut self.calls, meta, callee_list(meta)?),
-            "budget" => set(&mut self.budget, meta, BudgetPolicy::parse(meta)?),
+            "budget" => set(&mut self.budget, meta, BudgetPolicy::parse(meta, "agent")?),
             _ => {
                 // Skip whatever value follows so that one unknown key does not
                 // hide the errors in the keys after it.
@@ -117,7 +117,8 @@ impl AgentAttributes {
 }
 
 impl BudgetPolicy {
-    pub(crate) fn parse(meta: &ParseNestedMeta) -> syn::Result<Self> {
+    /// Reads the list after `budget`; `attr` names the attribute, for messages.
+    pub(crate) fn parse(meta: &ParseNestedMeta, attr: &str) -> syn::Result<Self> {
         if !meta.input.peek(syn::token::Paren) {
             return Err(meta.error(
                 "`budget` takes a list of limits: `budget(time = \"30s\", tokens = 20_000, \
@@ -127,7 +128,7 @@ impl BudgetPolicy {
         let mut policy = BudgetPolicy::default();
         let mut errors = None;
         meta.parse_nested_meta(|inner| {
-            if let Err(e) = policy.parse_one(&inner) {
+            if let Err(e) = policy.parse_one(&inner, attr) {
                 push(&mut errors, e);
             }
             Ok(())
@@ -138,18 +139,18 @@ impl BudgetPolicy {
         }
     }
 
-    fn parse_one(&mut self, inner: &ParseNestedMeta) -> syn::Result<()> {
+    fn parse_one(&mut self, inner: &ParseNestedMeta, attr: &str) -> syn::Result<()> {
         let key = inner
             .path
             .get_ident()
             .map(ToString::to_string)
             .unwrap_or_default();
         match key.as_str() {
-            "time" => set(&mut self.time, inner, string_value(inner)?),
-            "cost" => set(&mut self.cost, inner, string_value(inner)?),
-            "tokens" => set(&mut self.tokens, inner, integer_value(inner)?),
-            "depth" => set(&mut self.depth, inner, integer_value(inner)?),
-            "calls" => set(&mut self.calls, inner, integer_value(inner)?),
+            "time" => crate::attr_parse::set(&mut self.time, inner, string_value(inner)?, attr),
+            "cost" => crate::attr_parse::set(&mut self.cost, inner, string_value(inner)?, attr),
+            "tokens" => crate::attr_parse::set(&mut self.tokens, inner, integer_value(inner)?, attr),
+            "depth" => crate::attr_parse::set(&mut self.depth, inner, integer_value(inner)?, attr),
+            "calls" => crate::attr_parse::set(&mut self.calls, inner, integer_value(inner)?, attr),
             _ => {
                 // Skip the value so the limits after it are still read.
                 if inner.input.peek(syn::Token![=]) {

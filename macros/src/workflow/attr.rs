@@ -86,7 +86,7 @@ impl WorkflowAttributes {
             "idempotent" => set(&mut self.idempotent, meta, flag_value(meta)?),
             "open_world" => set(&mut self.open_world, meta, flag_value(meta)?),
             "calls" => set(&mut self.calls, meta, callee_list(meta)?),
-            "budget" => set(&mut self.budget, meta, BudgetPolicy::parse(meta)?),
+            "budget" => set(&mut self.budget, meta, BudgetPolicy::parse(meta, "workflow")?),
             "retry" => set(&mut self.retry, meta, RetryAttr::parse(meta)?),
             "step_timeout" => {
                 let value = string_value(meta)?;
