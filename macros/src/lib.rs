@@ -120,3 +120,93 @@ fn expand2<I: Item, T>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+    use quote::quote;
+    use syn::Item as SynItem;
+
+    use super::{ast, codegen, expand2};
+
+    fn agent(args: TokenStream, item: TokenStream) -> Vec<SynItem> {
+        let out = expand2(
+            args,
+            item,
+            "`#[agent]` goes on an `async fn`",
+            ast::Agent::from_ast,
+            codegen::agent::generate,
+        );
+        syn::parse2::<syn::File>(out)
+            .expect("the output parses")
+            .items
+    }
+
+    /// How many `compile_error!`s come first in `items`.
+    fn compile_errors(items: &[SynItem]) -> usize {
+        let is_error = |item: &&SynItem| {
+            matches!(item, SynItem::Macro(m)
+                if m.mac.path.segments.last().is_some_and(|s| s.ident == "compile_error"))
+        };
+        items.iter().take_while(is_error).count()
+    }
+
+    #[test]
+    fn every_error_is_emitted_with_the_function_as_written() {
+        let items = agent(
+            quote!(nmae = "x"),
+            quote!(
+                fn f(_: u8) {}
+            ),
+        );
+        // The unknown key, `async` missing, the unnamed parameter.
+        assert_eq!(compile_errors(&items), 3);
+        let rest: Vec<_> = items.iter().skip(3).collect();
+        assert!(matches!(rest[..], [SynItem::Fn(f)] if f.sig.ident == "f"));
+    }
+
+    #[test]
+    fn a_bodiless_declaration_with_errors_is_left_out() {
+        let items = agent(
+            quote!(),
+            quote!(
+                async fn f();
+            ),
+        );
+        assert_eq!(compile_errors(&items), 1);
+        assert_eq!(items.len(), 1);
+    }
+
+    #[test]
+    fn an_item_that_is_not_a_function_is_kept_as_it_is() {
+        let items = agent(
+            quote!(),
+            quote!(
+                struct S;
+            ),
+        );
+        assert_eq!(compile_errors(&items), 1);
+        assert!(matches!(items[1], SynItem::Struct(_)));
+    }
+
+    #[test]
+    fn a_valid_agent_keeps_its_function_and_gains_a_type_of_the_same_name() {
+        let items = agent(
+            quote!(),
+            quote!(
+                async fn f() {}
+            ),
+        );
+        assert_eq!(compile_errors(&items), 0);
+        assert!(
+            items
+                .iter()
+                .any(|i| matches!(i, SynItem::Fn(f) if f.sig.ident == "f"))
+        );
+        assert!(
+            items
+                .iter()
+                .any(|i| matches!(i, SynItem::Struct(s) if s.ident == "f"))
+        );
+    }
+}

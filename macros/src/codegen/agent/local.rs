@@ -5,12 +5,12 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::Gen;
+use super::AgentCode;
 use crate::codegen::tokens::{NameSpans, call_args, ctx, take_params};
 use crate::codegen::tool;
 use crate::internals::signature::Output;
 
-impl Gen<'_> {
+impl AgentCode<'_> {
     /// The user's function, its context seen as a `CallerContext`.
     pub(super) fn item(&self) -> TokenStream {
         let private = &self.private;
@@ -19,7 +19,7 @@ impl Gen<'_> {
 
     /// The function's result as an `AgentResult`, inside a call.
     fn invoke_body(&self) -> TokenStream {
-        let Gen {
+        let AgentCode {
             private, fn_ident, ..
         } = self;
         let (wrap, result_ty) = (&self.result.wrap, &self.result.ty);
@@ -51,7 +51,7 @@ impl Gen<'_> {
     /// `__agentwire_invoke` (a tool call from a client), `__agentwire_span`
     /// and `__agentwire_callees`.
     pub(super) fn local_items(&self) -> TokenStream {
-        let Gen {
+        let AgentCode {
             private,
             fn_ident,
             tool_name,
@@ -106,7 +106,7 @@ impl Gen<'_> {
     /// `Declares<Callee>` for every declared callee (what lets the stubs
     /// compile), and the registration the server finds at start-up.
     pub(super) fn registration(&self) -> TokenStream {
-        let Gen {
+        let AgentCode {
             private, fn_ident, ..
         } = self;
         let declares = self.callees().into_iter().map(|callee| {

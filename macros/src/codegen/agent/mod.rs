@@ -17,7 +17,7 @@ use super::tool::{self, Definition, ResultType};
 use crate::internals::ast::{Agent, Function};
 
 /// What every part of one agent's code needs.
-struct Gen<'a> {
+struct AgentCode<'a> {
     private: TokenStream,
     func: &'a Function,
     agent: &'a Agent,
@@ -34,7 +34,7 @@ pub fn generate(func: &Function, agent: &Agent) -> TokenStream {
     let result = ResultType::new(&agent.sig.output, fn_ident);
     let (span, result_ty) = (result.span, &result.ty);
     let output_ty = quote_spanned!(span=> <#result_ty as #private::IntoAgentResult>::Output);
-    let code = Gen {
+    let code = AgentCode {
         tool_name: tool::tool_name(&agent.attrs.tool, fn_ident),
         private,
         func,
@@ -46,7 +46,7 @@ pub fn generate(func: &Function, agent: &Agent) -> TokenStream {
     code.agent()
 }
 
-impl Gen<'_> {
+impl AgentCode<'_> {
     /// Everything, in the order the parts are written out.
     fn agent(&self) -> TokenStream {
         let remote = self.agent.attrs.remote.as_ref();
@@ -57,7 +57,7 @@ impl Gen<'_> {
         let agent_stub = self.agent_stub();
         let definition = self.definition();
         let stubs = self.stubs();
-        let Gen {
+        let AgentCode {
             fn_ident,
             tool_name,
             ..
@@ -97,7 +97,7 @@ impl Gen<'_> {
     /// `const DEFINITION`. A remote agent's parameters are sent, a local
     /// one's received, so their schemas carry different bounds.
     fn definition(&self) -> TokenStream {
-        let Gen {
+        let AgentCode {
             private, fn_ident, ..
         } = self;
         let attrs = &self.agent.attrs;

@@ -4,12 +4,12 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::LitStr;
 
-use super::Gen;
+use super::AgentCode;
 
-impl Gen<'_> {
+impl AgentCode<'_> {
     /// The body of `AgentStub::invoke` for an agent on `server`.
     pub(super) fn remote_call(&self, server: &LitStr) -> TokenStream {
-        let Gen {
+        let AgentCode {
             private,
             fn_ident,
             output_ty,

@@ -4,9 +4,9 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::Gen;
+use super::AgentCode;
 
-impl Gen<'_> {
+impl AgentCode<'_> {
     /// The stubs' own parameters read `caller` and `budget` in the docs,
     /// unless the agent uses those names itself.
     fn stub_ident(&self, name: &str, fallback: &str) -> Ident {
@@ -20,7 +20,7 @@ impl Gen<'_> {
 
     /// `Result<Output, CallError>`: what a call of this agent returns.
     fn call_result(&self) -> TokenStream {
-        let Gen {
+        let AgentCode {
             private, output_ty, ..
         } = self;
         quote!(::core::result::Result<#output_ty, #private::CallError>)
@@ -36,7 +36,7 @@ impl Gen<'_> {
     /// workflow. A recursive agent's future would contain itself, so its
     /// stubs box it (only they pay).
     pub(super) fn stubs(&self) -> TokenStream {
-        let Gen {
+        let AgentCode {
             private,
             fn_ident,
             tool_name,
@@ -90,7 +90,7 @@ impl Gen<'_> {
         budget: &Ident,
         stub_args: &[&Ident],
     ) -> (TokenStream, TokenStream) {
-        let Gen {
+        let AgentCode {
             private, fn_ident, ..
         } = self;
         let result = self.call_result();
@@ -121,7 +121,7 @@ impl Gen<'_> {
     /// `impl AgentStub`: the definition, the argument and output types,
     /// and how a call runs (in-process, or on the remote server).
     pub(super) fn agent_stub(&self) -> TokenStream {
-        let Gen {
+        let AgentCode {
             private,
             fn_ident,
             output_ty,

@@ -333,3 +333,82 @@ fn is_result(ty: &Type) -> bool {
     matches!(ty, Type::Path(path) if path.qself.is_none()
         && path.path.segments.last().is_some_and(|s| s.ident == "Result"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Signature;
+    use super::rules::{AGENT, PROMPT, RESOURCE, Rules, WORKFLOW};
+
+    /// The messages for `sig` under `rules`, in order; empty when it is fine.
+    fn messages(sig: &str, rules: &Rules) -> Vec<String> {
+        let sig: syn::Signature = syn::parse_str(sig).unwrap();
+        match Signature::read(&sig, rules) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn tools_must_be_async_but_prompts_and_resources_need_not() {
+        assert!(messages("fn f()", &AGENT)[0].contains("needs an `async fn`"));
+        assert!(messages("fn f()", &WORKFLOW)[0].contains("needs an `async fn`"));
+        assert!(messages("fn f() -> String", &PROMPT).is_empty());
+        assert!(messages("fn f() -> String", &RESOURCE).is_empty());
+    }
+
+    #[test]
+    fn only_prompts_and_resources_need_a_return_type() {
+        assert!(messages("async fn f()", &AGENT).is_empty());
+        assert!(messages("async fn f()", &WORKFLOW).is_empty());
+        assert!(messages("async fn f()", &PROMPT)[0].contains("needs a return type"));
+        assert!(messages("async fn f()", &RESOURCE)[0].contains("needs a return type"));
+    }
+
+    #[test]
+    fn each_kind_names_itself_in_its_messages() {
+        for (rules, noun) in [
+            (&AGENT, "an agent"),
+            (&WORKFLOW, "a workflow"),
+            (&PROMPT, "a prompt"),
+            (&RESOURCE, "a resource"),
+        ] {
+            let found = messages("async unsafe fn f() -> String", rules);
+            assert_eq!(found.len(), 1);
+            assert!(found[0].starts_with(&format!("{noun} cannot be `unsafe fn`")));
+        }
+    }
+
+    #[test]
+    fn a_workflow_refuses_the_agent_context_that_the_others_take() {
+        let sig = "async fn f(ctx: &AgentContext) -> String";
+        assert!(messages(sig, &AGENT).is_empty());
+        assert!(messages(sig, &PROMPT).is_empty());
+        assert!(messages(sig, &WORKFLOW)[0].contains("not an `AgentContext`"));
+    }
+
+    #[test]
+    fn every_kind_asks_for_a_name_instead_of_a_wildcard() {
+        for rules in [&AGENT, &WORKFLOW, &PROMPT, &RESOURCE] {
+            let found = messages("async fn f(_: String) -> String", rules);
+            assert!(found[0].contains("need a name"), "{}", found[0]);
+        }
+    }
+
+    #[test]
+    fn all_problems_are_reported_in_declaration_order() {
+        let found = messages(
+            "fn f<T>(ctx: &AgentContext, again: &AgentContext, text: &str)",
+            &AGENT,
+        );
+        let starts: Vec<_> = found.iter().map(|m| &m[..12]).collect();
+        assert_eq!(
+            starts,
+            [
+                "`#[agent]` n",
+                "an agent can",
+                "an agent tak",
+                "agent parame"
+            ]
+        );
+    }
+}
