@@ -18,6 +18,7 @@ const RUNTIME: Runtime = Runtime {
     fallible: "prompt_messages_result",
 };
 
+/// The code for the prompt `func`, read as `prompt`.
 pub fn generate(func: &ItemFn, prompt: &Prompt) -> TokenStream {
     let private = crate_path::private();
     let Prompt { attrs, sig } = prompt;

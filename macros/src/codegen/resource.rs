@@ -21,6 +21,7 @@ const RUNTIME: Runtime = Runtime {
     fallible: "resource_contents_result",
 };
 
+/// The code for the resource `func`, read as `resource`.
 pub fn generate(func: &ItemFn, resource: &Resource) -> TokenStream {
     let private = crate_path::private();
     let Resource { attrs, sig, parts } = resource;

@@ -183,6 +183,7 @@ pub struct ResultType {
 }
 
 impl ResultType {
+    /// How `output`, the return of the function `fn_ident`, is seen.
     pub fn new(output: &Output, fn_ident: &Ident) -> Self {
         let span = match output {
             Output::Unit => fn_ident.span(),

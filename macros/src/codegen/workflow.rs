@@ -13,6 +13,7 @@ use super::tool::{self, Definition, ResultType};
 use crate::internals::ast::{Function, Workflow};
 use crate::internals::attr::workflow::RetryAttr;
 
+/// The code for the workflow `func`, read as `workflow`.
 pub fn generate(func: &Function, workflow: &Workflow) -> TokenStream {
     let private = crate_path::private();
     let Workflow { attrs, sig } = workflow;

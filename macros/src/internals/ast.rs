@@ -18,6 +18,7 @@ use super::uri_template::Part;
 
 /// An item an attribute goes on, kept beside the errors when it has any.
 pub trait Item: Parse + ToTokens {
+    /// The signature, whose parameter docs are removed before output.
     fn sig_mut(&mut self) -> &mut syn::Signature;
 
     /// Whether the item is valid Rust on its own, and so can be kept.
@@ -92,6 +93,7 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// Reads `#[agent(args)]` on `func`; `None` after reporting why not.
     pub fn from_ast(cx: &Ctxt, args: TokenStream, func: &Function) -> Option<Self> {
         let attrs = cx.ok(AgentAttributes::parse(args));
         let sig = cx.ok(Signature::read(&func.sig, &rules::AGENT));
@@ -113,6 +115,7 @@ pub struct Workflow {
 }
 
 impl Workflow {
+    /// Reads `#[workflow(args)]` on `func`; `None` after reporting why not.
     pub fn from_ast(cx: &Ctxt, args: TokenStream, func: &Function) -> Option<Self> {
         let attrs = cx.ok(WorkflowAttributes::parse(args));
         let sig = cx.ok(Signature::read(&func.sig, &rules::WORKFLOW));
@@ -131,6 +134,7 @@ pub struct Prompt {
 }
 
 impl Prompt {
+    /// Reads `#[prompt(args)]` on `func`; `None` after reporting why not.
     pub fn from_ast(cx: &Ctxt, args: TokenStream, func: &ItemFn) -> Option<Self> {
         let attrs = cx.ok(PromptAttributes::parse(args));
         let sig = cx.ok(Signature::read(&func.sig, &rules::PROMPT));
@@ -149,6 +153,7 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// Reads `#[resource(args)]` on `func`; `None` after reporting why not.
     pub fn from_ast(cx: &Ctxt, args: TokenStream, func: &ItemFn) -> Option<Self> {
         let attrs = cx.ok(ResourceAttributes::parse(args));
         let sig = cx.ok(Signature::read(&func.sig, &rules::RESOURCE));

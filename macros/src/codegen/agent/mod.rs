@@ -28,6 +28,7 @@ struct AgentCode<'a> {
     output_ty: TokenStream,
 }
 
+/// The code for the agent `func`, read as `agent`.
 pub fn generate(func: &Function, agent: &Agent) -> TokenStream {
     let private = crate_path::private();
     let fn_ident = &func.sig.ident;

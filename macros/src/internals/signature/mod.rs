@@ -92,6 +92,7 @@ struct Reader<'a> {
     rules: &'a Rules,
 }
 
+/// One input, read.
 enum Read {
     Context(Input),
     Param(Box<Param>),

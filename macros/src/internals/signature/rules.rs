@@ -48,6 +48,7 @@ const AGENT_CONTEXT: Context = Context {
     foreign: None,
 };
 
+/// `#[agent]`: an MCP tool called by clients and other agents.
 pub const AGENT: Rules = Rules {
     attr: "agent",
     noun: "an agent",
@@ -64,6 +65,7 @@ pub const AGENT: Rules = Rules {
     whole_spans: true,
 };
 
+/// `#[workflow]`: an MCP tool whose runs are journaled.
 pub const WORKFLOW: Rules = Rules {
     attr: "workflow",
     noun: "a workflow",
@@ -88,6 +90,7 @@ pub const WORKFLOW: Rules = Rules {
     whole_spans: false,
 };
 
+/// `#[prompt]`: arguments arrive as text; returns messages.
 pub const PROMPT: Rules = Rules {
     attr: "prompt",
     noun: "a prompt",
@@ -104,6 +107,7 @@ pub const PROMPT: Rules = Rules {
     whole_spans: false,
 };
 
+/// `#[resource]`: parameters are URI template variables; returns contents.
 pub const RESOURCE: Rules = Rules {
     attr: "resource",
     noun: "a resource",
