@@ -27,17 +27,12 @@ pub fn doc_text(attrs: &[Attribute]) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// Whether `attr` is a doc comment.
-pub fn is_doc(attr: &Attribute) -> bool {
-    attr.path().is_ident("doc")
-}
-
 /// Removes the doc comments on a function's parameters, which the macros
 /// read and rustc would reject.
-pub fn strip_parameter_docs(func: &mut syn::ItemFn) {
-    for input in &mut func.sig.inputs {
+pub fn strip_parameter_docs(sig: &mut syn::Signature) {
+    for input in &mut sig.inputs {
         if let syn::FnArg::Typed(typed) = input {
-            typed.attrs.retain(|a| !is_doc(a));
+            typed.attrs.retain(|a| !a.path().is_ident("doc"));
         }
     }
 }

@@ -4,7 +4,8 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::{LitFloat, LitStr};
 
-use crate::attr_parse::{path_value, push, set, string_value, unknown_key};
+use super::{key, read_args, set, unknown_key, value};
+use crate::internals::ctxt::Ctxt;
 
 const ATTR: &str = "resource";
 
@@ -42,49 +43,30 @@ pub enum Audience {
 impl ResourceAttributes {
     /// Parses the attribute arguments, reporting every problem at once.
     pub fn parse(args: TokenStream) -> syn::Result<Self> {
-        let mut attrs = ResourceAttributes::default();
-        let mut errors: Option<syn::Error> = None;
-        let parser = syn::meta::parser(|meta| {
-            if let Err(e) = attrs.parse_one(&meta) {
-                push(&mut errors, e);
-            }
-            Ok(())
-        });
-        syn::parse::Parser::parse2(parser, args)?;
-        if attrs.uri.is_none() {
-            push(
-                &mut errors,
-                syn::Error::new(
+        Ctxt::collect(|cx| {
+            let mut attrs = ResourceAttributes::default();
+            read_args(cx, args, |meta| attrs.parse_one(meta));
+            if attrs.uri.is_none() {
+                cx.error(syn::Error::new(
                     proc_macro2::Span::call_site(),
                     "`#[resource]` needs the resource's URI: `#[resource(uri = \"file:///notes.txt\")]`, \
                      or a URI template such as `#[resource(uri = \"notes://{day}\")]`",
-                ),
-            );
-        }
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(attrs),
-        }
+                ));
+            }
+            Some(attrs)
+        })
     }
 
     fn parse_one(&mut self, meta: &ParseNestedMeta) -> syn::Result<()> {
-        let key = meta
-            .path
-            .get_ident()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        match key.as_str() {
-            "uri" => set(&mut self.uri, meta, string_value(meta)?, ATTR),
-            "name" => set(&mut self.name, meta, string_value(meta)?, ATTR),
-            "title" => set(&mut self.title, meta, string_value(meta)?, ATTR),
-            "description" => set(&mut self.description, meta, string_value(meta)?, ATTR),
-            "mime_type" => set(&mut self.mime_type, meta, string_value(meta)?, ATTR),
-            "icon" => {
-                self.icons.push(string_value(meta)?);
-                Ok(())
-            }
+        match key(meta).as_str() {
+            "uri" => set(&mut self.uri, meta, value::string(meta)?, ATTR),
+            "name" => set(&mut self.name, meta, value::string(meta)?, ATTR),
+            "title" => set(&mut self.title, meta, value::string(meta)?, ATTR),
+            "description" => set(&mut self.description, meta, value::string(meta)?, ATTR),
+            "mime_type" => set(&mut self.mime_type, meta, value::string(meta)?, ATTR),
+            "icon" => value::string(meta).map(|icon| self.icons.push(icon)),
             "audience" => {
-                let text = string_value(meta)?;
+                let text = value::string(meta)?;
                 let readers = audience(&text)?;
                 set(&mut self.audience, meta, (text, readers), ATTR)
             }
@@ -95,7 +77,7 @@ impl ResourceAttributes {
             "complete" => set(
                 &mut self.complete,
                 meta,
-                path_value(meta, "my_completer")?,
+                value::path(meta, "my_completer")?,
                 ATTR,
             ),
             _ => Err(unknown_key(meta, ATTR, KNOWN_KEYS)),
