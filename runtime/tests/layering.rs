@@ -84,31 +84,34 @@ fn code_of(line: &str) -> &str {
     line
 }
 
-/// The top-level modules a line of code names through `crate::`: `a` in
+/// The top-level modules code names through `crate::`, with where: `a` in
 /// `crate::a::b`, and `a`, `b` in `crate::{a::x, b}`. `$crate::` paths in
 /// `macro_rules!` bodies are the user's view of the crate, not a use.
-fn crate_paths(code: &str) -> Vec<String> {
+fn crate_paths_at(code: &str) -> Vec<(usize, String)> {
     let mut found = Vec::new();
-    let mut rest = code;
-    while let Some(at) = rest.find("crate::") {
-        let before = &rest[..at];
-        let after = &rest[at + "crate::".len()..];
-        rest = after;
-        let preceded_by_ident = before
+    let mut from = 0;
+    while let Some(at) = code[from..].find("crate::").map(|at| from + at) {
+        let after = &code[at + "crate::".len()..];
+        from = at + "crate::".len();
+        let preceded_by_ident = code[..at]
             .chars()
             .next_back()
             .is_some_and(|c| c == '$' || c == '_' || c.is_alphanumeric());
         if preceded_by_ident {
             continue;
         }
-        if let Some(group) = after.strip_prefix('{') {
-            found.extend(group_heads(group));
-        } else {
-            found.push(ident_at(after));
-        }
+        let names = match after.strip_prefix('{') {
+            Some(group) => group_heads(group),
+            None => vec![ident_at(after)],
+        };
+        found.extend(names.into_iter().map(|name| (at, name)));
     }
-    found.retain(|name| !name.is_empty() && name != "self");
+    found.retain(|(_, name)| !name.is_empty() && name != "self");
     found
+}
+
+fn crate_paths(code: &str) -> Vec<String> {
+    crate_paths_at(code).into_iter().map(|(_, name)| name).collect()
 }
 
 /// The first path segment of each item of a `{...}` group, at depth one.
@@ -137,7 +140,9 @@ fn ident_at(text: &str) -> String {
         .collect()
 }
 
-/// Every use of another top-level module: (user, used) → first place.
+/// Every use of another top-level module: (user, used) → first place. A
+/// file is read whole, comments removed line by line, so that a
+/// `use crate::{...}` group spread over several lines is seen too.
 fn uses() -> BTreeMap<(String, String), String> {
     let mut files = Vec::new();
     rust_files(&source_root(), &mut files);
@@ -145,14 +150,15 @@ fn uses() -> BTreeMap<(String, String), String> {
     for file in files {
         let user = module_of(&file);
         let text = fs::read_to_string(&file).expect("a readable source file");
-        for (number, line) in text.lines().enumerate() {
-            for used in crate_paths(code_of(line)) {
-                if used == user {
-                    continue;
-                }
-                let place = format!("{}:{}", file.display(), number + 1);
-                uses.entry((user.clone(), used)).or_insert(place);
+        let code: Vec<&str> = text.lines().map(code_of).collect();
+        let code = code.join("\n");
+        for (offset, used) in crate_paths_at(&code) {
+            if used == user {
+                continue;
             }
+            let line = code[..offset].matches('\n').count() + 1;
+            let place = format!("{}:{line}", file.display());
+            uses.entry((user.clone(), used)).or_insert(place);
         }
     }
     uses
@@ -217,10 +223,40 @@ fn the_path_reader_sees_plain_grouped_and_macro_paths() {
         crate_paths("use crate::{budget::Budget, mcp::{meta, Role}, self};"),
         ["budget", "mcp"]
     );
+    assert_eq!(
+        crate_paths("use crate::{\n    agent::Host,\n    llm::Models,\n};"),
+        ["agent", "llm"]
+    );
     assert!(crate_paths("$crate::__private::tracing::info_span!(").is_empty());
     assert!(crate_paths("let x = my_crate::thing;").is_empty());
     assert_eq!(
         code_of(r#"let a = "//"; // crate::llm"#),
         r#"let a = "//"; "#
+    );
+}
+
+/// The macro crate parses in `internals/` and generates in `codegen/`, as
+/// serde_derive does: reading never depends on writing.
+#[test]
+fn the_macros_read_without_generating() {
+    let internals = Path::new(env!("CARGO_MANIFEST_DIR")).join("../macros/src/internals");
+    let mut files = Vec::new();
+    rust_files(&internals, &mut files);
+    assert!(!files.is_empty(), "macros/src/internals has no sources");
+    let wrong: Vec<String> = files
+        .iter()
+        .flat_map(|file| {
+            let text = fs::read_to_string(file).expect("a readable source file");
+            text.lines()
+                .enumerate()
+                .filter(|(_, line)| code_of(line).contains("codegen"))
+                .map(|(number, _)| format!("{}:{}", file.display(), number + 1))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "macros/src/internals uses codegen at:\n{}",
+        wrong.join("\n")
     );
 }
