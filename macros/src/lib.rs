@@ -3,7 +3,7 @@
 //! Use them through the `agentwire` crate (`agentwire::agent`), never directly:
 //! the generated code refers to the runtime through `::agentwire::__private`,
 //! and the runtime owns all behaviour. This crate only reads the user's code
-//! ([`internals`]) and writes registrations, schemas and stubs ([`codegen`]).
+//! (`internals`) and writes registrations, schemas and stubs (`codegen`).
 
 mod codegen;
 mod internals;

@@ -62,7 +62,7 @@
 //! runs resume by themselves and finished steps are not run again. Runs are
 //! kept in one SQLite file by default (`--workflow-backend memory` keeps them
 //! in memory), and are served as tools, MCP tasks and `workflows-*` tools.
-//! See the [`workflow`] module and docs/workflows.md.
+//! See the [`workflow`](mod@workflow) module and docs/workflows.md.
 
 //! ## Prompts and resources
 //!

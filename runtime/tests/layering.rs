@@ -111,7 +111,10 @@ fn crate_paths_at(code: &str) -> Vec<(usize, String)> {
 }
 
 fn crate_paths(code: &str) -> Vec<String> {
-    crate_paths_at(code).into_iter().map(|(_, name)| name).collect()
+    crate_paths_at(code)
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect()
 }
 
 /// The first path segment of each item of a `{...}` group, at depth one.

@@ -2,7 +2,7 @@
 //! everything it calls may use.
 //!
 //! A [`Budget`] is a set of limits. A running agent has a scope (see
-//! [`scope`]) holding its limits and what it used; scopes form a chain from the
+//! `scope.rs`) holding its limits and what it used; scopes form a chain from the
 //! request's first agent down to the running one, and every charge is checked
 //! against every scope of the chain, atomically, so parallel children share
 //! their parent's budget and cannot together overspend it.

@@ -370,6 +370,8 @@ enum Step {
     Stop,
 }
 
+/// Folds one server-sent event into `state`: the events it yields (also fed
+/// to the assembler of the final response), or [`Step::Stop`] at the end.
 fn handle_event(data: &str, state: &mut StreamState) -> Result<Step, ProviderError> {
     let value: Value = serde_json::from_str(data)
         .map_err(|e| stream_error(format!("a stream event is not JSON: {e}")))?;
@@ -377,119 +379,137 @@ fn handle_event(data: &str, state: &mut StreamState) -> Result<Step, ProviderErr
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let mut out = Vec::new();
-    match kind {
+    let out: Vec<StreamEvent> = match kind {
         "message_start" => {
-            let message = value.get("message").cloned().unwrap_or_default();
-            state.model = message
-                .get("model")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            state.id = message.get("id").and_then(Value::as_str).map(str::to_owned);
-            if let Some(usage) = message.get("usage") {
-                let usage: WireUsage = serde_json::from_value(usage.clone())
-                    .map_err(|e| stream_error(format!("`message_start` usage: {e}")))?;
-                state.usage.merge(&usage);
-            }
+            state.message_start(&value)?;
+            Vec::new()
         }
-        "content_block_start" => {
-            let index = value.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
-            let block = value.get("content_block").cloned().unwrap_or_default();
-            match block.get("type").and_then(Value::as_str) {
-                Some("tool_use") => {
-                    let call = state.tool_blocks.len();
-                    state.tool_blocks.push((index, call));
-                    out.push(StreamEvent::ToolCallStart {
-                        index: call,
-                        id: block
-                            .get("id")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned(),
-                        name: block
-                            .get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned(),
-                    });
-                }
-                Some("text") => {
-                    if let Some(text) = block.get("text").and_then(Value::as_str)
-                        && !text.is_empty()
-                    {
-                        out.push(StreamEvent::Text(text.to_owned()));
-                    }
-                }
-                _ => {}
-            }
-        }
-        "content_block_delta" => {
-            let index = value.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
-            let delta = value.get("delta").cloned().unwrap_or_default();
-            match delta.get("type").and_then(Value::as_str) {
-                Some("text_delta") => {
-                    let text = delta
-                        .get("text")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    if !text.is_empty() {
-                        out.push(StreamEvent::Text(text.to_owned()));
-                    }
-                }
-                Some("input_json_delta") => {
-                    let call = state
-                        .tool_blocks
-                        .iter()
-                        .find(|(block, _)| *block == index)
-                        .map(|(_, call)| *call)
-                        .ok_or_else(|| {
-                            stream_error(format!("input for block {index}, which is no tool use"))
-                        })?;
-                    let partial = delta
-                        .get("partial_json")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    if !partial.is_empty() {
-                        out.push(StreamEvent::ToolCallArguments {
-                            index: call,
-                            delta: partial.to_owned(),
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
+        "content_block_start" => state.content_block_start(&value).into_iter().collect(),
+        "content_block_delta" => state.content_block_delta(&value)?.into_iter().collect(),
         "message_delta" => {
-            if let Some(reason) = value
-                .get("delta")
-                .and_then(|d| d.get("stop_reason"))
-                .and_then(Value::as_str)
-            {
-                state.stop_reason = Some(reason.to_owned());
-            }
-            if let Some(usage) = value.get("usage") {
-                let usage: WireUsage = serde_json::from_value(usage.clone())
-                    .map_err(|e| stream_error(format!("`message_delta` usage: {e}")))?;
-                state.usage.merge(&usage);
-            }
+            state.message_delta(&value)?;
+            Vec::new()
         }
         "message_stop" => return Ok(Step::Stop),
-        "error" => {
-            let body = json!({"error": value.get("error").cloned().unwrap_or_default()});
-            let detail = ProviderError::from_status(500, None, &body.to_string()).message;
-            return Err(stream_error(format!(
-                "the stream reported an error: {}",
-                detail.trim_start_matches("HTTP 500: ")
-            )));
-        }
+        "error" => return Err(reported_error(&value)),
         // `ping`, `content_block_stop` and events added later.
-        _ => {}
-    }
+        _ => Vec::new(),
+    };
     for event in &out {
         state.assembler.push(event);
     }
     Ok(Step::Events(out))
+}
+
+impl StreamState {
+    /// `message_start` names the model and the message, and brings the
+    /// input side of the usage, which the final response reports.
+    fn message_start(&mut self, value: &Value) -> Result<(), ProviderError> {
+        let message = value.get("message").cloned().unwrap_or_default();
+        self.model = str_field(&message, "model").to_owned();
+        self.id = message.get("id").and_then(Value::as_str).map(str::to_owned);
+        self.merge_usage(message.get("usage"), "message_start")
+    }
+
+    /// A tool-use block opens a tool call, numbered in the order calls come
+    /// (block indexes count text blocks too); a text block may open with text.
+    fn content_block_start(&mut self, value: &Value) -> Option<StreamEvent> {
+        let index = block_index(value);
+        let block = value.get("content_block").cloned().unwrap_or_default();
+        match block.get("type").and_then(Value::as_str) {
+            Some("tool_use") => {
+                let call = self.tool_blocks.len();
+                self.tool_blocks.push((index, call));
+                Some(StreamEvent::ToolCallStart {
+                    index: call,
+                    id: str_field(&block, "id").to_owned(),
+                    name: str_field(&block, "name").to_owned(),
+                })
+            }
+            Some("text") => {
+                let text = str_field(&block, "text");
+                (!text.is_empty()).then(|| StreamEvent::Text(text.to_owned()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Text deltas pass through; argument deltas go to the tool call that
+    /// their block opened.
+    fn content_block_delta(&self, value: &Value) -> Result<Option<StreamEvent>, ProviderError> {
+        let index = block_index(value);
+        let delta = value.get("delta").cloned().unwrap_or_default();
+        let event = match delta.get("type").and_then(Value::as_str) {
+            Some("text_delta") => {
+                let text = str_field(&delta, "text");
+                (!text.is_empty()).then(|| StreamEvent::Text(text.to_owned()))
+            }
+            Some("input_json_delta") => {
+                let call = self.tool_call(index)?;
+                let partial = str_field(&delta, "partial_json");
+                (!partial.is_empty()).then(|| StreamEvent::ToolCallArguments {
+                    index: call,
+                    delta: partial.to_owned(),
+                })
+            }
+            _ => None,
+        };
+        Ok(event)
+    }
+
+    /// The tool call opened by content block `block`.
+    fn tool_call(&self, block: usize) -> Result<usize, ProviderError> {
+        self.tool_blocks
+            .iter()
+            .find(|(index, _)| *index == block)
+            .map(|(_, call)| *call)
+            .ok_or_else(|| stream_error(format!("input for block {block}, which is no tool use")))
+    }
+
+    /// `message_delta` brings the stop reason and the output side of the
+    /// usage.
+    fn message_delta(&mut self, value: &Value) -> Result<(), ProviderError> {
+        if let Some(reason) = value
+            .get("delta")
+            .and_then(|d| d.get("stop_reason"))
+            .and_then(Value::as_str)
+        {
+            self.stop_reason = Some(reason.to_owned());
+        }
+        self.merge_usage(value.get("usage"), "message_delta")
+    }
+
+    /// Adds the usage an `event` reported, if it did: the counts come in
+    /// parts, at the start and at the end of the message.
+    fn merge_usage(&mut self, usage: Option<&Value>, event: &str) -> Result<(), ProviderError> {
+        if let Some(usage) = usage {
+            let usage: WireUsage = serde_json::from_value(usage.clone())
+                .map_err(|e| stream_error(format!("`{event}` usage: {e}")))?;
+            self.usage.merge(&usage);
+        }
+        Ok(())
+    }
+}
+
+/// The content block an event is about.
+fn block_index(value: &Value) -> usize {
+    value.get("index").and_then(Value::as_u64).unwrap_or(0) as usize
+}
+
+/// The text at `key`, empty when it is missing or not text.
+fn str_field<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// An `error` event, described as the same error in an HTTP response body
+/// would be, less the status, which a stream does not have.
+fn reported_error(value: &Value) -> ProviderError {
+    let body = json!({"error": value.get("error").cloned().unwrap_or_default()});
+    let detail = ProviderError::from_status(500, None, &body.to_string()).message;
+    stream_error(format!(
+        "the stream reported an error: {}",
+        detail.trim_start_matches("HTTP 500: ")
+    ))
 }
 
 #[cfg(test)]

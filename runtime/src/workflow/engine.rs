@@ -26,7 +26,7 @@ use super::time::now_ms;
 use crate::agent::context::AgentContext;
 use crate::agent::execution::{exceeded_below, guarded};
 use crate::agent::host::Host;
-use crate::agent::{AgentDefinition, Failure, Interrupted, Subject};
+use crate::agent::{AgentDefinition, Failure, Interrupted, InvokeError, Subject};
 use crate::budget::{Budget, BudgetExceeded, Dimension, Scope, Usage};
 
 /// Runs workflows on a journal store, replaying each run's journal.
@@ -177,51 +177,38 @@ impl JournalEngine {
         let Some(&(definition, workflow)) = self.workflows.get(record.workflow.as_str()) else {
             return Ok(());
         };
+        match self.run_to_end(record, live, definition, workflow).await? {
+            Some(ending) => self.finish(record, live, ending).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Replays the run's journal and runs its code on: how the run ended,
+    /// `None` when it was cancelled or stopped (this attempt has nothing to
+    /// record), or `Err` when the journal failed.
+    async fn run_to_end(
+        &self,
+        record: &RunRecord,
+        live: &Arc<LiveRun>,
+        definition: &'static AgentDefinition,
+        workflow: &'static WorkflowDefinition,
+    ) -> Result<Option<Ending>, String> {
         let entries = match self.store.entries(&record.run_id).await {
             Ok(entries) => entries,
             Err(StoreError::Damaged(damaged)) => {
                 let message = format!("{damaged}; the run cannot be replayed");
-                return self.finish(record, live, Ending::failed(message)).await;
+                return Ok(Some(Ending::failed(message)));
             }
             Err(error) => return Err(error.to_string()),
         };
-
-        let mut limits = record.limits;
-        if let Some(time) = limits.time {
-            let elapsed = Duration::from_millis(now_ms().saturating_sub(record.created_ms));
-            match time.checked_sub(elapsed) {
-                Some(left) if !left.is_zero() => limits.time = Some(left),
-                _ => {
-                    let exceeded = BudgetExceeded {
-                        dimension: Dimension::Time,
-                        limit: time.as_millis() as u64,
-                        used: elapsed.as_millis() as u64,
-                    };
-                    let ending = Ending::budget("the run ran out of time", exceeded, definition);
-                    return self.finish(record, live, ending).await;
-                }
-            }
-        }
-        let scope = match Scope::root(definition.name, limits) {
-            Ok(scope) => scope,
-            Err(exceeded) => {
-                let ending = Ending::budget("the run cannot go on", exceeded, definition);
-                return self.finish(record, live, ending).await;
-            }
+        let agent = match self.run_agent(record, live, definition, &entries) {
+            Ok(agent) => agent,
+            Err(ending) => return Ok(Some(ending)),
         };
-        scope.restore(restored_usage(&entries));
-        let agent = AgentContext::root(
-            definition.name,
-            live.cancel.clone(),
-            None,
-            scope,
-            self.host.clone(),
-        );
-        live.set_agent(agent.clone());
         let Value::Object(arguments) = record.input.clone() else {
             let ending =
                 Ending::failed("the run's input is not a JSON object; the journal is damaged");
-            return self.finish(record, live, ending).await;
+            return Ok(Some(ending));
         };
         let driver = Arc::new(JournalRun::new(RunSetup {
             store: self.store.clone(),
@@ -235,27 +222,32 @@ impl JournalEngine {
         }));
         let ctx = WorkflowContext::new(driver.clone());
         let outcome = guarded(&agent, (workflow.run)(ctx, arguments)).await;
+        run_ending(&driver, outcome, &agent, definition)
+    }
 
-        match driver.fatal() {
-            Some(Fatal::Store(problem)) => return Err(problem),
-            Some(Fatal::Replay(problem)) => {
-                return self.finish(record, live, Ending::failed(problem)).await;
-            }
-            None => {}
-        }
-        if let Err(Interrupted::Cancelled) = outcome {
-            return Ok(());
-        }
-        let subject = Subject::new("workflow", definition.name);
-        let ending = match Failure::check(subject, outcome, || exceeded_below(&agent)) {
-            Ok(output) => Ending {
-                status: RunStatus::Completed,
-                output: Some(output),
-                error: None,
-            },
-            Err(failure) => Ending::from_failure(failure),
-        };
-        self.finish(record, live, ending).await
+    /// The run's root agent context, with the budget the run has left: what
+    /// its journal shows it used counts again, and so does the time since it
+    /// was created. `Err` is the ending of a run with nothing left.
+    fn run_agent(
+        &self,
+        record: &RunRecord,
+        live: &LiveRun,
+        definition: &'static AgentDefinition,
+        entries: &[JournalEntry],
+    ) -> Result<AgentContext, Ending> {
+        let limits = remaining_limits(record, definition)?;
+        let scope = Scope::root(definition.name, limits)
+            .map_err(|exceeded| Ending::budget("the run cannot go on", exceeded, definition))?;
+        scope.restore(restored_usage(entries));
+        let agent = AgentContext::root(
+            definition.name,
+            live.cancel.clone(),
+            None,
+            scope,
+            self.host.clone(),
+        );
+        live.set_agent(agent.clone());
+        Ok(agent)
     }
 
     async fn finish(
@@ -320,6 +312,63 @@ impl JournalEngine {
             waits,
         })
     }
+}
+
+/// The run's limits less the time it has already taken (a run's time limit
+/// counts from its creation, across restarts). `Err` when no time is left.
+fn remaining_limits(
+    record: &RunRecord,
+    definition: &'static AgentDefinition,
+) -> Result<Budget, Ending> {
+    let mut limits = record.limits;
+    if let Some(time) = limits.time {
+        let elapsed = Duration::from_millis(now_ms().saturating_sub(record.created_ms));
+        match time.checked_sub(elapsed) {
+            Some(left) if !left.is_zero() => limits.time = Some(left),
+            _ => {
+                let exceeded = BudgetExceeded {
+                    dimension: Dimension::Time,
+                    limit: time.as_millis() as u64,
+                    used: elapsed.as_millis() as u64,
+                };
+                return Err(Ending::budget(
+                    "the run ran out of time",
+                    exceeded,
+                    definition,
+                ));
+            }
+        }
+    }
+    Ok(limits)
+}
+
+/// How a run whose code returned `outcome` ended: `Err` when the journal
+/// failed under it (try again later), `None` when it was cancelled or
+/// stopped.
+fn run_ending(
+    driver: &JournalRun,
+    outcome: Result<Result<Value, InvokeError>, Interrupted>,
+    agent: &AgentContext,
+    definition: &'static AgentDefinition,
+) -> Result<Option<Ending>, String> {
+    match driver.fatal() {
+        Some(Fatal::Store(problem)) => return Err(problem),
+        Some(Fatal::Replay(problem)) => return Ok(Some(Ending::failed(problem))),
+        None => {}
+    }
+    if let Err(Interrupted::Cancelled) = outcome {
+        return Ok(None);
+    }
+    let subject = Subject::new("workflow", definition.name);
+    let ending = match Failure::check(subject, outcome, || exceeded_below(agent)) {
+        Ok(output) => Ending {
+            status: RunStatus::Completed,
+            output: Some(output),
+            error: None,
+        },
+        Err(failure) => Ending::from_failure(failure),
+    };
+    Ok(Some(ending))
 }
 
 /// What a run had used when its last agent call was journaled (less the

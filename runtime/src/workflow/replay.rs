@@ -4,6 +4,7 @@
 
 use std::any::Any;
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::Value;
+use tokio::sync::watch;
 
 use super::WorkflowError;
 use super::backend::{
@@ -211,6 +213,8 @@ impl JournalRun {
         }
     }
 
+    /// Runs a step or an agent call: what the journal recorded if it
+    /// finished, otherwise attempts until one succeeds or retries run out.
     async fn run_activity(&self, activity: Activity<'_>) -> Result<Value, ActivityError> {
         let Activity {
             op,
@@ -223,23 +227,10 @@ impl JournalRun {
             ActivityKind::Step => EntryKind::Step,
             ActivityKind::AgentCall => EntryKind::Call,
         };
-        let interrupted = ActivityError::Interrupted;
-        let mut done = 0;
-        match self.recorded(op, entry_kind, &name).map_err(interrupted)? {
-            None => {}
-            Some(EntryState::Succeeded { value, .. }) => return Ok(value),
-            Some(EntryState::Failed { failure }) => return Err(ActivityError::Failed(failure)),
-            Some(EntryState::Retrying {
-                attempts,
-                next_at_ms,
-                ..
-            }) => {
-                done = attempts;
-                self.live.set_current(name.as_ref());
-                sleep_until_ms(next_at_ms).await;
-            }
-            Some(_) => return Err(interrupted(self.unexpected_state(op, &name))),
-        }
+        let mut done = match self.replay_activity(op, entry_kind, &name).await? {
+            ControlFlow::Break(value) => return Ok(value),
+            ControlFlow::Continue(done) => done,
+        };
         loop {
             let number = done + 1;
             self.live.set_current(name.as_ref());
@@ -252,70 +243,176 @@ impl JournalRun {
                     };
                     self.put(op, entry_kind, &name, state)
                         .await
-                        .map_err(interrupted)?;
+                        .map_err(ActivityError::Interrupted)?;
                     return Ok(value);
                 }
                 Err(error) => {
-                    let failure = Failure {
-                        message: error.message.clone(),
-                        attempts: number,
-                        call: error.call.clone(),
-                    };
-                    // The run is being cancelled or stopped: nothing to journal.
-                    if error.call == Some(CallFailure::Cancelled) || self.agent.is_cancelled() {
-                        return Err(ActivityError::Failed(failure));
-                    }
-                    if error.retryable && number < policy.retry.attempts {
-                        let delay = policy.retry.delay_after(number);
-                        tracing::info!(
-                            run = %self.run_id,
-                            step = %name,
-                            attempt = number,
-                            "attempt failed, retrying in {delay:?}: {}",
-                            error.message
-                        );
-                        let state = EntryState::Retrying {
-                            attempts: number,
-                            next_at_ms: after(delay).unwrap_or(u64::MAX),
-                            last_error: error.message,
-                        };
-                        self.put(op, entry_kind, &name, state)
-                            .await
-                            .map_err(interrupted)?;
-                        tokio::time::sleep(delay).await;
-                        done = number;
-                        continue;
-                    }
-                    let state = EntryState::Failed {
-                        failure: failure.clone(),
-                    };
-                    self.put(op, entry_kind, &name, state)
-                        .await
-                        .map_err(interrupted)?;
-                    return Err(ActivityError::Failed(failure));
+                    self.attempt_failed(op, entry_kind, &name, policy, number, error)
+                        .await?;
+                    done = number;
                 }
             }
         }
     }
 
-    async fn run_wait(&self, op: u32, wait: Wait<'_>) -> Result<Value, WorkflowError> {
-        let name = wait.name;
-        let timed_out = || WorkflowError::TimedOut {
-            name: name.to_owned(),
-            timeout: wait.timeout.unwrap_or(Duration::MAX),
+    /// Where the journal left an activity: `Break` with the value it
+    /// recorded, or `Continue` with the attempts already made (once the
+    /// journaled delay before the next one is over). A recorded failure
+    /// comes back as the error, as it did the first time.
+    async fn replay_activity(
+        &self,
+        op: u32,
+        kind: EntryKind,
+        name: &str,
+    ) -> Result<ControlFlow<Value, u32>, ActivityError> {
+        match self
+            .recorded(op, kind, name)
+            .map_err(ActivityError::Interrupted)?
+        {
+            None => Ok(ControlFlow::Continue(0)),
+            Some(EntryState::Succeeded { value, .. }) => Ok(ControlFlow::Break(value)),
+            Some(EntryState::Failed { failure }) => Err(ActivityError::Failed(failure)),
+            Some(EntryState::Retrying {
+                attempts,
+                next_at_ms,
+                ..
+            }) => {
+                self.live.set_current(name);
+                sleep_until_ms(next_at_ms).await;
+                Ok(ControlFlow::Continue(attempts))
+            }
+            Some(_) => Err(ActivityError::Interrupted(self.unexpected_state(op, name))),
+        }
+    }
+
+    /// After attempt `number` failed: `Ok` when another attempt is due,
+    /// otherwise the failure, journaled for good (unless the run is being
+    /// cancelled, which must not fail it).
+    async fn attempt_failed(
+        &self,
+        op: u32,
+        kind: EntryKind,
+        name: &str,
+        policy: StepPolicy,
+        number: u32,
+        error: AttemptError,
+    ) -> Result<(), ActivityError> {
+        let failure = Failure {
+            message: error.message.clone(),
+            attempts: number,
+            call: error.call.clone(),
         };
-        let until = match self.recorded(op, EntryKind::Wait, name)? {
-            Some(EntryState::Succeeded { value, .. }) => return Ok(value),
-            Some(EntryState::Failed { .. }) => return Err(timed_out()),
-            Some(EntryState::Waiting { until_ms }) => until_ms,
-            Some(_) => return Err(self.unexpected_state(op, name)),
+        // The run is being cancelled or stopped: nothing to journal.
+        if error.call == Some(CallFailure::Cancelled) || self.agent.is_cancelled() {
+            return Err(ActivityError::Failed(failure));
+        }
+        if error.retryable && number < policy.retry.attempts {
+            let delay = policy.retry.delay_after(number);
+            return self
+                .retry_after(op, kind, name, number, delay, error.message)
+                .await;
+        }
+        let state = EntryState::Failed {
+            failure: failure.clone(),
+        };
+        self.put(op, kind, name, state)
+            .await
+            .map_err(ActivityError::Interrupted)?;
+        Err(ActivityError::Failed(failure))
+    }
+
+    /// Journals that attempt `number` failed and when the next one is due
+    /// (so that a restart waits out the same delay), then waits for it.
+    async fn retry_after(
+        &self,
+        op: u32,
+        kind: EntryKind,
+        name: &str,
+        number: u32,
+        delay: Duration,
+        message: String,
+    ) -> Result<(), ActivityError> {
+        tracing::info!(
+            run = %self.run_id,
+            step = %name,
+            attempt = number,
+            "attempt failed, retrying in {delay:?}: {}",
+            message
+        );
+        let state = EntryState::Retrying {
+            attempts: number,
+            next_at_ms: after(delay).unwrap_or(u64::MAX),
+            last_error: message,
+        };
+        self.put(op, kind, name, state)
+            .await
+            .map_err(ActivityError::Interrupted)?;
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+
+    /// Waits for input: the payload the journal recorded, or else the first
+    /// fitting signal, or the wait's timeout, whichever comes first.
+    async fn run_wait(&self, op: u32, wait: Wait<'_>) -> Result<Value, WorkflowError> {
+        let until = match self.replay_wait(op, &wait).await? {
+            ControlFlow::Break(value) => return Ok(value),
+            ControlFlow::Continue(until) => until,
+        };
+        let (mut seen, guard) = self.open_wait(op, &wait).await?;
+        loop {
+            if let Some(payload) = self.take_signal(op, &wait, &guard).await? {
+                return Ok(payload);
+            }
+            if let Some(until) = until
+                && now_ms() >= until
+            {
+                let failure = Failure {
+                    message: timed_out(&wait).to_string(),
+                    attempts: 0,
+                    call: None,
+                };
+                let state = EntryState::Failed { failure };
+                let entry = self.entry(op, EntryKind::Wait, wait.name, state);
+                self.close_wait(&guard, entry, None).await?;
+                return Err(timed_out(&wait));
+            }
+            tokio::select! {
+                _ = seen.changed() => {}
+                () = sleep_until_optional(until) => {}
+            }
+        }
+    }
+
+    /// Where the journal left a wait: `Break` with the payload it took, or
+    /// `Continue` with when it times out (journaled on the first execution,
+    /// so that a restart does not start the timeout again).
+    async fn replay_wait(
+        &self,
+        op: u32,
+        wait: &Wait<'_>,
+    ) -> Result<ControlFlow<Value, Option<u64>>, WorkflowError> {
+        let name = wait.name;
+        match self.recorded(op, EntryKind::Wait, name)? {
+            Some(EntryState::Succeeded { value, .. }) => Ok(ControlFlow::Break(value)),
+            Some(EntryState::Failed { .. }) => Err(timed_out(wait)),
+            Some(EntryState::Waiting { until_ms }) => Ok(ControlFlow::Continue(until_ms)),
+            Some(_) => Err(self.unexpected_state(op, name)),
             None => {
                 let until_ms = wait.timeout.and_then(after);
                 self.put(op, EntryKind::Wait, name, EntryState::Waiting { until_ms })
                     .await?;
-                until_ms
+                Ok(ControlFlow::Continue(until_ms))
             }
-        };
+        }
+    }
+
+    /// Shows the wait to clients and marks the run `input_required`. The
+    /// receiver tells of new signals; the guard takes the wait off again.
+    async fn open_wait(
+        &self,
+        op: u32,
+        wait: &Wait<'_>,
+    ) -> Result<(watch::Receiver<u64>, WaitGuard<'_>), WorkflowError> {
         let mut seen = self.live.signals.subscribe();
         seen.borrow_and_update();
         // Registered before the status changes, so that a client who sees
@@ -327,93 +424,83 @@ impl JournalRun {
         self.live.add_wait(
             op,
             LiveWait {
-                name: name.to_owned(),
+                name: wait.name.to_owned(),
                 check: wait.check,
                 schema: wait.schema,
             },
         );
-        self.live.set_current(name);
-        self.commit(vec![
-            self.status_update(RunStatus::InputRequired, Some(name.to_owned())),
-        ])
+        self.live.set_current(wait.name);
+        self.commit(vec![self.status_update(
+            RunStatus::InputRequired,
+            Some(wait.name.to_owned()),
+        )])
         .await?;
         self.live.status.send_replace(RunStatus::InputRequired);
+        Ok((seen, guard))
+    }
 
-        loop {
-            let signals = self
-                .store
-                .signals(&self.run_id)
-                .await
-                .map_err(|e| self.set_fatal(Fatal::Store(e.to_string())))?;
-            for signal in signals {
-                let Signal {
-                    id,
-                    name: to,
-                    payload,
-                    ..
-                } = signal;
-                if to.as_deref().is_some_and(|to| to != name) {
-                    continue;
-                }
-                let taken = Write::DeleteSignal {
-                    run_id: self.run_id.clone(),
-                    id,
-                };
-                if let Err(problem) = (wait.check)(&payload) {
-                    tracing::warn!(run = %self.run_id, wait = name, "a payload was refused: {problem}");
-                    self.commit(vec![taken]).await?;
-                    continue;
-                }
-                let still_open = guard.close();
-                let status = self.status_after_wait(still_open);
-                let entry = self.entry(
-                    op,
-                    EntryKind::Wait,
-                    name,
-                    EntryState::Succeeded {
-                        value: payload.clone(),
-                        usage: None,
-                    },
-                );
-                self.commit(vec![
-                    Write::PutEntry {
-                        run_id: self.run_id.clone(),
-                        entry,
-                    },
-                    taken,
-                    status.1,
-                ])
-                .await?;
-                self.live.status.send_replace(status.0);
-                return Ok(payload);
+    /// Takes the first signal for this wait whose payload fits, and journals
+    /// it as the wait's value; signals whose payload does not fit are dropped.
+    async fn take_signal(
+        &self,
+        op: u32,
+        wait: &Wait<'_>,
+        guard: &WaitGuard<'_>,
+    ) -> Result<Option<Value>, WorkflowError> {
+        let signals = self
+            .store
+            .signals(&self.run_id)
+            .await
+            .map_err(|e| self.set_fatal(Fatal::Store(e.to_string())))?;
+        for signal in signals {
+            let Signal {
+                id,
+                name: to,
+                payload,
+                ..
+            } = signal;
+            if to.as_deref().is_some_and(|to| to != wait.name) {
+                continue;
             }
-            if let Some(until) = until
-                && now_ms() >= until
-            {
-                let still_open = guard.close();
-                let status = self.status_after_wait(still_open);
-                let failure = Failure {
-                    message: timed_out().to_string(),
-                    attempts: 0,
-                    call: None,
-                };
-                let entry = self.entry(op, EntryKind::Wait, name, EntryState::Failed { failure });
-                self.commit(vec![
-                    Write::PutEntry {
-                        run_id: self.run_id.clone(),
-                        entry,
-                    },
-                    status.1,
-                ])
-                .await?;
-                self.live.status.send_replace(status.0);
-                return Err(timed_out());
+            let taken = Write::DeleteSignal {
+                run_id: self.run_id.clone(),
+                id,
+            };
+            if let Err(problem) = (wait.check)(&payload) {
+                tracing::warn!(run = %self.run_id, wait = wait.name, "a payload was refused: {problem}");
+                self.commit(vec![taken]).await?;
+                continue;
             }
-            tokio::select! {
-                _ = seen.changed() => {}
-                () = sleep_until_optional(until) => {}
-            }
+            let state = EntryState::Succeeded {
+                value: payload.clone(),
+                usage: None,
+            };
+            let entry = self.entry(op, EntryKind::Wait, wait.name, state);
+            self.close_wait(guard, entry, Some(taken)).await?;
+            return Ok(Some(payload));
         }
+        Ok(None)
+    }
+
+    /// Ends a wait: journals its `entry` (and the signal `taken`, if any)
+    /// together with the run's status after it, in one write.
+    async fn close_wait(
+        &self,
+        guard: &WaitGuard<'_>,
+        entry: JournalEntry,
+        taken: Option<Write>,
+    ) -> Result<(), WorkflowError> {
+        let still_open = guard.close();
+        let (status, update) = self.status_after_wait(still_open);
+        let mut writes = vec![Write::PutEntry {
+            run_id: self.run_id.clone(),
+            entry,
+        }];
+        writes.extend(taken);
+        writes.push(update);
+        self.commit(writes).await?;
+        self.live.status.send_replace(status);
+        Ok(())
     }
 
     fn status_after_wait(&self, still_open: Option<String>) -> (RunStatus, Write) {
@@ -443,6 +530,14 @@ impl WaitGuard<'_> {
 impl Drop for WaitGuard<'_> {
     fn drop(&mut self) {
         self.live.remove_wait(self.op);
+    }
+}
+
+/// The error of a wait that timed out.
+fn timed_out(wait: &Wait<'_>) -> WorkflowError {
+    WorkflowError::TimedOut {
+        name: wait.name.to_owned(),
+        timeout: wait.timeout.unwrap_or(Duration::MAX),
     }
 }
 
