@@ -7,6 +7,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::agent::InvokeError;
+use crate::mcp::{PromptMessage, ResourceContent};
+
 pub use crate::__agent_span as agent_span;
 pub use ::inventory;
 pub use ::tracing;
@@ -64,7 +67,7 @@ pub fn output_schema<T: AgentOutput>() -> Option<JsonObject> {
     crate::schema::output_schema::<T>()
 }
 
-pub fn finish_invocation<R>(result: R) -> Result<serde_json::Value, crate::agent::InvokeError>
+pub fn finish_invocation<R>(result: R) -> Result<serde_json::Value, InvokeError>
 where
     R: IntoAgentResult,
     R::Output: AgentOutput,
@@ -249,61 +252,51 @@ pub fn take_template_variable<T: TemplateParameter>(
 }
 
 /// A prompt's messages from what it returned.
-pub fn prompt_messages<T: IntoPromptMessages>(
-    value: T,
-) -> Result<Vec<crate::mcp::PromptMessage>, crate::agent::InvokeError> {
+pub fn prompt_messages<T: IntoPromptMessages>(value: T) -> Result<Vec<PromptMessage>, InvokeError> {
     Ok(value.into_prompt_messages())
 }
 
 /// A `Result` a prompt can return.
 pub trait PromptResult {
-    fn into_prompt_result(
-        self,
-    ) -> Result<Vec<crate::mcp::PromptMessage>, crate::agent::InvokeError>;
+    fn into_prompt_result(self) -> Result<Vec<PromptMessage>, InvokeError>;
 }
 
 impl<T: IntoPromptMessages, E: std::fmt::Display> PromptResult for Result<T, E> {
-    fn into_prompt_result(
-        self,
-    ) -> Result<Vec<crate::mcp::PromptMessage>, crate::agent::InvokeError> {
+    fn into_prompt_result(self) -> Result<Vec<PromptMessage>, InvokeError> {
         self.map(IntoPromptMessages::into_prompt_messages)
-            .map_err(|e| crate::agent::InvokeError::Agent(format!("{e:#}")))
+            .map_err(|e| InvokeError::Agent(format!("{e:#}")))
     }
 }
 
 /// A prompt's messages from the `Result` it returned.
 pub fn prompt_messages_result<R: PromptResult>(
     value: R,
-) -> Result<Vec<crate::mcp::PromptMessage>, crate::agent::InvokeError> {
+) -> Result<Vec<PromptMessage>, InvokeError> {
     value.into_prompt_result()
 }
 
 /// A resource's contents from what it returned.
 pub fn resource_contents<T: IntoResourceContents>(
     value: T,
-) -> Result<Vec<crate::mcp::ResourceContent>, crate::agent::InvokeError> {
+) -> Result<Vec<ResourceContent>, InvokeError> {
     Ok(value.into_resource_contents())
 }
 
 /// A `Result` a resource can return.
 pub trait ResourceResult {
-    fn into_resource_result(
-        self,
-    ) -> Result<Vec<crate::mcp::ResourceContent>, crate::agent::InvokeError>;
+    fn into_resource_result(self) -> Result<Vec<ResourceContent>, InvokeError>;
 }
 
 impl<T: IntoResourceContents, E: std::fmt::Display> ResourceResult for Result<T, E> {
-    fn into_resource_result(
-        self,
-    ) -> Result<Vec<crate::mcp::ResourceContent>, crate::agent::InvokeError> {
+    fn into_resource_result(self) -> Result<Vec<ResourceContent>, InvokeError> {
         self.map(IntoResourceContents::into_resource_contents)
-            .map_err(|e| crate::agent::InvokeError::Agent(format!("{e:#}")))
+            .map_err(|e| InvokeError::Agent(format!("{e:#}")))
     }
 }
 
 /// A resource's contents from the `Result` it returned.
 pub fn resource_contents_result<R: ResourceResult>(
     value: R,
-) -> Result<Vec<crate::mcp::ResourceContent>, crate::agent::InvokeError> {
+) -> Result<Vec<ResourceContent>, InvokeError> {
     value.into_resource_result()
 }

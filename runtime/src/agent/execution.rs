@@ -66,7 +66,8 @@ pub async fn guarded<T>(
     .await
 }
 
-fn panic_message(panic: &(dyn Any + Send)) -> String {
+/// The text of a caught panic.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

@@ -2,7 +2,6 @@
 //! either returns what the journal recorded at its position, or runs and is
 //! journaled before its value is handed back.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::panic::AssertUnwindSafe;
@@ -27,6 +26,7 @@ use super::record::{
 use super::store::{JournalStore, Write};
 use super::time::{after, now_ms, sleep_until_ms, system_time};
 use crate::agent::context::AgentContext;
+use crate::agent::execution::panic_message;
 
 /// Why a run cannot go on in this process.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -577,14 +577,6 @@ async fn run_attempt(
             call: None,
         })
     })
-}
-
-fn panic_message(panic: &(dyn Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic with a non-text payload".to_owned())
 }
 
 /// splitmix64: a well-mixed 64-bit value from a seed and a counter.
