@@ -61,19 +61,21 @@ impl std::fmt::Debug for Models {
 }
 
 impl Models {
-    /// The models of the process `ctx` runs in; one built from the
-    /// environment alone when the host was assembled without an `[llm]`
-    /// section (as in a test that builds its own host).
+    /// The models of the process `ctx` runs in; [`unconfigured`](Self::unconfigured)
+    /// ones when its host was assembled without any (as in a test that builds
+    /// its own host).
     pub fn of(ctx: &AgentContext) -> &Models {
-        static FROM_ENVIRONMENT: OnceLock<Models> = OnceLock::new();
-        ctx.host().get::<Models>().unwrap_or_else(|| {
-            FROM_ENVIRONMENT.get_or_init(|| {
-                let var = |key: &str| std::env::var(key).ok();
-                let mut llm = LlmConfig::default();
-                let providers = BTreeMap::new();
-                super::config::apply_env(&mut llm, &providers, &var);
-                Models::new(&llm, &providers, var)
-            })
+        static UNCONFIGURED: OnceLock<Models> = OnceLock::new();
+        ctx.host()
+            .get::<Models>()
+            .unwrap_or_else(|| UNCONFIGURED.get_or_init(Models::unconfigured))
+    }
+
+    /// The models of a server without `[llm]` or `[providers]`: what
+    /// `AgentServer::new` gives its agents.
+    pub fn unconfigured() -> Self {
+        Models::new(&LlmConfig::default(), &BTreeMap::new(), |key| {
+            std::env::var(key).ok()
         })
     }
 

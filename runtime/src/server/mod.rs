@@ -28,7 +28,6 @@ use rmcp::model::Tool;
 
 use crate::agent::Host;
 use crate::budget::Budget;
-use crate::llm::config::LlmConfig;
 use crate::llm::models::Models;
 use crate::mcp::logging::SessionLogLevel;
 use crate::mcp::round_trip::StateSealer;
@@ -73,11 +72,7 @@ impl AgentServer {
     pub fn new(registry: Registry, identity: ServerIdentity) -> Self {
         let host = Host::new(Budget::SERVER_DEFAULT)
             .with(RemotePool::new(BTreeMap::new()))
-            .with(Models::new(
-                &LlmConfig::default(),
-                &BTreeMap::new(),
-                |key| std::env::var(key).ok(),
-            ));
+            .with(Models::unconfigured());
         Self::with_host(registry, identity, host)
     }
 
