@@ -179,22 +179,26 @@ impl Failure {
                 }
                 None => FailureKind::Failed(message),
             },
-            Err(Interrupted::OutOfTime(exceeded)) => {
+            Err(interrupted) => return Err(Failure::interrupted(subject, interrupted)),
+        };
+        Err(Failure { subject, kind })
+    }
+
+    /// Why `subject`'s future stopped, as a failure.
+    pub fn interrupted(subject: Subject, interrupted: Interrupted) -> Self {
+        let kind = match interrupted {
+            Interrupted::OutOfTime(exceeded) => {
                 let message = format!("{subject} ran out of time");
-                return Err(Failure::out_of_budget(
-                    subject,
-                    message,
-                    exceeded,
-                    subject.name.to_owned(),
-                ));
+                let at = subject.name.to_owned();
+                return Failure::out_of_budget(subject, message, exceeded, at);
             }
-            Err(Interrupted::Panicked(message)) => {
+            Interrupted::Panicked(message) => {
                 tracing::error!("{subject} panicked: {message}");
                 FailureKind::Panicked(message)
             }
-            Err(Interrupted::Cancelled) => FailureKind::Cancelled,
+            Interrupted::Cancelled => FailureKind::Cancelled,
         };
-        Err(Failure { subject, kind })
+        Failure { subject, kind }
     }
 
     /// A budget that ran out for `subject`; `message` says what was

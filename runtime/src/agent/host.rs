@@ -2,7 +2,7 @@
 //! the services of the layers above the agent core (connections to other
 //! MCP servers, models), which the top of the tree puts in at start-up.
 
-use std::any::{Any, type_name};
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -19,7 +19,6 @@ pub struct Host {
     /// grant narrow it.
     default_budget: Budget,
     extensions: http::Extensions,
-    names: Vec<&'static str>,
 }
 
 impl Host {
@@ -28,15 +27,12 @@ impl Host {
         Host {
             default_budget,
             extensions: http::Extensions::new(),
-            names: Vec::new(),
         }
     }
 
     /// The host with `service` in it (replacing one of the same type).
     pub fn with<T: Any + Send + Sync>(mut self, service: T) -> Self {
-        if self.extensions.insert(Arc::new(service)).is_none() {
-            self.names.push(type_name::<T>());
-        }
+        self.extensions.insert(Arc::new(service));
         self
     }
 
@@ -56,7 +52,7 @@ impl fmt::Debug for Host {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Host")
             .field("default_budget", &self.default_budget)
-            .field("services", &self.names)
+            .field("services", &self.extensions.len())
             .finish()
     }
 }

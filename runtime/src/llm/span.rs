@@ -7,8 +7,6 @@
 //! `tracing-opentelemetry` uses as the exported span's name.
 
 use tracing::Span;
-
-use crate::telemetry::ErrorType;
 use tracing::field::Empty;
 
 use super::message::{ChatRequest, ChatResponse};
@@ -52,8 +50,4 @@ pub(crate) fn record_response(span: &Span, response: &ChatResponse, cost_micros:
     span.record("agentwire.usage.estimated", response.usage.estimated);
 }
 
-/// Records a failed call: `error.type` names what kind of failure it was.
-pub(crate) fn record_error(span: &Span, error_type: ErrorType) {
-    span.record("otel.status_code", "ERROR");
-    span.record("error.type", error_type.as_str());
-}
+pub(crate) use crate::telemetry::spans::record_error;

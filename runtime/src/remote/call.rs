@@ -10,7 +10,7 @@ use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
 
 use crate::agent::execution::guarded;
-use crate::agent::{AgentContext, AgentDefinition, CallError, Failure, InvokeError, Subject};
+use crate::agent::{AgentContext, AgentDefinition, CallError, Failure, Subject};
 use crate::budget::{Budget, Reservation, Usage};
 use crate::mcp::meta::{BUDGET_KEY, grant_value, read_budget_error, read_usage};
 use crate::telemetry::{inject_into, spans};
@@ -169,11 +169,7 @@ async fn call_over_mcp(
         Ok(Err(message)) => return Err(remote_error(message)),
         // Cancelled or out of time while waiting: the one mapping.
         Err(interrupted) => {
-            let outcome = Err::<Result<(), InvokeError>, _>(interrupted);
-            let failure = Failure::check(Subject::agent(agent), outcome, || None);
-            return Err(failure.map_or_else(Failure::into_call_error, |()| {
-                remote_error("the call stopped without an answer".to_owned())
-            }));
+            return Err(Failure::interrupted(Subject::agent(agent), interrupted).into_call_error());
         }
     };
 

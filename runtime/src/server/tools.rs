@@ -94,8 +94,7 @@ impl AgentServer {
         let Some(definition) = self.shared.registry.get(&request.name) else {
             return self.serve_management_tool(request, &context).await;
         };
-        let grant = read_grant(&context.meta)
-            .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
+        let grant = grant(&context)?;
         let arguments = request.arguments.unwrap_or_default();
         if spans::capture_content() {
             let text = serde_json::to_string(&arguments).unwrap_or_default();
@@ -151,8 +150,7 @@ impl AgentServer {
         context: &RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         if let Some(workflows) = &self.shared.workflows {
-            let grant = read_grant(&context.meta)
-                .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))?;
+            let grant = grant(context)?;
             let arguments = request.arguments.clone().unwrap_or_default();
             let registry = &self.shared.registry;
             if let Some(result) =
@@ -224,6 +222,13 @@ fn server_span(
     );
     set_parent_from(&span, &context.meta);
     span
+}
+
+/// The budget the caller grants in `_meta`; a malformed grant is the
+/// client's fault (JSON-RPC -32602).
+fn grant(context: &RequestContext<RoleServer>) -> Result<Option<Budget>, ErrorData> {
+    read_grant(&context.meta)
+        .map_err(|invalid| ErrorData::invalid_params(invalid.to_string(), None))
 }
 
 /// The `error.type` of a `tools/call` outcome.
