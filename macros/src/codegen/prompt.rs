@@ -7,9 +7,8 @@ use syn::{ItemFn, LitStr};
 
 use super::crate_path;
 use super::handler::{self, Runtime};
-use super::tokens::{NameSpans, location, option_str, param_definitions};
+use super::tokens::{NameSpans, description, location, name_or_fn, option_str, param_definitions};
 use crate::internals::ast::Prompt;
-use crate::internals::docs;
 
 const RUNTIME: Runtime = Runtime {
     future: "PromptFuture",
@@ -25,19 +24,9 @@ pub fn generate(func: &ItemFn, prompt: &Prompt) -> TokenStream {
     let fn_ident = &func.sig.ident;
     let vis = &func.vis;
 
-    let name = attrs
-        .name
-        .as_ref()
-        .map(LitStr::value)
-        .unwrap_or_else(|| fn_ident.to_string());
+    let name = name_or_fn(attrs.name.as_ref(), fn_ident);
     let title = option_str(attrs.title.as_ref().map(LitStr::value));
-    let description = option_str(
-        attrs
-            .description
-            .as_ref()
-            .map(LitStr::value)
-            .or_else(|| docs::doc_text(&func.attrs)),
-    );
+    let description = description(attrs.description.as_ref(), &func.attrs);
     let icons = &attrs.icons;
     let complete = handler::completer(&private, attrs.complete.as_ref());
     let names = ("prompt_param_schema", "prompt_param_is_required");

@@ -8,10 +8,9 @@ use syn::{ItemFn, LitStr};
 
 use super::crate_path;
 use super::handler::{self, Runtime};
-use super::tokens::{NameSpans, location, option_str, param_definitions};
+use super::tokens::{NameSpans, description, location, name_or_fn, option_str, param_definitions};
 use crate::internals::ast::Resource;
 use crate::internals::attr::resource::{Audience, ResourceAttributes};
-use crate::internals::docs;
 use crate::internals::uri_template::Part;
 
 const RUNTIME: Runtime = Runtime {
@@ -28,21 +27,11 @@ pub fn generate(func: &ItemFn, resource: &Resource) -> TokenStream {
     let fn_ident = &func.sig.ident;
     let vis = &func.vis;
 
-    let name = attrs
-        .name
-        .as_ref()
-        .map(LitStr::value)
-        .unwrap_or_else(|| fn_ident.to_string());
+    let name = name_or_fn(attrs.name.as_ref(), fn_ident);
     let uri_text = attrs.uri.as_ref().map(LitStr::value).unwrap_or_default();
     let uri = uri(&private, &uri_text, parts);
     let title = option_str(attrs.title.as_ref().map(LitStr::value));
-    let description = option_str(
-        attrs
-            .description
-            .as_ref()
-            .map(LitStr::value)
-            .or_else(|| docs::doc_text(&func.attrs)),
-    );
+    let description = description(attrs.description.as_ref(), &func.attrs);
     let mime_type = option_str(attrs.mime_type.as_ref().map(LitStr::value));
     let icons = &attrs.icons;
     let (audience, priority) = annotations(&private, attrs);

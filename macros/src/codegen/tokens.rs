@@ -3,10 +3,24 @@
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::LitBool;
 use syn::spanned::Spanned;
+use syn::{Attribute, LitBool, LitStr};
 
+use crate::internals::docs;
 use crate::internals::signature::{Input, Param, Signature};
+
+/// The name a tool, prompt or resource is listed under: the `name` key, or
+/// the function's own name.
+pub fn name_or_fn(name: Option<&LitStr>, fn_ident: &Ident) -> String {
+    name.map(LitStr::value)
+        .unwrap_or_else(|| fn_ident.to_string())
+}
+
+/// Its description, as an `Option<&str>` expression: the `description` key,
+/// or else the function's doc comments.
+pub fn description(key: Option<&LitStr>, fn_attrs: &[Attribute]) -> TokenStream {
+    option_str(key.map(LitStr::value).or_else(|| docs::doc_text(fn_attrs)))
+}
 
 /// `Some("text")` or `None`.
 pub fn option_str(value: Option<String>) -> TokenStream {

@@ -7,19 +7,15 @@ use quote::{quote, quote_spanned};
 use syn::LitStr;
 use syn::spanned::Spanned;
 
-use super::tokens::{location, option_bool, option_str};
+use super::tokens::{description, location, name_or_fn, option_bool, option_str};
 use crate::internals::ast::Function;
 use crate::internals::attr::budget::BudgetPolicy;
 use crate::internals::attr::tool::ToolKeys;
-use crate::internals::docs;
 use crate::internals::signature::{Input, Output, Signature};
 
 /// The MCP tool name: the `name` key, or the function's name.
 pub fn tool_name(keys: &ToolKeys, fn_ident: &Ident) -> String {
-    keys.name
-        .as_ref()
-        .map(LitStr::value)
-        .unwrap_or_else(|| fn_ident.to_string())
+    name_or_fn(keys.name.as_ref(), fn_ident)
 }
 
 /// The fields of an `AgentDefinition` that agents and workflows fill
@@ -47,12 +43,7 @@ pub fn definition(
     let vis = &func.vis;
     let tool_name = tool_name(keys, fn_ident);
     let title = option_str(keys.title.as_ref().map(LitStr::value));
-    let description = option_str(
-        keys.description
-            .as_ref()
-            .map(LitStr::value)
-            .or_else(|| docs::doc_text(&func.attrs)),
-    );
+    let description = description(keys.description.as_ref(), &func.attrs);
     let read_only = option_bool(&keys.read_only);
     let destructive = option_bool(&keys.destructive);
     let idempotent = option_bool(&keys.idempotent);
