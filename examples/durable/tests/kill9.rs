@@ -99,8 +99,11 @@ fn structured(result: &CallToolResult) -> Value {
 }
 
 /// The side-effect log: how often each `<run> <what>` logged each event.
+/// Only whole lines count: the test reads while the server writes, so the
+/// last line may still be on its way (every whole line must be well-formed).
 fn read_log(log: &Path) -> (usize, Counts) {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut text = std::fs::read_to_string(log).unwrap_or_default();
+    text.truncate(text.rfind('\n').map_or(0, |end| end + 1));
     let mut counts = Counts::new();
     for line in text.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
