@@ -156,6 +156,8 @@ mod resource;
 mod schema;
 mod server;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod transport;
 pub mod workflow;
 

@@ -27,8 +27,9 @@ const LAYERS: &[&[&str]] = &[
     &["server"],
     // stdio and streamable HTTP.
     &["transport"],
-    // agentwire.toml, where the process-wide host is assembled.
-    &["config"],
+    // agentwire.toml, where the process-wide host is assembled; and the
+    // testing kit, which assembles its own hosts for in-process servers.
+    &["config", "testing"],
     // The command line.
     &["cli"],
     // The crate root and what generated code names.

@@ -42,6 +42,8 @@ pub use message::{
     ChatRequest, ChatResponse, FinishReason, Message, OutputSchema, Part, Role, TokenUsage,
     ToolCall, ToolChoice, ToolResult, ToolSpec,
 };
+#[cfg(feature = "testing")]
+pub(crate) use metering::{estimate_input_tokens, tokens_of_chars};
 pub use model::{Model, ModelStream};
 pub use openai::{MaxTokensField, OPENAI_BASE_URL, OpenAi};
 pub use pricing::{Price, PriceTable};

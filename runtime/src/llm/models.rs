@@ -133,6 +133,24 @@ impl Models {
         }
     }
 
+    /// The models of a test: `provider` answers as the default model
+    /// `model`, priced at `price` when given.
+    #[cfg(feature = "testing")]
+    pub fn serving(provider: Arc<dyn Provider>, model: &str, price: Option<Price>) -> Self {
+        let name = provider.name().to_owned();
+        let mut models = Models::new(&LlmConfig::default(), &BTreeMap::new(), |_| None);
+        models.providers.insert(
+            name.clone(),
+            (ProviderKind::Openai, ProviderEntry::Http(provider)),
+        );
+        models.default_provider = Some(name);
+        models.default_model = Some(model.to_owned());
+        if let Some(price) = price {
+            models.prices = std::mem::take(&mut models.prices).with(model, price);
+        }
+        models
+    }
+
     /// The default model (`name` `None`) or the one configured as
     /// `[llm.models.NAME]`.
     pub fn model(&self, name: Option<&str>) -> Result<ModelSpec, LlmError> {

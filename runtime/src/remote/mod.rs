@@ -14,4 +14,6 @@ pub use call::call_remote;
 pub(crate) use call::{RemoteCall, call_remote_tool};
 pub use config::RemoteServer;
 pub use dispatch::call_agent_json;
+#[cfg(feature = "testing")]
+pub(crate) use pool::InMemoryConnector;
 pub(crate) use pool::RemotePool;

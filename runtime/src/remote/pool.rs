@@ -13,12 +13,27 @@ use crate::agent::Host;
 
 type Connection = RunningService<RoleClient, ()>;
 
+/// Opens a connection to a server of this same process: one end of an
+/// in-memory pipe whose other end that server serves (tests chain servers
+/// this way, without processes or ports).
+pub(crate) type InMemoryConnector = Arc<dyn Fn() -> tokio::io::DuplexStream + Send + Sync>;
+
 /// One connection per configured server, opened on first use and reused by
 /// every call after it.
-#[derive(Debug)]
 pub(crate) struct RemotePool {
     servers: BTreeMap<String, RemoteServer>,
+    /// Servers of this process, by name; they win over `servers`.
+    in_memory: BTreeMap<String, InMemoryConnector>,
     connections: Mutex<HashMap<String, Arc<OnceCell<Connection>>>>,
+}
+
+impl std::fmt::Debug for RemotePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemotePool")
+            .field("servers", &self.servers)
+            .field("in_memory", &self.in_memory.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl RemotePool {
@@ -31,22 +46,34 @@ impl RemotePool {
     pub fn new(servers: BTreeMap<String, RemoteServer>) -> Self {
         RemotePool {
             servers,
+            in_memory: BTreeMap::new(),
             connections: Mutex::new(HashMap::new()),
         }
     }
 
+    /// The pool with `server` answered in memory by `connector`.
+    #[cfg(feature = "testing")]
+    pub fn with_in_memory(mut self, server: &str, connector: InMemoryConnector) -> Self {
+        self.in_memory.insert(server.to_owned(), connector);
+        self
+    }
+
     /// The connection to `server`, opened on first use.
     pub(crate) async fn peer(&self, server: &str) -> Result<Peer<RoleClient>, String> {
-        let Some(config) = self.servers.get(server) else {
-            return Err(format!(
-                "no server `{server}` is configured; name it under [servers.{server}] in agentwire.toml"
-            ));
+        let target = match (self.in_memory.get(server), self.servers.get(server)) {
+            (Some(connector), _) => Target::InMemory(connector),
+            (None, Some(config)) => Target::Configured(config),
+            (None, None) => {
+                return Err(format!(
+                    "no server `{server}` is configured; name it under [servers.{server}] in agentwire.toml"
+                ));
+            }
         };
         let cell = {
             let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
             connections.entry(server.to_owned()).or_default().clone()
         };
-        let connection = cell.get_or_try_init(|| connect(server, config)).await?;
+        let connection = cell.get_or_try_init(|| connect(server, target)).await?;
         Ok(connection.peer().clone())
     }
 
@@ -71,11 +98,27 @@ impl RemotePool {
     }
 }
 
-async fn connect(name: &str, config: &RemoteServer) -> Result<Connection, String> {
+/// Where a server is: configured in agentwire.toml, or in this process.
+enum Target<'a> {
+    Configured(&'a RemoteServer),
+    InMemory(&'a InMemoryConnector),
+}
+
+async fn connect(name: &str, target: Target<'_>) -> Result<Connection, String> {
     // Prefer the stateless 2026-07-28 protocol; fall back for older servers.
     let lifecycle = ClientLifecycleMode::Auto {
         preferred_versions: vec![ProtocolVersion::V_2026_07_28],
         legacy_version: Some(ProtocolVersion::V_2025_11_25),
+    };
+    let config = match target {
+        Target::Configured(config) => config,
+        Target::InMemory(connector) => {
+            let (read, write) = tokio::io::split(connector());
+            return ()
+                .serve_with_lifecycle((read, write), lifecycle)
+                .await
+                .map_err(|e| format!("cannot connect to server `{name}`: {e}"));
+        }
     };
     let connected = if let Some(url) = &config.url {
         let transport = StreamableHttpClientTransport::from_uri(url.clone());

@@ -246,7 +246,7 @@ where
 /// Spans of agentwire and the user's code go to OpenTelemetry whatever the
 /// log level, so a trace is never missing a hop; the transports' internal
 /// spans would only add noise (and traces of their own).
-fn otel_layer<S>(provider: &SdkTracerProvider) -> impl Layer<S>
+pub(crate) fn otel_layer<S>(provider: &SdkTracerProvider) -> impl Layer<S>
 where
     S: Subscriber + for<'span> LookupSpan<'span>,
 {

@@ -19,6 +19,8 @@ mod propagation;
 pub(crate) mod spans;
 
 pub use error_type::ErrorType;
+#[cfg(feature = "testing")]
+pub(crate) use export::otel_layer;
 pub use export::{Telemetry, TelemetryConfig};
 pub(crate) use metrics::{record_operation, record_token_usage};
 pub(crate) use propagation::{inject_into, set_parent_from};

@@ -5,10 +5,32 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Now, in milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
+    wall_clock()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// The wall clock.
+#[cfg(not(feature = "testing"))]
+fn wall_clock() -> SystemTime {
+    SystemTime::now()
+}
+
+/// The wall clock as the tokio runtime sees it: when a test pauses tokio's
+/// clock and lets it skip ahead (`start_paused`), timers, wait timeouts
+/// and `ctx.now()` follow it, so a run that sleeps for a day finishes at
+/// once; otherwise the two clocks agree.
+#[cfg(feature = "testing")]
+fn wall_clock() -> SystemTime {
+    let runtime = tokio::time::Instant::now().into_std();
+    let real = std::time::Instant::now();
+    let now = SystemTime::now();
+    if runtime >= real {
+        now + (runtime - real)
+    } else {
+        now - (real - runtime)
+    }
 }
 
 /// `ms` after the epoch as a `SystemTime`.
