@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test agentwire has, in the order that fails fastest: formatting, lints,
 # the Rust tests (unit, integration with real MCP clients, doc tests, trybuild),
+# a user's crate outside the workspace tested with agentwire::testing,
 # then the Python MCP SDK against the example servers, then the official MCP
 # conformance suite and the MCP Inspector against examples/conformance.
 set -euo pipefail
@@ -16,6 +17,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (workspace)"
 cargo test --workspace --locked
+
+step "a crate outside the workspace tests its agents with agentwire::testing"
+cargo fmt --manifest-path tests/outside-crate/Cargo.toml -- --check
+cargo test --manifest-path tests/outside-crate/Cargo.toml --locked
 
 step "Python MCP SDK against the hello and conformance servers"
 bash scripts/python-tests.sh
