@@ -126,3 +126,87 @@ async fn countdown(
 }
 
 agentwire::main!();
+
+/// The agents tested in this process with `agentwire::testing`: a real MCP
+/// client talks to the server over an in-memory pipe.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentwire::Dimension;
+    use agentwire::testing::{Era, TestServer};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn summarize_measures_with_word_count_and_answers_structured() {
+        for era in [Era::Sessions, Era::Stateless] {
+            let server = TestServer::builder().era(era).start().await.unwrap();
+            let outcome = server
+                .call(
+                    "summarize",
+                    json!({"text": "one two three four", "max_words": 2}),
+                )
+                .await
+                .unwrap();
+            let summary = outcome.structured().unwrap();
+            assert_eq!(summary["summary"], "one two …", "{era:?}");
+            assert_eq!(summary["original"]["words"], 4);
+            assert_eq!(outcome.usage().calls, 2, "summarize and word_count");
+            server.close().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_grant_of_one_call_stops_summarize_before_word_count() {
+        let server = TestServer::serving([summarize::DEFINITION, word_count::DEFINITION])
+            .await
+            .unwrap();
+        let outcome = server
+            .call_with_budget(
+                "summarize",
+                json!({"text": "one two"}),
+                Budget::UNLIMITED.with_calls(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome.error().unwrap().dimension(), Some(Dimension::Calls));
+        let empty = server
+            .call("summarize", json!({"text": " "}))
+            .await
+            .unwrap();
+        assert!(
+            empty
+                .error()
+                .unwrap()
+                .message
+                .contains("nothing to summarize")
+        );
+        server.close().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn countdown_lifts_off_after_two_minutes_of_skipped_time() {
+        let server = TestServer::serving([countdown::DEFINITION]).await.unwrap();
+        let outcome = server
+            .call("countdown", json!({"seconds": 120}))
+            .await
+            .unwrap();
+        assert_eq!(outcome.output::<String>().unwrap(), "liftoff");
+        // An hour is more than the server's default budget of five minutes.
+        let hour = server
+            .call("countdown", json!({"seconds": 3600}))
+            .await
+            .unwrap();
+        assert_eq!(hour.budget_exceeded().unwrap().dimension, Dimension::Time);
+        // A time grant shorter than the count runs out on time.
+        let short = server
+            .call_with_budget(
+                "countdown",
+                json!({"seconds": 10}),
+                Budget::UNLIMITED.with_time(Duration::from_secs(3)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(short.budget_exceeded().unwrap().dimension, Dimension::Time);
+        server.close().await;
+    }
+}

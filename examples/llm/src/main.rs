@@ -186,3 +186,101 @@ async fn slogan(
 }
 
 agentwire::main!();
+
+/// The agents tested with scripted models (`agentwire::testing`): no
+/// network and no key, with budgets and tool calls as in production.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentwire::testing::{Capture, FunctionModel, Reply, ScriptedModel, TestServer};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn the_assistant_counts_words_with_its_tool_then_answers() {
+        let capture = Capture::start();
+        let model = ScriptedModel::new([
+            Reply::tool_call("word_count", json!({"text": "to be or not to be"})),
+            Reply::text("Six words."),
+        ]);
+        let server = TestServer::builder()
+            .agents([assistant::DEFINITION, word_count::DEFINITION])
+            .model(model.clone())
+            .start()
+            .await
+            .unwrap();
+        let outcome = server
+            .call("assistant", json!({"request": "Count: to be or not to be"}))
+            .await
+            .unwrap();
+        assert_eq!(outcome.output::<String>().unwrap(), "Six words.");
+        let requests = model.requests();
+        assert_eq!(requests[0].tools[0].name, "word_count");
+        let tool_result = serde_json::to_string(&requests[1].messages).unwrap();
+        assert!(tool_result.contains("6"), "{tool_result}");
+        let agent = capture.span("invoke_agent assistant").unwrap();
+        let tool = capture.span("invoke_agent word_count").unwrap();
+        assert_eq!(
+            tool.trace_id, agent.trace_id,
+            "one trace for the loop and its tool"
+        );
+        assert_eq!(capture.spans_named("chat scripted-model").len(), 2);
+        server.close().await;
+    }
+
+    #[tokio::test]
+    async fn triage_routes_with_structured_output_then_drafts_the_reply() {
+        // The closure sees the whole request: the router asks with an
+        // output schema, the desk's reply without one.
+        let model = FunctionModel::new(|request: &ChatRequest| match &request.output_schema {
+            Some(_) => Reply::json(json!({"value": "Billing"})),
+            None => Reply::text(format!(
+                "[{}] We will refund you.",
+                request.system.as_deref().unwrap_or_default()
+            )),
+        });
+        let server = TestServer::builder()
+            .agents([triage::DEFINITION])
+            .model(model.clone())
+            .start()
+            .await
+            .unwrap();
+        let outcome = server
+            .call("triage", json!({"message": "I was charged twice."}))
+            .await
+            .unwrap();
+        let triage = outcome.structured().unwrap();
+        assert_eq!(triage["desk"], "Billing");
+        assert_eq!(
+            triage["reply"],
+            "[You work at the billing desk.] We will refund you."
+        );
+        assert_eq!(model.requests().len(), 2);
+        assert!(outcome.usage().input_tokens > 0);
+        server.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_token_grant_too_small_for_the_prompt_refuses_the_call() {
+        let model = ScriptedModel::new(["never sent"]);
+        let server = TestServer::builder()
+            .agents([ask::DEFINITION])
+            .model(model.clone())
+            .start()
+            .await
+            .unwrap();
+        let outcome = server
+            .call_with_budget(
+                "ask",
+                json!({"question": "Why is the sky blue?"}),
+                Budget::UNLIMITED.with_tokens(5),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome.budget_exceeded().unwrap().dimension,
+            agentwire::Dimension::Tokens
+        );
+        assert!(model.requests().is_empty());
+        server.close().await;
+    }
+}
