@@ -223,3 +223,9 @@ macro_rules! main {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+/// docs/testing.md's examples are compiled and run as doc tests, with the
+/// `testing` feature.
+#[cfg(all(doctest, feature = "testing"))]
+#[doc = include_str!("../../docs/testing.md")]
+struct TestingGuideDoctests;
