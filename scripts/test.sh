@@ -15,6 +15,9 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo doc (both crates, every feature, warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p agentwire -p agentwire-macros --all-features
+
 step "cargo test (workspace)"
 cargo test --workspace --locked
 

@@ -54,8 +54,10 @@ pub use crate::workflow::WorkflowsConfig;
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
+    /// `[budget]`: the server's default budget.
     pub budget: BudgetConfig,
     #[serde(default)]
+    /// `[servers.NAME]`: the other MCP servers remote agents live on.
     pub servers: BTreeMap<String, RemoteServer>,
     /// The models agents use (`[llm]`).
     #[serde(default)]
@@ -64,8 +66,10 @@ pub struct Config {
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderConfig>,
     #[serde(default)]
+    /// `[telemetry]`: OpenTelemetry export.
     pub telemetry: crate::telemetry::TelemetryConfig,
     #[serde(default)]
+    /// `[workflows]`: how workflow runs are kept.
     pub workflows: WorkflowsConfig,
 }
 
@@ -73,12 +77,21 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
+    /// The file could not be read.
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why it could not be read.
         source: std::io::Error,
     },
     #[error("{path} is not a valid agentwire.toml: {message}")]
-    Invalid { path: PathBuf, message: String },
+    /// The file is not a valid configuration.
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and where.
+        message: String,
+    },
 }
 
 impl Config {

@@ -5,7 +5,7 @@
 //! is an MCP tool whose schema comes from its signature and doc comments; the
 //! binary is an MCP server (stdio or streamable HTTP) with a CLI for free.
 //!
-//! ```no_run
+//! ```standalone_crate
 //! use agentwire::prelude::*;
 //!
 //! /// Says hello.
@@ -17,11 +17,23 @@
 //!     format!("Hello, {name}!")
 //! }
 //!
-//! agentwire::main!();
+//! // A binary ends with `agentwire::main!();`, which writes `fn main` with
+//! // the command line. Here the same command line runs `greet` once:
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let app = agentwire::App::new(agentwire::ServerIdentity::new("hello", "0.1.0"));
+//! let code = app
+//!     .run_with_args(["hello", "call", "greet", "--args", r#"{"name": "Ada"}"#])
+//!     .await;
+//! assert_eq!(code, std::process::ExitCode::SUCCESS); // and "Hello, Ada!" is printed
+//! # }
 //! ```
 //!
-//! `cargo run -- serve --stdio` serves it; `cargo run -- call greet --args
-//! '{"name":"Ada"}'` runs it once; `cargo run -- list` prints its schema.
+//! With `agentwire::main!();`, `cargo run -- serve --stdio` serves it;
+//! `cargo run -- call greet --args '{"name":"Ada"}'` runs it once; `cargo
+//! run -- list` prints its schema. The `testing` feature adds
+//! `agentwire::testing`, a kit to test agents, chains of servers, LLM
+//! agents and workflows in-process (docs/testing.md).
 //!
 //! ## Writing agents
 //!
@@ -139,6 +151,9 @@
 //! [`AgentServer::with_request_state_key`] (or the `AGENTWIRE_REQUEST_STATE_KEY`
 //! environment variable of `serve`). docs/protocol.md has the details.
 
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 extern crate self as agentwire;
 
 // The layers, bottom to top: a module uses only those above it in this
@@ -157,6 +172,7 @@ mod schema;
 mod server;
 pub mod telemetry;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod transport;
 pub mod workflow;

@@ -21,7 +21,9 @@ pub type PromptFuture =
 pub struct PromptDefinition {
     /// The MCP prompt name.
     pub name: &'static str,
+    /// The prompt's title, for people.
     pub title: Option<&'static str>,
+    /// The prompt's description (the function's doc comment unless overridden).
     pub description: Option<&'static str>,
     /// Icon URLs (or `data:` URIs).
     pub icons: &'static [&'static str],

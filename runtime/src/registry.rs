@@ -29,8 +29,11 @@ pub enum RegistryError {
          Tool names must be unique within a server; rename one with `#[agent(name = \"...\")]`"
     )]
     DuplicateName {
+        /// The tool name.
         name: &'static str,
+        /// Where the first agent is.
         first: SourceLocation,
+        /// Where the second agent is.
         second: SourceLocation,
     },
     /// Two prompts claim the same name.
@@ -39,8 +42,11 @@ pub enum RegistryError {
          Prompt names must be unique within a server; rename one with `#[prompt(name = \"...\")]`"
     )]
     DuplicatePrompt {
+        /// The prompt name.
         name: &'static str,
+        /// Where the first prompt is.
         first: SourceLocation,
+        /// Where the second prompt is.
         second: SourceLocation,
     },
     /// Two resources claim the same URI (or URI template).
@@ -49,8 +55,11 @@ pub enum RegistryError {
          Resource URIs must be unique within a server"
     )]
     DuplicateResource {
+        /// The URI or URI template.
         uri: String,
+        /// Where the first resource is.
         first: SourceLocation,
+        /// Where the second resource is.
         second: SourceLocation,
     },
     /// Agents call each other in a cycle that is not declared recursive.
@@ -60,7 +69,10 @@ pub enum RegistryError {
          depth budget will bound it",
         .cycle.join(" → ")
     )]
-    UndeclaredRecursion { cycle: Vec<&'static str> },
+    UndeclaredRecursion {
+        /// The agents on the cycle, in call order.
+        cycle: Vec<&'static str>,
+    },
 }
 
 /// Every agent (by tool name, with its MCP tool built once), prompt and

@@ -26,7 +26,9 @@ pub struct ResourceDefinition {
     pub name: &'static str,
     /// Its URI, or the template its URIs follow.
     pub uri: ResourceUri,
+    /// The resource's title, for people.
     pub title: Option<&'static str>,
+    /// The resource's description (the function's doc comment unless overridden).
     pub description: Option<&'static str>,
     /// The MIME type of its contents when they do not name one.
     pub mime_type: Option<&'static str>,

@@ -27,8 +27,11 @@ pub type InvokeFuture =
 pub struct AgentDefinition {
     /// The MCP tool name.
     pub name: &'static str,
+    /// The tool's title, for people.
     pub title: Option<&'static str>,
+    /// The tool's description (the function's doc comment unless overridden).
     pub description: Option<&'static str>,
+    /// The MCP tool annotations (`read_only`, `destructive`, ...).
     pub annotations: AnnotationFlags,
     /// Icon URLs (or `data:` URIs).
     pub icons: &'static [&'static str],
@@ -82,7 +85,10 @@ pub enum AgentKind {
     /// In this process: runs the agent on JSON arguments.
     Local(fn(AgentContext, JsonObject) -> InvokeFuture),
     /// As the tool of the same name on the configured MCP server named here.
-    Remote { server: &'static str },
+    Remote {
+        /// The server's name under `[servers]` in agentwire.toml.
+        server: &'static str,
+    },
     /// A durable workflow (`#[workflow]`), run by the server's workflow
     /// backend. The agent core knows that a workflow exists, not what it
     /// is: the workflow layer reads its definition back
@@ -93,17 +99,24 @@ pub enum AgentKind {
 /// MCP tool annotations; `None` leaves the hint out of `tools/list`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AnnotationFlags {
+    /// `readOnlyHint`: the tool changes nothing.
     pub read_only: Option<bool>,
+    /// `destructiveHint`: the tool may destroy data.
     pub destructive: Option<bool>,
+    /// `idempotentHint`: calling it twice does what calling it once does.
     pub idempotent: Option<bool>,
+    /// `openWorldHint`: the tool reaches outside systems.
     pub open_world: Option<bool>,
 }
 
 /// A place in the user's source code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SourceLocation {
+    /// The file, as `file!()` gives it.
     pub file: &'static str,
+    /// The line, from 1.
     pub line: u32,
+    /// The module, as `module_path!()` gives it.
     pub module_path: &'static str,
 }
 

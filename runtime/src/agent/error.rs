@@ -48,36 +48,50 @@ pub enum CallError {
     /// The called agent returned an error; `message` is its `Display` text.
     #[error("agent `{agent}` failed: {message}")]
     Agent {
+        /// The called agent.
         agent: &'static str,
+        /// The error's `Display` text.
         message: String,
     },
     /// The called agent panicked.
     #[error("agent `{agent}` panicked: {message}")]
     Panicked {
+        /// The called agent.
         agent: &'static str,
+        /// The panic's message.
         message: String,
     },
     /// The caller's request was cancelled while the call was running.
     #[error("the call to agent `{agent}` was cancelled")]
-    Cancelled { agent: &'static str },
+    Cancelled {
+        /// The called agent.
+        agent: &'static str,
+    },
     /// A budget ran out, before the call or during it.
     #[error("the call to agent `{agent}` stopped: {exceeded}")]
     BudgetExceeded {
+        /// The called agent.
         agent: &'static str,
+        /// The budget that ran out.
         exceeded: BudgetExceeded,
     },
     /// The arguments do not fit the agent's input schema (from a call with
     /// JSON arguments, such as a model's tool call).
     #[error("the call to agent `{agent}` has an {message}")]
     InvalidArguments {
+        /// The called agent.
         agent: &'static str,
+        /// Which argument is wrong, and how.
         message: String,
     },
     /// The remote agent's server could not be reached or answered nonsense.
     #[error("remote agent `{agent}` on server `{server}` failed: {message}")]
     Remote {
+        /// The called agent.
         agent: &'static str,
+        /// The server it lives on.
         server: &'static str,
+        /// What went wrong.
         message: String,
     },
 }

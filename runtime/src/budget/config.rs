@@ -9,10 +9,15 @@ use super::units::{parse_cost_micros, parse_duration};
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetConfig {
+    /// The time limit, e.g. `"30s"` or `"5m"`.
     pub time: Option<String>,
+    /// The limit on model tokens, input and output together.
     pub tokens: Option<u64>,
+    /// The cost limit in US dollars, e.g. `"$5"`.
     pub cost: Option<String>,
+    /// How deep agents may call agents.
     pub depth: Option<u32>,
+    /// How many agent calls a request may make, itself included.
     pub calls: Option<u32>,
 }
 

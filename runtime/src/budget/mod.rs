@@ -127,10 +127,15 @@ impl fmt::Display for Budget {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Usage {
+    /// Model input (prompt) tokens.
     pub input_tokens: u64,
+    /// Model output (answer) tokens.
     pub output_tokens: u64,
+    /// Cost in micro-USD (millionths of a dollar).
     pub cost_micros: u64,
+    /// Wall-clock time taken, in milliseconds.
     pub elapsed_ms: u64,
+    /// Agent calls made, this one included.
     pub calls: u32,
 }
 
@@ -166,10 +171,15 @@ impl fmt::Display for Usage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dimension {
+    /// Wall-clock time.
     Time,
+    /// Model tokens, input and output together.
     Tokens,
+    /// Cost, in micro-USD.
     Cost,
+    /// How deep agents call agents.
     Depth,
+    /// How many agent calls.
     Calls,
 }
 
@@ -206,8 +216,11 @@ impl fmt::Display for Dimension {
 /// total to, `limit` what was allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub struct BudgetExceeded {
+    /// The dimension that ran out.
     pub dimension: Dimension,
+    /// What was allowed.
     pub limit: u64,
+    /// What the refused step would have brought the total to.
     pub used: u64,
 }
 

@@ -70,7 +70,9 @@ pub struct LlmConfig {
 pub struct NamedModel {
     /// The provider; the default model's when unset.
     pub provider: Option<String>,
+    /// The model's name at its provider.
     pub model: String,
+    /// Its answer limit; the default model's when unset.
     pub max_tokens: Option<u32>,
 }
 
@@ -79,9 +81,13 @@ pub struct NamedModel {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceConfig {
+    /// Per million input tokens, e.g. `"$0.15"`.
     pub input: String,
+    /// Per million output tokens.
     pub output: String,
+    /// Per million input tokens read from the provider's cache; the input price when unset.
     pub cached_input: Option<String>,
+    /// Per million input tokens written to the provider's cache; the input price when unset.
     pub cache_write: Option<String>,
 }
 
@@ -131,6 +137,7 @@ impl ProviderKind {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
+    /// Which API the provider speaks.
     pub kind: ProviderKind,
     /// The API's base URL; else `OPENAI_BASE_URL` / `ANTHROPIC_BASE_URL`,
     /// else the vendor's own.

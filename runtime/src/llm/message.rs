@@ -15,7 +15,10 @@ pub use crate::mcp::Role;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Part {
     /// Plain text.
-    Text { text: String },
+    Text {
+        /// The text.
+        text: String,
+    },
     /// The model asks for a tool to be called (assistant messages only).
     ToolCall(ToolCall),
     /// The outcome of a tool call (user messages only).
@@ -49,7 +52,9 @@ pub struct ToolResult {
 /// One message of the conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
+    /// Who speaks.
     pub role: Role,
+    /// What is said: text, tool calls, tool results.
     pub parts: Vec<Part>,
 }
 
@@ -94,8 +99,11 @@ impl Message {
 /// its arguments (an object schema).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolSpec {
+    /// The tool's name, as the model calls it.
     pub name: String,
+    /// What the tool does, for the model.
     pub description: Option<String>,
+    /// The JSON Schema of its arguments.
     pub parameters: JsonObject,
 }
 
@@ -139,14 +147,20 @@ pub struct OutputSchema {
 pub struct ChatRequest {
     /// The model's name at its provider; [`Model`](super::Model) fills it in.
     pub model: String,
+    /// The system prompt.
     pub system: Option<String>,
+    /// The conversation so far.
     pub messages: Vec<Message>,
+    /// The tools the model may call.
     pub tools: Vec<ToolSpec>,
+    /// Whether and which tool the model must call.
     pub tool_choice: ToolChoice,
     /// The most tokens the answer may have. The budget may lower it (see
     /// docs/llm.md); `None` means the configured default.
     pub max_tokens: Option<u32>,
+    /// Sampling temperature; the provider's default when unset.
     pub temperature: Option<f32>,
+    /// Sequences that end the answer.
     pub stop: Vec<String>,
     /// Answer with JSON matching this schema.
     pub output_schema: Option<OutputSchema>,
@@ -270,7 +284,9 @@ pub struct ChatResponse {
     pub id: Option<String>,
     /// The answer: text and tool calls.
     pub message: Message,
+    /// Why the answer ended.
     pub finish_reason: FinishReason,
+    /// The tokens (and cost) the provider reported.
     pub usage: TokenUsage,
 }
 

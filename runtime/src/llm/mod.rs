@@ -72,8 +72,11 @@ pub enum LlmError {
     /// The provider failed, retries included.
     #[error("the call to model `{model}` ({provider}) failed: {error}")]
     Provider {
+        /// The provider's name.
         provider: String,
+        /// The model's name.
         model: String,
+        /// What went wrong.
         error: ProviderError,
     },
     /// The configuration does not give a usable model.
@@ -86,17 +89,26 @@ pub enum LlmError {
          [llm.prices.\"{model}\"] with `input` and `output` (USD per million tokens) to \
          agentwire.toml"
     )]
-    Unpriced { model: String },
+    Unpriced {
+        /// The model without a price.
+        model: String,
+    },
     /// The tools could not be offered (an MCP server is unreachable, two
     /// tools share a name).
     #[error("{0}")]
     Tools(String),
     /// The loop made its last allowed model call and still got tool calls.
     #[error("the agent loop reached its limit of {limit} turns without a final answer")]
-    TurnLimit { limit: u32 },
+    TurnLimit {
+        /// The most turns the loop was allowed.
+        limit: u32,
+    },
     /// The answer did not fit the requested type, even after a correction.
     #[error("the model's answer does not fit the requested type: {message}")]
-    InvalidOutput { message: String },
+    InvalidOutput {
+        /// Why the answer does not fit.
+        message: String,
+    },
 }
 
 impl LlmError {

@@ -25,7 +25,9 @@ use super::secret::Secret;
 /// most compatible servers know only `max_tokens`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MaxTokensField {
+    /// `max_tokens`: what most compatible servers know.
     MaxTokens,
+    /// `max_completion_tokens`: what OpenAI's own API wants.
     MaxCompletionTokens,
 }
 

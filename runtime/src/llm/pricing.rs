@@ -8,7 +8,9 @@ use super::message::TokenUsage;
 /// million" is 150,000).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Price {
+    /// Micro-USD per million input tokens.
     pub input: u64,
+    /// Micro-USD per million output tokens.
     pub output: u64,
     /// Prompt tokens read from the provider's cache; `None` charges `input`.
     pub cached_input: Option<u64>,

@@ -37,12 +37,20 @@ pub enum StreamEvent {
     Text(String),
     /// The model starts a tool call; its arguments follow.
     ToolCallStart {
+        /// The call's position among the answer's tool calls.
         index: usize,
+        /// The call's id, to answer it with its result.
         id: String,
+        /// The tool called.
         name: String,
     },
     /// More JSON text of a tool call's arguments.
-    ToolCallArguments { index: usize, delta: String },
+    ToolCallArguments {
+        /// The call's position among the answer's tool calls.
+        index: usize,
+        /// The next piece of the arguments' JSON text.
+        delta: String,
+    },
     /// The end: the whole answer, assembled, with the usage the provider
     /// reported. Always the last event of a stream that did not fail.
     Done(ChatResponse),
@@ -152,6 +160,7 @@ impl ProviderErrorKind {
 /// A provider call that failed. Its message never contains the API key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ProviderError {
+    /// What kind of failure, which decides whether it is retried.
     pub kind: ProviderErrorKind,
     /// The HTTP status, when there was a response.
     pub status: Option<u16>,

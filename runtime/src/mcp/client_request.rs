@@ -51,7 +51,10 @@ pub enum ClientRequestError {
          in the 2026-07-28 protocol the agent is run again with the recorded answers, so \
          its questions must come out the same on every run"
     )]
-    ReplayMismatch { index: usize },
+    ReplayMismatch {
+        /// The question's position in the run, from 0.
+        index: usize,
+    },
 }
 
 /// A question for the client.

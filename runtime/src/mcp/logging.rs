@@ -11,13 +11,21 @@ use rmcp::model::LoggingLevel;
 /// How important a log message is, from `Debug` to `Emergency` (RFC 5424).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LogLevel {
+    /// Detailed debugging information.
     Debug,
+    /// Informational messages.
     Info,
+    /// Normal but significant events.
     Notice,
+    /// Warnings.
     Warning,
+    /// Errors.
     Error,
+    /// Critical conditions.
     Critical,
+    /// Action must be taken at once.
     Alert,
+    /// The system is unusable.
     Emergency,
 }
 

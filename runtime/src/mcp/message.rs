@@ -35,7 +35,9 @@ impl Role {
 /// One message of a rendered prompt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PromptMessage {
+    /// Who speaks: the user or the assistant.
     pub role: Role,
+    /// What is said.
     pub content: Content,
 }
 

@@ -22,6 +22,7 @@ pub enum TemplatePart {
 /// A parsed URI template.
 #[derive(Clone, Copy)]
 pub struct UriTemplate {
+    /// The template's literal text and variables, in order.
     pub parts: &'static [TemplatePart],
 }
 

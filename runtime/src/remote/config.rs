@@ -9,13 +9,17 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteServer {
+    /// The program to start; it speaks MCP on its stdin and stdout.
     pub command: Option<String>,
     #[serde(default)]
+    /// The program's arguments.
     pub args: Vec<String>,
     #[serde(default)]
+    /// Environment variables for the program.
     pub env: BTreeMap<String, String>,
     /// The working directory of the command; relative to the config file.
     pub cwd: Option<PathBuf>,
+    /// The server's streamable HTTP endpoint, e.g. `http://127.0.0.1:8081/mcp`.
     pub url: Option<String>,
 }
 

@@ -5,8 +5,11 @@ use schemars::{Schema, SchemaGenerator};
 
 /// One parameter of an agent (or a prompt, or a resource template).
 pub struct ParamDefinition {
+    /// The parameter's name, as the property of the input object.
     pub name: &'static str,
+    /// Its description (the parameter's doc comment).
     pub description: Option<&'static str>,
+    /// Builds its JSON Schema.
     pub schema: fn(&mut SchemaGenerator) -> Schema,
     /// Whether the argument may be left out (`Option<T>` parameters).
     pub required: fn() -> bool,

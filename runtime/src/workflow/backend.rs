@@ -102,17 +102,22 @@ pub type Attempt<'a> =
 
 /// A step or agent call for [`RunDriver::activity`].
 pub struct Activity<'a> {
+    /// The operation's position in the run.
     pub op: u32,
+    /// A step or an agent call.
     pub kind: ActivityKind,
     /// The step's name, or the agent's.
     pub name: Cow<'a, str>,
+    /// Its retries and timeout.
     pub policy: StepPolicy,
+    /// Runs one attempt.
     pub attempt: Attempt<'a>,
 }
 
 /// Why one attempt failed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttemptError {
+    /// Why it failed.
     pub message: String,
     /// Whether another attempt may succeed (a budget that ran out will not).
     pub retryable: bool,
@@ -131,6 +136,7 @@ pub enum ActivityError {
 
 /// A wait for [`RunDriver::wait_for`].
 pub struct Wait<'a> {
+    /// The wait's name, which signals are addressed to.
     pub name: &'a str,
     /// `None` waits for ever.
     pub timeout: Option<Duration>,
@@ -143,6 +149,7 @@ pub struct Wait<'a> {
 /// A wait a run is blocked in, as shown to clients.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitInfo {
+    /// The wait's name.
     pub name: String,
     /// The JSON Schema of the payload it takes.
     pub schema: Value,
@@ -152,6 +159,7 @@ pub struct WaitInfo {
 /// process running it knows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunView {
+    /// The run's record, as stored.
     pub record: RunRecord,
     /// The step, agent call, timer or wait the run is in, or was last in.
     pub current_step: Option<String>,
@@ -184,18 +192,35 @@ pub struct Recovery {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ControlError {
     #[error("there is no workflow run `{0}`")]
+    /// No run has this id.
     NotFound(String),
     #[error("workflow run `{run_id}` is already {status}")]
-    Finished { run_id: String, status: RunStatus },
+    /// The run is over; it takes no more signals and cannot be cancelled.
+    Finished {
+        /// The run.
+        run_id: String,
+        /// How it ended.
+        status: RunStatus,
+    },
     #[error("`{0}` is not a workflow of this server")]
+    /// The server has no workflow of this name.
     UnknownWorkflow(String),
     #[error("the workflow cannot start: {0}")]
+    /// The arguments do not fit the workflow's parameters.
     Arguments(ArgumentError),
     #[error("the payload for `{name}` does not fit: {message}")]
-    Payload { name: String, message: String },
+    /// A signal's payload does not fit the type its wait takes.
+    Payload {
+        /// The wait.
+        name: String,
+        /// Why it does not fit.
+        message: String,
+    },
     #[error("the workflow cannot start: {0}")]
+    /// The budget does not allow the run to start.
     Budget(BudgetExceeded),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 

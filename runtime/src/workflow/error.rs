@@ -14,8 +14,11 @@ pub enum WorkflowError {
     /// A step failed on every attempt its retry policy allowed.
     #[error("step `{name}` failed after {attempts} attempt{}: {message}", if *attempts == 1 { "" } else { "s" })]
     Step {
+        /// The step.
         name: String,
+        /// How many attempts were made.
         attempts: u32,
+        /// The last attempt's error.
         message: String,
     },
     /// A call to an agent failed.
@@ -23,13 +26,23 @@ pub enum WorkflowError {
     Call(#[from] CallError),
     /// `wait_for` gave up: nothing arrived in time.
     #[error("nothing arrived for `{name}` within {}", show(*timeout))]
-    TimedOut { name: String, timeout: Duration },
+    TimedOut {
+        /// The wait.
+        name: String,
+        /// How long it waited.
+        timeout: Duration,
+    },
     /// A value the journal recorded cannot be read back as the type the code
     /// asks for now.
     #[error(
         "the value journaled for `{name}` cannot be read as the type the workflow now expects: {message}"
     )]
-    Decode { name: String, message: String },
+    Decode {
+        /// The step, call or wait whose value it is.
+        name: String,
+        /// Why it cannot be read.
+        message: String,
+    },
     /// The run cannot go on in this process: its journal cannot be written,
     /// or its code no longer matches its journal. The engine handles it (it
     /// retries the run later, or fails it with this reason); the workflow's

@@ -90,6 +90,7 @@ impl Default for RetryPolicy {
 /// The retries and timeout of one step or agent call.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct StepPolicy {
+    /// How failed attempts are retried.
     pub retry: RetryPolicy,
     /// How long one attempt may take; it fails (and may be retried) after.
     pub timeout: Option<Duration>,

@@ -73,6 +73,7 @@ pub struct RunRecord {
     pub run_id: String,
     /// The workflow's tool name.
     pub workflow: String,
+    /// Where the run stands.
     pub status: RunStatus,
     /// The arguments the run was started with.
     pub input: Value,
@@ -109,7 +110,9 @@ pub struct RunError {
 /// A budget that ran out, and the agent or workflow that ran into it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BudgetFailure {
+    /// The budget that ran out.
     pub exceeded: BudgetExceeded,
+    /// The agent or workflow that ran into it.
     pub agent: String,
 }
 
@@ -126,12 +129,19 @@ impl RunError {
 /// A change to a run's record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunUpdate {
+    /// The run.
     pub run_id: String,
+    /// Its new status.
     pub status: RunStatus,
+    /// When it changed, in milliseconds since the Unix epoch.
     pub updated_ms: u64,
+    /// The signal or input it now waits for.
     pub waiting_for: Option<String>,
+    /// The workflow's result, when completed.
     pub output: Option<Value>,
+    /// Why it failed or was cancelled.
     pub error: Option<RunError>,
+    /// What it used.
     pub usage: Option<Usage>,
 }
 
@@ -192,9 +202,13 @@ impl EntryKind {
 /// same order, and finished ones return what is recorded here.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JournalEntry {
+    /// The operation's position in the run, from 0.
     pub seq: u32,
+    /// What kind of operation.
     pub kind: EntryKind,
+    /// The step's name, the agent's, or the wait's.
     pub name: String,
+    /// Where it stands.
     pub state: EntryState,
     /// When the entry was written, in milliseconds since the Unix epoch.
     pub recorded_ms: u64,
@@ -207,20 +221,34 @@ pub enum EntryState {
     /// Finished with this value. For agent calls, `usage` is what the whole
     /// run had used when the entry was written, restored on replay.
     Succeeded {
+        /// The operation's value, as JSON.
         value: Value,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// For agent calls, the run's usage when written.
         usage: Option<Usage>,
     },
     /// Finished with this error, retries exhausted (or a wait timed out).
-    Failed { failure: Failure },
+    Failed {
+        /// How it failed.
+        failure: Failure,
+    },
     /// A timer that fires at this time.
-    Timer { fire_at_ms: u64 },
+    Timer {
+        /// When it fires, in milliseconds since the Unix epoch.
+        fire_at_ms: u64,
+    },
     /// A wait that gives up at this time (never, when `None`).
-    Waiting { until_ms: Option<u64> },
+    Waiting {
+        /// When it gives up, in milliseconds since the Unix epoch.
+        until_ms: Option<u64>,
+    },
     /// A step whose attempts so far failed; the next one starts at `next_at_ms`.
     Retrying {
+        /// Attempts made so far.
         attempts: u32,
+        /// When the next one starts, in milliseconds since the Unix epoch.
         next_at_ms: u64,
+        /// The last attempt's error.
         last_error: String,
     },
 }
@@ -228,6 +256,7 @@ pub enum EntryState {
 /// An operation that failed for good.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
+    /// Why it failed.
     pub message: String,
     /// How many attempts were made.
     #[serde(default)]
@@ -241,11 +270,32 @@ pub struct Failure {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CallFailure {
-    Agent { message: String },
-    Panicked { message: String },
-    BudgetExceeded { exceeded: BudgetExceeded },
-    Remote { message: String },
-    InvalidArguments { message: String },
+    /// The agent returned an error.
+    Agent {
+        /// Its `Display` text.
+        message: String,
+    },
+    /// The agent panicked.
+    Panicked {
+        /// The panic's message.
+        message: String,
+    },
+    /// A budget ran out.
+    BudgetExceeded {
+        /// Which, and by how much.
+        exceeded: BudgetExceeded,
+    },
+    /// The remote agent's server failed.
+    Remote {
+        /// What went wrong.
+        message: String,
+    },
+    /// The arguments did not fit the agent.
+    InvalidArguments {
+        /// Which argument, and how.
+        message: String,
+    },
+    /// The call was cancelled.
     Cancelled,
 }
 
@@ -307,10 +357,13 @@ impl CallFailure {
 pub struct Signal {
     /// Increasing in the order signals arrived.
     pub id: u64,
+    /// The run it is sent to.
     pub run_id: String,
     /// The wait it is meant for; `None` goes to whichever wait comes first.
     pub name: Option<String>,
+    /// What it carries, as JSON.
     pub payload: Value,
+    /// When it arrived, in milliseconds since the Unix epoch.
     pub received_ms: u64,
 }
 
@@ -318,7 +371,9 @@ pub struct Signal {
 /// is wrong with it. Only that run is affected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Damaged {
+    /// The run.
     pub run_id: String,
+    /// What is wrong with its record.
     pub problem: String,
 }
 

@@ -32,6 +32,7 @@ impl BackendKind {
 /// How a server runs its workflows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowSettings {
+    /// Where runs are kept: in memory or in the embedded journal.
     pub backend: BackendKind,
     /// The embedded journal's file; `<server name>.journal` in the working
     /// directory when `None`.

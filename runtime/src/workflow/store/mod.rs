@@ -25,7 +25,9 @@ pub enum StoreError {
     /// Reading or writing failed (disk full, I/O error, store closed).
     #[error("the workflow journal could not be {action}: {message}")]
     Io {
+        /// What was being done: `read`, `written`...
         action: &'static str,
+        /// What went wrong.
         message: String,
     },
     /// A record cannot be read back; only its run is affected.
@@ -42,15 +44,27 @@ pub enum Write {
     /// applies only while the run is `running` or `input_required`, so a run
     /// that was cancelled or finished stays so.
     UpdateRun {
+        /// The change.
         update: RunUpdate,
+        /// Apply it only to an unfinished run.
         only_unfinished: bool,
     },
     /// Adds a journal entry, or replaces the one at the same position.
-    PutEntry { run_id: String, entry: JournalEntry },
+    PutEntry {
+        /// The run.
+        run_id: String,
+        /// The entry.
+        entry: JournalEntry,
+    },
     /// Adds a signal; its `id` is assigned by the store.
     AddSignal(Signal),
     /// Removes a signal a wait has taken.
-    DeleteSignal { run_id: String, id: u64 },
+    DeleteSignal {
+        /// The run.
+        run_id: String,
+        /// The signal's id.
+        id: u64,
+    },
 }
 
 /// Which runs a listing returns, newest first.
