@@ -23,6 +23,7 @@ cargo test --workspace --locked
 
 step "a crate outside the workspace tests its agents with agentwire::testing"
 cargo fmt --manifest-path tests/outside-crate/Cargo.toml -- --check
+cargo clippy --manifest-path tests/outside-crate/Cargo.toml --all-targets --locked -- -D warnings
 cargo test --manifest-path tests/outside-crate/Cargo.toml --locked
 
 step "Python MCP SDK against the hello and conformance servers"
