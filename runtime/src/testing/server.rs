@@ -78,23 +78,24 @@ pub struct TestServerBuilder {
 }
 
 impl TestServerBuilder {
-    /// Serves these agents (and workflows) only, instead of every one
-    /// registered in the test binary.
+    /// Serves these agents (and workflows). Once agents, prompts or
+    /// resources are chosen, only the chosen ones are served; otherwise
+    /// everything registered in the test binary is.
     pub fn agents(mut self, agents: impl IntoIterator<Item = &'static AgentDefinition>) -> Self {
         self.agents.get_or_insert_with(Vec::new).extend(agents);
         self
     }
 
-    /// Serves these prompts too (with [`agents`](Self::agents): otherwise
-    /// every registered prompt is served).
+    /// Serves these prompts (only the chosen ones, as with
+    /// [`agents`](Self::agents)).
     pub fn prompts(mut self, prompts: impl IntoIterator<Item = &'static PromptDefinition>) -> Self {
         self.prompts.extend(prompts);
         self.agents.get_or_insert_with(Vec::new);
         self
     }
 
-    /// Serves these resources too (with [`agents`](Self::agents): otherwise
-    /// every registered resource is served).
+    /// Serves these resources (only the chosen ones, as with
+    /// [`agents`](Self::agents)).
     pub fn resources(
         mut self,
         resources: impl IntoIterator<Item = &'static ResourceDefinition>,
