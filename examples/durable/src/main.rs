@@ -207,3 +207,69 @@ async fn soak(
 }
 
 agentwire::main!();
+
+/// The report workflow tested in-process with `agentwire::testing`, on the
+/// memory backend, with the week-long approval wait under a paused clock.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agentwire::testing::TestServer;
+    use agentwire::workflow::RunStatus;
+    use serde_json::json;
+
+    async fn server() -> TestServer {
+        TestServer::serving([
+            report::DEFINITION,
+            research::DEFINITION,
+            write_report::DEFINITION,
+        ])
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_report_is_published_once_approved_and_charged_to_the_run() {
+        let server = server().await;
+        let run = server
+            .start_workflow("report", json!({"topic": "rust"}))
+            .await
+            .unwrap();
+        let waiting = server.settle(&run.run_id).await.unwrap();
+        assert_eq!(waiting.record.status, RunStatus::InputRequired);
+        assert_eq!(waiting.waits[0].name, "approval");
+        // research (3 × 240 tokens) and write_report (900 tokens) so far.
+        assert_eq!(waiting.usage.tokens(), 3 * 240 + 900);
+
+        server
+            .signal(
+                &run.run_id,
+                "approval",
+                json!({"approved": true, "comment": "ship it"}),
+            )
+            .await
+            .unwrap();
+        let done = server.settle(&run.run_id).await.unwrap();
+        assert_eq!(done.record.status, RunStatus::Completed);
+        let report = done.record.output.unwrap();
+        assert_eq!(report["status"], "published");
+        assert_eq!(report["comment"], "ship it");
+        assert!(report["text"].as_str().unwrap().starts_with("# rust\n"));
+        server.close().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unanswered_report_fails_when_its_week_is_over() {
+        let server = server().await;
+        let run = server
+            .start_workflow("report", json!({"topic": "forgotten"}))
+            .await
+            .unwrap();
+        server.settle(&run.run_id).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(7 * 24 * 3600 + 1)).await;
+        let over = server.run_status(&run.run_id).await.unwrap();
+        assert_eq!(over.record.status, RunStatus::Failed);
+        let message = over.record.error.unwrap().message;
+        assert!(message.contains("approval"), "{message}");
+        server.close().await;
+    }
+}
