@@ -165,14 +165,14 @@ pub mod __private;
 pub use agent::graph::mermaid as call_graph_mermaid;
 pub use agent::{
     AgentContext, AgentDefinition, AgentKind, AgentStub, CallError, CallerContext, CanCall,
-    ErrorType, SourceLocation,
+    ErrorType, Keyed, SourceLocation,
 };
 pub use agentwire_macros::{agent, prompt, resource, workflow};
 pub use budget::{Budget, BudgetExceeded, Dimension, Usage};
 pub use cli::App;
 pub use mcp::{
     ClientRequestError, CompletionRequest, Content, ElicitForm, Elicitation, LogLevel,
-    PromptMessage, ResourceContent, Role, Sampled, SamplingRequest,
+    PromptMessage, ResourceContent, Role, Root, Sampled, SamplingRequest,
     form_schema_json as elicitation_schema,
 };
 pub use prompt::PromptDefinition;

@@ -23,6 +23,7 @@ pub fn tool_name(keys: &ToolKeys, fn_ident: &Ident) -> String {
 pub struct Definition {
     pub params: Vec<TokenStream>,
     pub deny_unknown_arguments: bool,
+    pub input_constraints: TokenStream,
     pub output_schema: TokenStream,
     pub kind: TokenStream,
     pub policy: TokenStream,
@@ -53,6 +54,7 @@ pub fn definition(
     let Definition {
         params,
         deny_unknown_arguments,
+        input_constraints,
         output_schema,
         kind,
         policy,
@@ -75,6 +77,7 @@ pub fn definition(
             icons: &[#(#icons),*],
             params: &[#(#params),*],
             deny_unknown_arguments: #deny_unknown_arguments,
+            input_constraints: #input_constraints,
             output_schema: #output_schema,
             kind: #kind,
             policy: #policy,

@@ -79,6 +79,7 @@ fn definition(
         params: param_definitions(private, &sig.params, names, NameSpans::AtType),
         // Unknown arguments are ignored, as by agents without the flag.
         deny_unknown_arguments: false,
+        input_constraints: quote!(::core::option::Option::None),
         output_schema: quote_spanned! {result.span=>
             #private::workflow_output_schema::<#output_ty>
         },

@@ -37,6 +37,10 @@ pub struct AgentDefinition {
     /// Whether arguments other than the parameters are refused (and the
     /// input schema says `additionalProperties: false`).
     pub deny_unknown_arguments: bool,
+    /// `#[agent(input_constraints = f)]`: JSON Schema keywords over the
+    /// arguments together (`allOf`, `if`/`then`/`else`, ...), added to the
+    /// input schema.
+    pub input_constraints: Option<fn() -> serde_json::Value>,
     /// The output schema, when the agent returns a JSON object.
     pub output_schema: fn() -> Option<JsonObject>,
     /// Where the agent runs.
@@ -142,13 +146,14 @@ impl AgentDefinition {
 
     /// The MCP tool this agent is served as.
     pub fn tool(&self) -> Tool {
+        let mut input_schema = schema::input_schema(self.params, self.deny_unknown_arguments);
+        if let Some(constraints) = self.input_constraints {
+            schema::add_constraints(&mut input_schema, constraints(), self.name);
+        }
         let mut tool = Tool::new_with_raw(
             self.name,
             self.description.map(Cow::Borrowed),
-            Arc::new(schema::input_schema(
-                self.params,
-                self.deny_unknown_arguments,
-            )),
+            Arc::new(input_schema),
         );
         tool.title = self.title.map(str::to_owned);
         tool.icons = crate::mcp::icon::icons(self.icons);

@@ -20,6 +20,7 @@ pub(crate) mod host;
 pub(crate) mod output;
 
 pub use crate::telemetry::ErrorType;
+pub use ask::Keyed;
 pub use call::call_local;
 pub use caller::{CallerContext, CanCall, Declares};
 pub use context::AgentContext;

@@ -22,6 +22,7 @@ use crate::workflow::{BackendKind, WorkflowSettings};
 pub struct App {
     identity: ServerIdentity,
     bin_name: Option<String>,
+    workflow_backend: Option<BackendKind>,
 }
 
 impl App {
@@ -30,7 +31,16 @@ impl App {
         App {
             identity,
             bin_name: None,
+            workflow_backend: None,
         }
+    }
+
+    /// Where workflow runs are kept when neither the configuration
+    /// (`[workflows] backend`) nor the command line (`--workflow-backend`)
+    /// says; without this, the embedded journal.
+    pub fn workflow_backend(mut self, backend: BackendKind) -> Self {
+        self.workflow_backend = Some(backend);
+        self
     }
 
     /// The program name shown in `--help`.
@@ -136,7 +146,7 @@ impl App {
                 ));
             }
         }
-        let settings = workflow_settings(cli, config, &registry);
+        let settings = workflow_settings(cli, config, &registry, self.workflow_backend);
         let store = settings
             .open_store(&self.identity.name)
             .map_err(|error| error.to_string())?;
@@ -157,11 +167,21 @@ fn default_log_filter(command: &Command) -> &'static str {
     }
 }
 
-/// Where workflow runs are kept: the configuration, overridden by the
-/// command line; in memory when there is nothing to keep, so that no
-/// journal file is created.
-fn workflow_settings(cli: &Cli, config: &Config, registry: &Registry) -> WorkflowSettings {
+/// Where workflow runs are kept: the program's default, overridden by the
+/// configuration, overridden by the command line; in memory when there is
+/// nothing to keep, so that no journal file is created.
+fn workflow_settings(
+    cli: &Cli,
+    config: &Config,
+    registry: &Registry,
+    program_default: Option<BackendKind>,
+) -> WorkflowSettings {
     let mut settings = config.workflows.resolve();
+    if let Some(backend) = program_default
+        && config.workflows.backend.is_none()
+    {
+        settings.backend = backend;
+    }
     if let Some(backend) = cli.workflow_backend.as_deref().and_then(BackendKind::parse) {
         settings.backend = backend;
     }

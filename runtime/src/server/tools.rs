@@ -138,6 +138,12 @@ impl AgentServer {
             .await?;
         Ok(match round {
             Round::Done(result) => result.into(),
+            // A tool that failed after asking for something the client did
+            // not declare it can do failed for want of that capability.
+            Round::Unsupported(required, result) if result.is_error == Some(true) => {
+                return Err(ErrorData::missing_required_client_capability(required));
+            }
+            Round::Unsupported(_, result) => result.into(),
             Round::InputRequired(input) => input.into(),
         })
     }
