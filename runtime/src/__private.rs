@@ -18,7 +18,7 @@ pub use rmcp::model::JsonObject;
 pub use crate::agent::output::IntoAgentResult;
 pub use crate::agent::{
     AgentContext, AgentDefinition, AgentEntry, AgentKind, AgentStub, AnnotationFlags, CallError,
-    CallerContext, CanCall, Declares, InvokeFuture, SourceLocation, call_local,
+    CallerContext, CanCall, Declares, InvokeFuture, SourceLocation, TaskSupport, call_local,
 };
 pub use crate::budget::{Budget, units};
 pub use crate::remote::call_remote;

@@ -13,6 +13,8 @@
 use std::time::Duration;
 
 use agentwire::prelude::*;
+use agentwire::workflow::{BackendKind, WorkflowSettings};
+use agentwire::{App, ServerIdentity};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -537,6 +539,101 @@ async fn test_reconnection() -> String {
     "Reconnection test completed".to_owned()
 }
 
+// ---- tasks-* (SEP-2663): sync tools, and workflows run as MCP tasks -------------
+
+/// Greets someone; a plain tool, never a task.
+#[agent]
+async fn greet(
+    /// Who to greet.
+    name: String,
+) -> String {
+    format!("Hello, {name}!")
+}
+
+/// Computes for `seconds` seconds (a durable timer); clients with the
+/// tasks extension get a task when it takes longer than a moment.
+#[workflow]
+async fn slow_compute(
+    ctx: &WorkflowContext,
+    /// How long to compute.
+    seconds: u64,
+) -> Result<String, WorkflowError> {
+    ctx.sleep(Duration::from_secs(seconds)).await?;
+    Ok(format!("Computed for {seconds} s"))
+}
+
+/// Fails after a second and a half with its own error: a task that
+/// completes with an `isError` result. Runs only as a task.
+#[workflow(task_required)]
+async fn failing_job(ctx: &WorkflowContext) -> Result<String, String> {
+    ctx.sleep(Duration::from_millis(1500))
+        .await
+        .map_err(|e| e.to_string())?;
+    Err("failing_job failed, as it always does".to_owned())
+}
+
+/// Breaks after a second and a half (its code panics): a task that fails
+/// with a JSON-RPC error.
+#[workflow]
+async fn protocol_error_job(ctx: &WorkflowContext) -> Result<String, WorkflowError> {
+    ctx.sleep(Duration::from_millis(1500)).await?;
+    panic!("protocol_error_job broke on purpose");
+}
+
+/// A confirmation from the person behind the client.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct Confirmation {
+    /// Whether to go ahead.
+    confirm: bool,
+    /// Who confirms.
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// Asks for a confirmation (the task waits in `input_required`), then
+/// deletes (pretends to).
+#[workflow]
+async fn confirm_delete(
+    ctx: &WorkflowContext,
+    /// The file to delete.
+    filename: String,
+) -> Result<String, WorkflowError> {
+    let answer: Confirmation = ctx.wait_for("confirm", Duration::MAX).await?;
+    Ok(if answer.confirm {
+        format!("Deleted {filename}")
+    } else {
+        format!("Kept {filename}")
+    })
+}
+
+/// Waits for two confirmations at once.
+#[workflow]
+async fn multi_input(ctx: &WorkflowContext) -> Result<String, WorkflowError> {
+    let (first, second) = tokio::join!(
+        ctx.wait_for::<Confirmation>("first", Duration::MAX),
+        ctx.wait_for::<Confirmation>("second", Duration::MAX),
+    );
+    let (first, second) = (first?, second?);
+    Ok(format!(
+        "first={:?}, second={:?}",
+        first.name.unwrap_or_default(),
+        second.name.unwrap_or_default()
+    ))
+}
+
+/// Asks for a name while the request is open (SEP-2322), then works on as a
+/// task (SEP-2663) whose result carries the name. Runs only as a task.
+#[agent(task = "required")]
+async fn test_tool_with_task(ctx: &AgentContext) -> Result<String, ClientRequestError> {
+    let answer = ctx
+        .keyed("user_name")
+        .elicit::<NameForm>("What is your name?")
+        .await?;
+    let name = answer.accepted().map_or_else(String::new, |form| form.name);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(format!("Hello, {name}! Your task is done."))
+}
+
 // ---- resources-* ----------------------------------------------------------------
 
 /// A static text resource.
@@ -652,4 +749,18 @@ fn test_prompt_with_image() -> Vec<PromptMessage> {
     ]
 }
 
-agentwire::main!();
+/// The CLI, with workflow runs kept in memory (the conformance runs need no
+/// journal file; `--workflow-backend embedded` asks for one) and a task
+/// after 200 ms (the suite expects a second-long run to become a task).
+fn main() -> std::process::ExitCode {
+    let identity = ServerIdentity::new("conformance", env!("CARGO_PKG_VERSION"));
+    let workflows = WorkflowSettings {
+        backend: BackendKind::Memory,
+        task_after: Duration::from_millis(200),
+        ..WorkflowSettings::default()
+    };
+    App::new(identity)
+        .bin_name("conformance")
+        .workflow_defaults(workflows)
+        .run()
+}

@@ -29,6 +29,8 @@ pub struct Definition {
     pub policy: TokenStream,
     pub callees: TokenStream,
     pub recursive: bool,
+    /// `TaskSupport::...`: whether calls may become MCP tasks.
+    pub task: TokenStream,
     pub span: TokenStream,
 }
 
@@ -60,6 +62,7 @@ pub fn definition(
         policy,
         callees,
         recursive,
+        task,
         span,
     } = definition;
     quote! {
@@ -83,6 +86,7 @@ pub fn definition(
             policy: #policy,
             callees: #callees,
             recursive: #recursive,
+            task: #task,
             span: #span,
             location: #location,
         };

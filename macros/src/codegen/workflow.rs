@@ -74,6 +74,15 @@ fn definition(
         }
         None => quote!(::core::option::Option::None),
     };
+    let task = if attrs
+        .task_required
+        .as_ref()
+        .is_some_and(syn::LitBool::value)
+    {
+        quote!(#private::TaskSupport::Required)
+    } else {
+        quote!(#private::TaskSupport::Optional)
+    };
     let names = ("param_schema", "param_is_required");
     let definition = Definition {
         params: param_definitions(private, &sig.params, names, NameSpans::AtType),
@@ -95,6 +104,7 @@ fn definition(
         callees: quote!(#fn_ident::__agentwire_callees),
         // A workflow is never called by an agent, so it is in no cycle.
         recursive: false,
+        task,
         span: quote!(#private::no_span),
     };
     tool::definition(private, func, &attrs.tool, definition)

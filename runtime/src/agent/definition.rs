@@ -51,6 +51,8 @@ pub struct AgentDefinition {
     pub callees: fn() -> &'static [&'static AgentDefinition],
     /// Whether the agent may take part in a cycle of calls, bounded by depth.
     pub recursive: bool,
+    /// Whether a `tools/call` of it may become an MCP task (SEP-2663).
+    pub task: TaskSupport,
     /// Makes the agent's `invoke_agent` span, at the agent's own callsite.
     pub span: fn() -> tracing::Span,
     /// Where the agent is defined, for error messages.
@@ -78,6 +80,21 @@ pub trait AgentStub: 'static {
         budget: Budget,
         args: Self::Args,
     ) -> impl std::future::Future<Output = Result<Self::Output, crate::agent::CallError>> + Send + 'static;
+}
+
+/// Whether a tool runs as an MCP task (the tasks extension, SEP-2663) for
+/// clients that declared the extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskSupport {
+    /// Always answered in the request (agents, unless they say otherwise).
+    Never,
+    /// A task for clients that take tasks, answered in the request for the
+    /// others (`#[agent(task = "optional")]`, and workflows).
+    Optional,
+    /// Only as a task: a client that did not declare the extension gets
+    /// `MissingRequiredClientCapabilityError` (-32021)
+    /// (`#[agent(task = "required")]`, `#[workflow(task_required)]`).
+    Required,
 }
 
 /// Where an agent runs.

@@ -26,7 +26,7 @@ pub use caller::{CallerContext, CanCall, Declares};
 pub use context::AgentContext;
 pub use definition::{
     AgentDefinition, AgentEntry, AgentKind, AgentStub, AnnotationFlags, InvokeFuture,
-    SourceLocation,
+    SourceLocation, TaskSupport,
 };
 pub use error::{CallError, InvokeError};
 pub(crate) use error::{Failure, Interrupted, Subject};

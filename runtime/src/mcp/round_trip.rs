@@ -128,6 +128,23 @@ fn canonical_json(value: &Value) -> String {
     }
 }
 
+/// Whether `answer` has the shape of a response to `request`: an
+/// `ElicitResult`, a `CreateMessageResult` or a `ListRootsResult`.
+#[allow(deprecated)] // Sampling and roots are deprecated by SEP-2577, still in both eras.
+fn fits(request: &InputRequest, answer: &Value) -> bool {
+    use rmcp::model::{CreateMessageResult, ElicitResult, ListRootsResult};
+    let answer = answer.clone();
+    match request {
+        InputRequest::Elicitation(_) => serde_json::from_value::<ElicitResult>(answer).is_ok(),
+        InputRequest::CreateMessage(_) => {
+            serde_json::from_value::<CreateMessageResult>(answer).is_ok()
+        }
+        InputRequest::ListRoots(_) => serde_json::from_value::<ListRootsResult>(answer).is_ok(),
+        // A kind of question added to MCP later: any object may answer it.
+        _ => answer.is_object(),
+    }
+}
+
 fn fingerprint(request: &InputRequest) -> String {
     let json = serde_json::to_value(request).unwrap_or(Value::Null);
     let digest = Sha256::digest(canonical_json(&json));
@@ -255,11 +272,16 @@ impl RoundTrip {
             let mut rounds = self.state.lock().unwrap_or_else(|p| p.into_inner());
             let index = rounds.next;
             rounds.next += 1;
-            if let Some(recorded) = rounds.answers.iter().find(|r| r.index == index) {
+            if let Some(at) = rounds.answers.iter().position(|r| r.index == index) {
+                let recorded = &rounds.answers[at];
                 if recorded.fingerprint != fingerprint {
                     return Err(ClientRequestError::ReplayMismatch { index });
                 }
-                return Ok(recorded.answer.clone());
+                if fits(&request, &recorded.answer) {
+                    return Ok(recorded.answer.clone());
+                }
+                // An answer of the wrong shape is no answer: ask again.
+                rounds.answers.remove(at);
             }
             if !self.can_seal {
                 return Err(ClientRequestError::InvalidRequest(
@@ -268,7 +290,8 @@ impl RoundTrip {
                         .to_owned(),
                 ));
             }
-            if let Some(answer) = key.and_then(|key| rounds.unsolicited.remove(key)) {
+            let early = key.and_then(|key| rounds.unsolicited.remove(key));
+            if let Some(answer) = early.filter(|answer| fits(&request, answer)) {
                 // Recorded, so that later rounds replay it like any other.
                 rounds.answers.push(Recorded {
                     index,
@@ -423,7 +446,7 @@ mod tests {
         let requests = first.input_requests.unwrap();
         assert_eq!(requests.keys().collect::<Vec<_>>(), ["agentwire-0"]);
 
-        let answers: InputResponses = [("agentwire-0".to_owned(), json!("A"))].into();
+        let answers: InputResponses = [("agentwire-0".to_owned(), accept(json!("A")))].into();
         let rt = RoundTrip::resume(
             &sealer,
             &binding,
@@ -441,7 +464,7 @@ mod tests {
             ["agentwire-1"]
         );
 
-        let answers: InputResponses = [("agentwire-1".to_owned(), json!("B"))].into();
+        let answers: InputResponses = [("agentwire-1".to_owned(), accept(json!("B")))].into();
         let rt = RoundTrip::resume(
             &sealer,
             &binding,
@@ -450,7 +473,7 @@ mod tests {
         )
         .unwrap();
         match run_round(Some(&rt), &sealer, &binding, two_questions(&rt)).await {
-            Round::Done(Ok((a, b))) => assert_eq!((a, b), (json!("A"), json!("B"))),
+            Round::Done(Ok((a, b))) => assert_eq!((a, b), (accept(json!("A")), accept(json!("B")))),
             _ => panic!("the third run must finish"),
         }
     }
@@ -466,7 +489,7 @@ mod tests {
             panic!();
         };
         let state = first.request_state.unwrap();
-        let answers: InputResponses = [("agentwire-0".to_owned(), json!("A"))].into();
+        let answers: InputResponses = [("agentwire-0".to_owned(), accept(json!("A")))].into();
 
         let other = Binding::new("tools/call", "t", &object(json!({"x": 2})));
         assert!(RoundTrip::resume(&sealer, &other, Some(&state), Some(&answers)).is_err());
@@ -485,7 +508,7 @@ mod tests {
         else {
             panic!();
         };
-        let wrong: InputResponses = [("unrelated".to_owned(), json!("A"))].into();
+        let wrong: InputResponses = [("unrelated".to_owned(), accept(json!("A")))].into();
         let rt = RoundTrip::resume(
             &sealer,
             &binding,
@@ -505,7 +528,7 @@ mod tests {
     async fn an_answer_sent_before_it_was_asked_answers_the_question_of_that_key() {
         let sealer = StateSealer::random();
         let binding = Binding::new("tools/call", "t", &JsonObject::new());
-        let early: InputResponses = [("name".to_owned(), json!("Ada"))].into();
+        let early: InputResponses = [("name".to_owned(), accept(json!("Ada")))].into();
         let rt = RoundTrip::resume(&sealer, &binding, None, Some(&early)).unwrap();
         match run_round(
             Some(&rt),
@@ -515,7 +538,7 @@ mod tests {
         )
         .await
         {
-            Round::Done(Ok(answer)) => assert_eq!(answer, json!("Ada")),
+            Round::Done(Ok(answer)) => assert_eq!(answer, accept(json!("Ada"))),
             _ => panic!("the answer under the question's key must be used"),
         }
         let rt = RoundTrip::resume(&sealer, &binding, None, Some(&early)).unwrap();
@@ -546,8 +569,8 @@ mod tests {
         keys.sort();
         assert_eq!(keys, ["colour", "name"]);
         let answers: InputResponses = [
-            ("name".to_owned(), json!("Ada")),
-            ("colour".to_owned(), json!("green")),
+            ("name".to_owned(), accept(json!("Ada"))),
+            ("colour".to_owned(), accept(json!("green"))),
         ]
         .into();
         let rt = RoundTrip::resume(
@@ -559,7 +582,10 @@ mod tests {
         .unwrap();
         match run_round(Some(&rt), &sealer, &binding, both(rt.clone())).await {
             Round::Done((Ok(name), Ok(colour))) => {
-                assert_eq!((name, colour), (json!("Ada"), json!("green")));
+                assert_eq!(
+                    (name, colour),
+                    (accept(json!("Ada")), accept(json!("green")))
+                );
             }
             _ => panic!("both answers must be replayed"),
         }
@@ -575,7 +601,7 @@ mod tests {
         else {
             panic!();
         };
-        let answers: InputResponses = [("agentwire-0".to_owned(), json!(1))].into();
+        let answers: InputResponses = [("agentwire-0".to_owned(), accept(json!(1)))].into();
         let rt = RoundTrip::resume(
             &sealer,
             &binding,
@@ -595,6 +621,27 @@ mod tests {
             canonical_json(&json!({"b": [1, {"d": 1, "c": 2}], "a": "x"})),
             r#"{"a":"x","b":[1,{"c":2,"d":1}]}"#
         );
+    }
+
+    /// An accepted elicitation carrying `value`.
+    fn accept(value: Value) -> Value {
+        json!({"action": "accept", "content": {"value": value}})
+    }
+
+    #[tokio::test]
+    async fn an_answer_of_the_wrong_shape_is_asked_again() {
+        let sealer = StateSealer::random();
+        let binding = Binding::new("tools/call", "t", &JsonObject::new());
+        let early: InputResponses = [("name".to_owned(), json!(42))].into();
+        let rt = RoundTrip::resume(&sealer, &binding, None, Some(&early)).unwrap();
+        let round = run_round(
+            Some(&rt),
+            &sealer,
+            &binding,
+            rt.ask(Some("name"), question("name?")),
+        )
+        .await;
+        assert!(matches!(round, Round::InputRequired(_)));
     }
 
     fn object(value: Value) -> JsonObject {

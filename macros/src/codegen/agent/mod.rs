@@ -136,6 +136,11 @@ impl AgentCode<'_> {
             policy: tool::budget_policy(private, attrs.budget.as_ref()),
             callees,
             recursive: self.recursive(),
+            task: match attrs.task.as_ref().map(syn::LitStr::value).as_deref() {
+                Some("required") => quote!(#private::TaskSupport::Required),
+                Some(_) => quote!(#private::TaskSupport::Optional),
+                None => quote!(#private::TaskSupport::Never),
+            },
             span: agent_span,
         };
         tool::definition(private, self.func, &attrs.tool, definition)
