@@ -267,8 +267,9 @@ impl AgentServer {
         (request_state, responses): (Option<&str>, Option<&InputResponses>),
     ) -> Result<CallToolResponse, ErrorData> {
         let binding = Arc::new(binding(context, "tools/call", definition.name, &arguments));
-        let round_trip = RoundTrip::resume(&self.sealer, &binding, request_state, responses)?;
-        let client = self.client_channel(context, Some(round_trip.clone()));
+        // A 2025-era session asks its client directly, even from a task.
+        let round_trip = self.round_trip(context, &binding, request_state, responses)?;
+        let client = self.client_channel(context, round_trip.clone());
         let call = Call {
             definition,
             arguments,
@@ -278,7 +279,7 @@ impl AgentServer {
         };
         let cancel = CancellationToken::new();
         let mut work = self.run_owned(&call, client, cancel.clone());
-        let round = run_round(Some(&round_trip), &self.sealer, &call.binding, async {
+        let round = run_round(round_trip.as_deref(), &self.sealer, &call.binding, async {
             tokio::select! {
                 result = &mut work => Some(result),
                 () = tokio::time::sleep(ESCALATE_AFTER) => None,
@@ -318,11 +319,17 @@ impl AgentServer {
         &self,
         task: Arc<AgentTask>,
         call: Call,
-        mut round_trip: Arc<RoundTrip>,
+        mut round_trip: Option<Arc<RoundTrip>>,
         mut work: BoxFuture<'static, CallToolResult>,
     ) {
         loop {
-            let round = run_round(Some(&round_trip), &self.sealer, &call.binding, &mut work).await;
+            let round = run_round(
+                round_trip.as_deref(),
+                &self.sealer,
+                &call.binding,
+                &mut work,
+            )
+            .await;
             match round {
                 Round::Done(result) => return task.set(Phase::Completed(result)),
                 Round::Unsupported(required, result) => {
@@ -354,7 +361,7 @@ impl AgentServer {
                             }
                         }
                     };
-                    round_trip = match RoundTrip::resume(
+                    let resumed = match RoundTrip::resume(
                         &self.sealer,
                         &call.binding,
                         state.as_deref(),
@@ -363,8 +370,9 @@ impl AgentServer {
                         Ok(round_trip) => round_trip,
                         Err(error) => return task.set(Phase::Failed(error)),
                     };
+                    round_trip = Some(resumed.clone());
                     let client = ClientChannel {
-                        round_trip: Some(round_trip.clone()),
+                        round_trip: Some(resumed),
                         ..call.client.clone()
                     };
                     work = self.run_owned(&call, client, task.cancel.child_token());
