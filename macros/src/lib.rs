@@ -108,8 +108,9 @@ fn expand2<I: Item, T>(
         }
     };
     let parsed = Ctxt::collect(|cx| parse(cx, args, &func));
-    // Doc comments on parameters are ours to read; rustc rejects them if left.
-    docs::strip_parameter_docs(func.sig_mut());
+    // Doc comments and headers on parameters are ours to read; rustc
+    // rejects them if left.
+    docs::strip_parameter_attributes(func.sig_mut());
     match parsed {
         Ok(parsed) => generate(&func, &parsed),
         Err(errors) => {

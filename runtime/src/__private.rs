@@ -18,7 +18,7 @@ pub use rmcp::model::JsonObject;
 pub use crate::agent::output::IntoAgentResult;
 pub use crate::agent::{
     AgentContext, AgentDefinition, AgentEntry, AgentKind, AgentStub, AnnotationFlags, CallError,
-    CallerContext, CanCall, Declares, InvokeFuture, SourceLocation, call_local,
+    CallerContext, CanCall, Declares, InvokeFuture, SourceLocation, TaskSupport, call_local,
 };
 pub use crate::budget::{Budget, units};
 pub use crate::remote::call_remote;
@@ -50,6 +50,34 @@ impl<T: Serialize + JsonSchema> AgentOutput for T {}
 
 pub fn param_schema<T: AgentParameter>(generator: &mut SchemaGenerator) -> Schema {
     crate::schema::param_schema::<T>(generator)
+}
+
+/// A type an argument sent in an HTTP header can have.
+#[diagnostic::on_unimplemented(
+    message = "`#[header]` parameter type `{Self}` must be a string, an integer or a `bool`",
+    label = "this argument cannot travel in an HTTP header",
+    note = "MCP mirrors only single primitive values in `Mcp-Param-*` headers (SEP-2243); \
+            remove `#[header]` or take a `String`, an integer or a `bool`"
+)]
+pub trait HeaderParameter: AgentParameter {}
+impl HeaderParameter for String {}
+impl HeaderParameter for bool {}
+impl HeaderParameter for i8 {}
+impl HeaderParameter for i16 {}
+impl HeaderParameter for i32 {}
+impl HeaderParameter for i64 {}
+impl HeaderParameter for u8 {}
+impl HeaderParameter for u16 {}
+impl HeaderParameter for u32 {}
+impl HeaderParameter for u64 {}
+
+pub fn header_param_schema<T: HeaderParameter>(generator: &mut SchemaGenerator) -> Schema {
+    crate::schema::param_schema::<T>(generator)
+}
+
+/// `#[agent(input_constraints = f)]`: `f` gives the keywords.
+pub const fn input_constraints(f: fn() -> serde_json::Value) -> fn() -> serde_json::Value {
+    f
 }
 
 pub fn param_is_required<T: AgentParameter>() -> bool {

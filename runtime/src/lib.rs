@@ -57,6 +57,14 @@
 //! * `icon = "https://..."` adds an icon; `deny_unknown_arguments` makes the
 //!   input schema say `additionalProperties: false` and refuses calls with
 //!   arguments the agent does not take.
+//! * `input_constraints = f` (`f: fn() -> serde_json::Value`) adds JSON Schema
+//!   keywords over the arguments together (`allOf`, `if`/`then`/`else`, ...)
+//!   to the input schema; `#[header = "Region"]` on a string, integer or
+//!   `bool` parameter marks it `x-mcp-header` (SEP-2243), so 2026-era clients
+//!   send it in the HTTP header `Mcp-Param-Region` too, checked against the body.
+//! * `task = "optional"` lets a call become an MCP task (SEP-2663) for clients
+//!   that take tasks; `task = "required"` only runs it as one (docs/protocol.md,
+//!   "Agents as tasks").
 //!
 //! ## Calling another agent
 //!
@@ -150,6 +158,12 @@
 //! Replicas share the signing key through
 //! [`AgentServer::with_request_state_key`] (or the `AGENTWIRE_REQUEST_STATE_KEY`
 //! environment variable of `serve`). docs/protocol.md has the details.
+//!
+//! Questions asked together (`tokio::join!`) reach a 2026-era client in one
+//! round; [`AgentContext::keyed`] names a question's key in `inputRequests`,
+//! and [`AgentContext::roots`] asks for the client's roots. A 2026-era call
+//! that fails after asking for a capability the client did not declare is
+//! answered with `MissingRequiredClientCapabilityError` (-32021).
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -183,14 +197,14 @@ pub mod __private;
 pub use agent::graph::mermaid as call_graph_mermaid;
 pub use agent::{
     AgentContext, AgentDefinition, AgentKind, AgentStub, CallError, CallerContext, CanCall,
-    ErrorType, SourceLocation,
+    ErrorType, Keyed, SourceLocation, TaskSupport,
 };
 pub use agentwire_macros::{agent, prompt, resource, workflow};
 pub use budget::{Budget, BudgetExceeded, Dimension, Usage};
 pub use cli::App;
 pub use mcp::{
     ClientRequestError, CompletionRequest, Content, ElicitForm, Elicitation, LogLevel,
-    PromptMessage, ResourceContent, Role, Sampled, SamplingRequest,
+    PromptMessage, ResourceContent, Role, Root, Sampled, SamplingRequest,
     form_schema_json as elicitation_schema,
 };
 pub use prompt::PromptDefinition;

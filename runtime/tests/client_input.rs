@@ -292,23 +292,48 @@ async fn a_declined_form_and_a_url_visit_come_back_as_values() {
 }
 
 #[tokio::test]
-async fn a_client_without_the_capabilities_gets_an_error_result_naming_them() {
+async fn a_client_without_the_capabilities_is_told_which_it_lacks() {
     let server = start().await;
     for era in ERAS {
         let client = connect(&server, era, ()).await;
-        let result = call(&client, "order_twice", json!({"shop": "x"})).await;
-        assert_eq!(result.is_error, Some(true), "{era:?}");
-        assert!(
-            text(&result).contains("form elicitation"),
-            "{era:?}: {}",
-            text(&result)
-        );
-        let result = call(&client, "visit", json!({})).await;
-        assert!(
-            text(&result).contains("URL-mode elicitation"),
-            "{era:?}: {}",
-            text(&result)
-        );
+        for (tool, args, named, required) in [
+            (
+                "order_twice",
+                json!({"shop": "x"}),
+                "form elicitation",
+                json!({"elicitation": {"form": {}}}),
+            ),
+            (
+                "visit",
+                json!({}),
+                "URL-mode elicitation",
+                json!({"elicitation": {"url": {}}}),
+            ),
+        ] {
+            let params = CallToolRequestParams::new(tool).with_arguments(object(args));
+            match era {
+                // A 2025 session: the agent's error, as a tool result.
+                Era::Legacy => {
+                    let result = client.call_tool(params).await.expect("a tool result");
+                    assert_eq!(result.is_error, Some(true), "{tool}");
+                    assert!(text(&result).contains(named), "{tool}: {}", text(&result));
+                }
+                // 2026: MissingRequiredClientCapabilityError naming it (SEP-2575).
+                Era::Stateless => {
+                    let Err(rmcp::ServiceError::McpError(error)) = client.call_tool(params).await
+                    else {
+                        panic!("{tool}: a JSON-RPC error is expected");
+                    };
+                    assert_eq!(
+                        error.code,
+                        rmcp::model::ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                        "{tool}"
+                    );
+                    let data = error.data.expect("requiredCapabilities");
+                    assert_eq!(data["requiredCapabilities"], required, "{tool}");
+                }
+            }
+        }
         client.cancel().await.unwrap();
     }
     server.shutdown().await.unwrap();

@@ -1,5 +1,5 @@
 //! `conformance`: every fixture the official MCP conformance suite
-//! (npm `@modelcontextprotocol/conformance` 0.1.x) expects from a server,
+//! (npm `@modelcontextprotocol/conformance` 0.1.16 and 0.2.0-alpha.12) expects from a server,
 //! written with agentwire's public API only.
 //!
 //! ```text
@@ -13,6 +13,8 @@
 use std::time::Duration;
 
 use agentwire::prelude::*;
+use agentwire::workflow::{BackendKind, WorkflowSettings};
+use agentwire::{App, ServerIdentity};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -285,19 +287,245 @@ async fn test_elicitation_sep1330_enums(ctx: &AgentContext) -> Result<String, Cl
 
 // ---- json-schema-2020-12 ------------------------------------------------------
 
-/// A postal address.
+/// A postal address, with an `$anchor` (SEP-2106).
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(rename = "address")]
+#[schemars(rename = "address", extend("$anchor" = "addressDef"))]
 #[allow(dead_code)]
 struct Address {
     street: Option<String>,
     city: Option<String>,
 }
 
-/// Tool with JSON Schema 2020-12 features
-#[agent(deny_unknown_arguments)]
-async fn json_schema_2020_12_tool(name: Option<String>, address: Option<Address>) -> String {
-    format!("name={name:?}, address={address:?}")
+/// How to reach someone.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(inline)]
+enum ContactMethod {
+    Phone,
+    Email,
+}
+
+/// Composition and conditional keywords over the arguments (SEP-2106):
+/// a phone number or an email address, and the one `contactMethod` names.
+fn contact_rules() -> serde_json::Value {
+    json!({
+        "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+        "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+        "then": {"required": ["phone"]},
+        "else": {"required": ["email"]},
+    })
+}
+
+/// The suite names the argument `contactMethod`, which the generated code
+/// binds too, so its module allows the name.
+#[allow(non_snake_case)]
+mod json_schema {
+    use super::*;
+
+    /// Tool with JSON Schema 2020-12 features
+    #[agent(deny_unknown_arguments, input_constraints = contact_rules)]
+    async fn json_schema_2020_12_tool(
+        name: Option<String>,
+        address: Option<Address>,
+        contactMethod: Option<ContactMethod>,
+        phone: Option<String>,
+        email: Option<String>,
+    ) -> String {
+        format!("name={name:?}, address={address:?}, contact={contactMethod:?} {phone:?} {email:?}")
+    }
+}
+
+// ---- http-custom-header-server-validation (SEP-2243) ------------------------------
+
+/// Echoes a region that travels in the `Mcp-Param-Region` header as well
+/// as in the body; the transport refuses a request whose two disagree.
+#[agent]
+async fn test_header_param(
+    /// The region to echo.
+    #[header = "Region"]
+    region: String,
+) -> String {
+    format!("region: {region}")
+}
+
+// ---- server-stateless (SEP-2575) ------------------------------------------------------
+
+/// Needs the client's model: a 2026-07-28 client that does not declare
+/// `sampling` gets `MissingRequiredClientCapabilityError` (-32021).
+#[agent]
+async fn test_missing_capability(ctx: &AgentContext) -> Result<String, ClientRequestError> {
+    let answer = ctx
+        .sample(SamplingRequest::new("Say hello").max_tokens(20))
+        .await?;
+    Ok(format!("LLM response: {}", answer.text()))
+}
+
+/// Asks the user a question: on a 2026-07-28 request stream that is an
+/// `InputRequiredResult`, never a server-to-client request.
+#[agent]
+async fn test_streaming_elicitation(ctx: &AgentContext) -> Result<String, ClientRequestError> {
+    let answer = ctx.elicit::<NameForm>("What is your name?").await?;
+    Ok(format!("elicitation: {}", describe(&answer).0))
+}
+
+/// Logs while it runs; a 2026-07-28 client gets the messages only when its
+/// request's `_meta` asks for a log level.
+#[agent]
+async fn test_logging_tool(ctx: &AgentContext) -> String {
+    ctx.info("test_logging_tool started").await;
+    ctx.info("test_logging_tool finished").await;
+    "logged".to_owned()
+}
+
+// ---- input-required-result-* (SEP-2322) ----------------------------------------------
+
+/// A name.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct NameForm {
+    name: String,
+}
+
+/// A favourite colour.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct ColorForm {
+    color: String,
+}
+
+/// A yes or no.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct ConfirmForm {
+    ok: bool,
+}
+
+/// Some context for a prompt.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct ContextForm {
+    context: String,
+}
+
+/// Asks for the user's name under the key `user_name`, then greets them.
+#[agent]
+async fn test_input_required_result_elicitation(
+    ctx: &AgentContext,
+) -> Result<String, ClientRequestError> {
+    let answer = ctx
+        .keyed("user_name")
+        .elicit::<NameForm>("What is your name?")
+        .await?;
+    Ok(match answer {
+        Elicitation::Accepted(form) => format!("Hello, {}!", form.name),
+        _ => "Hello, stranger!".to_owned(),
+    })
+}
+
+/// Asks the client's model under the key `capital_question`.
+#[agent]
+async fn test_input_required_result_sampling(
+    ctx: &AgentContext,
+) -> Result<String, ClientRequestError> {
+    let answer = ctx
+        .keyed("capital_question")
+        .sample(SamplingRequest::new("What is the capital of France?").max_tokens(100))
+        .await?;
+    Ok(format!("LLM response: {}", answer.text()))
+}
+
+/// Asks for the client's roots under the key `client_roots`.
+#[agent]
+async fn test_input_required_result_list_roots(
+    ctx: &AgentContext,
+) -> Result<String, ClientRequestError> {
+    let roots = ctx.keyed("client_roots").roots().await?;
+    let uris: Vec<_> = roots.iter().map(|root| root.uri.as_str()).collect();
+    Ok(format!("Roots: {}", uris.join(", ")))
+}
+
+/// Asks for a confirmation; the answer comes back with the sealed
+/// `requestState`, which the runtime checks before the agent runs again.
+#[agent]
+async fn test_input_required_result_request_state(
+    ctx: &AgentContext,
+) -> Result<String, ClientRequestError> {
+    let answer = ctx
+        .keyed("confirm")
+        .elicit::<ConfirmForm>("Please confirm")
+        .await?;
+    let ok = matches!(answer, Elicitation::Accepted(ConfirmForm { ok: true }));
+    Ok(format!("state-ok: confirmed={ok}"))
+}
+
+/// Asks a form, the model and the roots at once: one round, three keys.
+#[agent]
+async fn test_input_required_result_multiple_inputs(
+    ctx: &AgentContext,
+) -> Result<String, ClientRequestError> {
+    let (name, greeting, roots) = tokio::join!(
+        ctx.keyed("user_name")
+            .elicit::<NameForm>("What is your name?"),
+        ctx.keyed("greeting")
+            .sample(SamplingRequest::new("Generate a greeting").max_tokens(50)),
+        ctx.keyed("client_roots").roots(),
+    );
+    let name = name?.accepted().map_or_else(String::new, |form| form.name);
+    Ok(format!(
+        "name={name}, greeting={}, roots={}",
+        greeting?.text(),
+        roots?.len()
+    ))
+}
+
+/// Two questions, one per round.
+#[agent]
+async fn test_input_required_result_multi_round(
+    ctx: &AgentContext,
+) -> Result<String, ClientRequestError> {
+    let name = ctx
+        .keyed("step1")
+        .elicit::<NameForm>("Step 1: What is your name?")
+        .await?;
+    let color = ctx
+        .keyed("step2")
+        .elicit::<ColorForm>("Step 2: What is your favorite color?")
+        .await?;
+    let name = name.accepted().map_or_else(String::new, |form| form.name);
+    let color = color.accepted().map_or_else(String::new, |form| form.color);
+    Ok(format!("{name} likes {color}"))
+}
+
+/// Asks one question; the runtime refuses a `requestState` that was
+/// altered (it is sealed with HMAC-SHA256).
+#[agent]
+async fn test_input_required_result_tampered_state(
+    ctx: &AgentContext,
+) -> Result<String, ClientRequestError> {
+    let answer = ctx
+        .keyed("confirm")
+        .elicit::<ConfirmForm>("Please confirm")
+        .await?;
+    Ok(format!(
+        "confirmed: {}",
+        answer.accepted().is_some_and(|form| form.ok)
+    ))
+}
+
+/// Asks the user and the model together; a client that declared only
+/// sampling is asked only the model.
+#[agent]
+async fn test_input_required_result_capabilities(
+    ctx: &AgentContext,
+) -> Result<String, ClientRequestError> {
+    let (name, answer) = tokio::join!(
+        ctx.keyed("user_name")
+            .elicit::<NameForm>("What is your name?"),
+        ctx.keyed("capital_question")
+            .sample(SamplingRequest::new("What is the capital of France?").max_tokens(100)),
+    );
+    let name = match name {
+        Ok(answer) => answer.accepted().map_or_else(String::new, |form| form.name),
+        Err(ClientRequestError::Unsupported(_)) => "(not asked)".to_owned(),
+        Err(error) => return Err(error),
+    };
+    Ok(format!("name={name}, answer={}", answer?.text()))
 }
 
 // ---- server-sse-polling ---------------------------------------------------------
@@ -309,6 +537,101 @@ async fn json_schema_2020_12_tool(name: Option<String>, address: Option<Address>
 async fn test_reconnection() -> String {
     tokio::time::sleep(Duration::from_millis(100)).await;
     "Reconnection test completed".to_owned()
+}
+
+// ---- tasks-* (SEP-2663): sync tools, and workflows run as MCP tasks -------------
+
+/// Greets someone; a plain tool, never a task.
+#[agent]
+async fn greet(
+    /// Who to greet.
+    name: String,
+) -> String {
+    format!("Hello, {name}!")
+}
+
+/// Computes for `seconds` seconds (a durable timer); clients with the
+/// tasks extension get a task when it takes longer than a moment.
+#[workflow]
+async fn slow_compute(
+    ctx: &WorkflowContext,
+    /// How long to compute.
+    seconds: u64,
+) -> Result<String, WorkflowError> {
+    ctx.sleep(Duration::from_secs(seconds)).await?;
+    Ok(format!("Computed for {seconds} s"))
+}
+
+/// Fails after a second and a half with its own error: a task that
+/// completes with an `isError` result. Runs only as a task.
+#[workflow(task_required)]
+async fn failing_job(ctx: &WorkflowContext) -> Result<String, String> {
+    ctx.sleep(Duration::from_millis(1500))
+        .await
+        .map_err(|e| e.to_string())?;
+    Err("failing_job failed, as it always does".to_owned())
+}
+
+/// Breaks after a second and a half (its code panics): a task that fails
+/// with a JSON-RPC error.
+#[workflow]
+async fn protocol_error_job(ctx: &WorkflowContext) -> Result<String, WorkflowError> {
+    ctx.sleep(Duration::from_millis(1500)).await?;
+    panic!("protocol_error_job broke on purpose");
+}
+
+/// A confirmation from the person behind the client.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct Confirmation {
+    /// Whether to go ahead.
+    confirm: bool,
+    /// Who confirms.
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// Asks for a confirmation (the task waits in `input_required`), then
+/// deletes (pretends to).
+#[workflow]
+async fn confirm_delete(
+    ctx: &WorkflowContext,
+    /// The file to delete.
+    filename: String,
+) -> Result<String, WorkflowError> {
+    let answer: Confirmation = ctx.wait_for("confirm", Duration::MAX).await?;
+    Ok(if answer.confirm {
+        format!("Deleted {filename}")
+    } else {
+        format!("Kept {filename}")
+    })
+}
+
+/// Waits for two confirmations at once.
+#[workflow]
+async fn multi_input(ctx: &WorkflowContext) -> Result<String, WorkflowError> {
+    let (first, second) = tokio::join!(
+        ctx.wait_for::<Confirmation>("first", Duration::MAX),
+        ctx.wait_for::<Confirmation>("second", Duration::MAX),
+    );
+    let (first, second) = (first?, second?);
+    Ok(format!(
+        "first={:?}, second={:?}",
+        first.name.unwrap_or_default(),
+        second.name.unwrap_or_default()
+    ))
+}
+
+/// Asks for a name while the request is open (SEP-2322), then works on as a
+/// task (SEP-2663) whose result carries the name. Runs only as a task.
+#[agent(task = "required")]
+async fn test_tool_with_task(ctx: &AgentContext) -> Result<String, ClientRequestError> {
+    let answer = ctx
+        .keyed("user_name")
+        .elicit::<NameForm>("What is your name?")
+        .await?;
+    let name = answer.accepted().map_or_else(String::new, |form| form.name);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(format!("Hello, {name}! Your task is done."))
 }
 
 // ---- resources-* ----------------------------------------------------------------
@@ -401,6 +724,22 @@ fn test_prompt_with_embedded_resource(
     ]
 }
 
+/// A prompt that asks the user for its context first (SEP-2322 on
+/// `prompts/get`).
+#[prompt]
+async fn test_input_required_result_prompt(
+    ctx: &AgentContext,
+) -> Result<String, ClientRequestError> {
+    let answer = ctx
+        .keyed("user_context")
+        .elicit::<ContextForm>("What context should the prompt use?")
+        .await?;
+    let context = answer
+        .accepted()
+        .map_or_else(String::new, |form| form.context);
+    Ok(format!("Answer using this context: {context}"))
+}
+
 /// A prompt with an image.
 #[prompt]
 fn test_prompt_with_image() -> Vec<PromptMessage> {
@@ -410,4 +749,18 @@ fn test_prompt_with_image() -> Vec<PromptMessage> {
     ]
 }
 
-agentwire::main!();
+/// The CLI, with workflow runs kept in memory (the conformance runs need no
+/// journal file; `--workflow-backend embedded` asks for one) and a task
+/// after 200 ms (the suite expects a second-long run to become a task).
+fn main() -> std::process::ExitCode {
+    let identity = ServerIdentity::new("conformance", env!("CARGO_PKG_VERSION"));
+    let workflows = WorkflowSettings {
+        backend: BackendKind::Memory,
+        task_after: Duration::from_millis(200),
+        ..WorkflowSettings::default()
+    };
+    App::new(identity)
+        .bin_name("conformance")
+        .workflow_defaults(workflows)
+        .run()
+}

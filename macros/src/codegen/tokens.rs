@@ -83,6 +83,13 @@ pub fn param_definitions(
             let ty = &p.ty;
             let doc = option_str(p.doc.clone());
             let (schema, required) = (spans.ident(schema, ty), spans.ident(required, ty));
+            // A header argument must be a single primitive value: its own
+            // bound says so at the type.
+            let schema = match &p.header {
+                Some(_) => Ident::new("header_param_schema", ty.span()),
+                None => schema,
+            };
+            let header = option_str(p.header.as_ref().map(syn::LitStr::value));
             let schema = quote_spanned!(ty.span()=> #private::#schema::<#ty>);
             let required = quote_spanned!(ty.span()=> #private::#required::<#ty>);
             quote! {
@@ -91,6 +98,7 @@ pub fn param_definitions(
                     description: #doc,
                     schema: #schema,
                     required: #required,
+                    header: #header,
                 }
             }
         })

@@ -23,11 +23,14 @@ pub fn tool_name(keys: &ToolKeys, fn_ident: &Ident) -> String {
 pub struct Definition {
     pub params: Vec<TokenStream>,
     pub deny_unknown_arguments: bool,
+    pub input_constraints: TokenStream,
     pub output_schema: TokenStream,
     pub kind: TokenStream,
     pub policy: TokenStream,
     pub callees: TokenStream,
     pub recursive: bool,
+    /// `TaskSupport::...`: whether calls may become MCP tasks.
+    pub task: TokenStream,
     pub span: TokenStream,
 }
 
@@ -53,11 +56,13 @@ pub fn definition(
     let Definition {
         params,
         deny_unknown_arguments,
+        input_constraints,
         output_schema,
         kind,
         policy,
         callees,
         recursive,
+        task,
         span,
     } = definition;
     quote! {
@@ -75,11 +80,13 @@ pub fn definition(
             icons: &[#(#icons),*],
             params: &[#(#params),*],
             deny_unknown_arguments: #deny_unknown_arguments,
+            input_constraints: #input_constraints,
             output_schema: #output_schema,
             kind: #kind,
             policy: #policy,
             callees: #callees,
             recursive: #recursive,
+            task: #task,
             span: #span,
             location: #location,
         };

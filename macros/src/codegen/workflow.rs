@@ -74,11 +74,21 @@ fn definition(
         }
         None => quote!(::core::option::Option::None),
     };
+    let task = if attrs
+        .task_required
+        .as_ref()
+        .is_some_and(syn::LitBool::value)
+    {
+        quote!(#private::TaskSupport::Required)
+    } else {
+        quote!(#private::TaskSupport::Optional)
+    };
     let names = ("param_schema", "param_is_required");
     let definition = Definition {
         params: param_definitions(private, &sig.params, names, NameSpans::AtType),
         // Unknown arguments are ignored, as by agents without the flag.
         deny_unknown_arguments: false,
+        input_constraints: quote!(::core::option::Option::None),
         output_schema: quote_spanned! {result.span=>
             #private::workflow_output_schema::<#output_ty>
         },
@@ -94,6 +104,7 @@ fn definition(
         callees: quote!(#fn_ident::__agentwire_callees),
         // A workflow is never called by an agent, so it is in no cycle.
         recursive: false,
+        task,
         span: quote!(#private::no_span),
     };
     tool::definition(private, func, &attrs.tool, definition)

@@ -27,12 +27,14 @@ pub fn doc_text(attrs: &[Attribute]) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// Removes the doc comments on a function's parameters, which the macros
-/// read and rustc would reject.
-pub fn strip_parameter_docs(sig: &mut syn::Signature) {
+/// Removes the doc comments and `#[header]`s on a function's parameters,
+/// which the macros read and rustc would reject.
+pub fn strip_parameter_attributes(sig: &mut syn::Signature) {
     for input in &mut sig.inputs {
         if let syn::FnArg::Typed(typed) = input {
-            typed.attrs.retain(|a| !a.path().is_ident("doc"));
+            typed
+                .attrs
+                .retain(|a| !a.path().is_ident("doc") && !a.path().is_ident("header"));
         }
     }
 }

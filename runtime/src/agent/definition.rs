@@ -40,6 +40,10 @@ pub struct AgentDefinition {
     /// Whether arguments other than the parameters are refused (and the
     /// input schema says `additionalProperties: false`).
     pub deny_unknown_arguments: bool,
+    /// `#[agent(input_constraints = f)]`: JSON Schema keywords over the
+    /// arguments together (`allOf`, `if`/`then`/`else`, ...), added to the
+    /// input schema.
+    pub input_constraints: Option<fn() -> serde_json::Value>,
     /// The output schema, when the agent returns a JSON object.
     pub output_schema: fn() -> Option<JsonObject>,
     /// Where the agent runs.
@@ -50,6 +54,8 @@ pub struct AgentDefinition {
     pub callees: fn() -> &'static [&'static AgentDefinition],
     /// Whether the agent may take part in a cycle of calls, bounded by depth.
     pub recursive: bool,
+    /// Whether a `tools/call` of it may become an MCP task (SEP-2663).
+    pub task: TaskSupport,
     /// Makes the agent's `invoke_agent` span, at the agent's own callsite.
     pub span: fn() -> tracing::Span,
     /// Where the agent is defined, for error messages.
@@ -77,6 +83,21 @@ pub trait AgentStub: 'static {
         budget: Budget,
         args: Self::Args,
     ) -> impl std::future::Future<Output = Result<Self::Output, crate::agent::CallError>> + Send + 'static;
+}
+
+/// Whether a tool runs as an MCP task (the tasks extension, SEP-2663) for
+/// clients that declared the extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskSupport {
+    /// Always answered in the request (agents, unless they say otherwise).
+    Never,
+    /// A task for clients that take tasks, answered in the request for the
+    /// others (`#[agent(task = "optional")]`, and workflows).
+    Optional,
+    /// Only as a task: a client that did not declare the extension gets
+    /// `MissingRequiredClientCapabilityError` (-32021)
+    /// (`#[agent(task = "required")]`, `#[workflow(task_required)]`).
+    Required,
 }
 
 /// Where an agent runs.
@@ -155,13 +176,14 @@ impl AgentDefinition {
 
     /// The MCP tool this agent is served as.
     pub fn tool(&self) -> Tool {
+        let mut input_schema = schema::input_schema(self.params, self.deny_unknown_arguments);
+        if let Some(constraints) = self.input_constraints {
+            schema::add_constraints(&mut input_schema, constraints(), self.name);
+        }
         let mut tool = Tool::new_with_raw(
             self.name,
             self.description.map(Cow::Borrowed),
-            Arc::new(schema::input_schema(
-                self.params,
-                self.deny_unknown_arguments,
-            )),
+            Arc::new(input_schema),
         );
         tool.title = self.title.map(str::to_owned);
         tool.icons = crate::mcp::icon::icons(self.icons);

@@ -20,12 +20,13 @@ pub(crate) mod host;
 pub(crate) mod output;
 
 pub use crate::telemetry::ErrorType;
+pub use ask::Keyed;
 pub use call::call_local;
 pub use caller::{CallerContext, CanCall, Declares};
 pub use context::AgentContext;
 pub use definition::{
     AgentDefinition, AgentEntry, AgentKind, AgentStub, AnnotationFlags, InvokeFuture,
-    SourceLocation,
+    SourceLocation, TaskSupport,
 };
 pub use error::{CallError, InvokeError};
 pub(crate) use error::{Failure, Interrupted, Subject};

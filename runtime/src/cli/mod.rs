@@ -22,6 +22,7 @@ use crate::workflow::{BackendKind, WorkflowSettings};
 pub struct App {
     identity: ServerIdentity,
     bin_name: Option<String>,
+    workflow_defaults: Option<WorkflowSettings>,
 }
 
 impl App {
@@ -30,7 +31,17 @@ impl App {
         App {
             identity,
             bin_name: None,
+            workflow_defaults: None,
         }
+    }
+
+    /// How workflows run where neither the configuration (`[workflows]`)
+    /// nor the command line (`--workflow-backend`, `--workflow-journal`)
+    /// says; without this, [`WorkflowSettings::default`] (the embedded
+    /// journal, tasks after a second).
+    pub fn workflow_defaults(mut self, defaults: WorkflowSettings) -> Self {
+        self.workflow_defaults = Some(defaults);
+        self
     }
 
     /// The program name shown in `--help`.
@@ -136,7 +147,8 @@ impl App {
                 ));
             }
         }
-        let settings = workflow_settings(cli, config, &registry);
+        let defaults = self.workflow_defaults.clone().unwrap_or_default();
+        let settings = workflow_settings(cli, config, &registry, defaults);
         let store = settings
             .open_store(&self.identity.name)
             .map_err(|error| error.to_string())?;
@@ -157,11 +169,16 @@ fn default_log_filter(command: &Command) -> &'static str {
     }
 }
 
-/// Where workflow runs are kept: the configuration, overridden by the
-/// command line; in memory when there is nothing to keep, so that no
-/// journal file is created.
-fn workflow_settings(cli: &Cli, config: &Config, registry: &Registry) -> WorkflowSettings {
-    let mut settings = config.workflows.resolve();
+/// How workflows run: the program's defaults, overridden by the
+/// configuration, overridden by the command line; in memory when there is
+/// nothing to keep, so that no journal file is created.
+fn workflow_settings(
+    cli: &Cli,
+    config: &Config,
+    registry: &Registry,
+    defaults: WorkflowSettings,
+) -> WorkflowSettings {
+    let mut settings = config.workflows.resolve_over(defaults);
     if let Some(backend) = cli.workflow_backend.as_deref().and_then(BackendKind::parse) {
         settings.backend = backend;
     }

@@ -234,7 +234,7 @@ impl McpSampling {
         }
         let params = self.params(request)?;
         let question = InputRequest::CreateMessage(CreateMessageRequest::new(params));
-        let answer = round_trip.ask(question).await.map_err(|error| {
+        let answer = round_trip.ask(None, question).await.map_err(|error| {
             ProviderError::new(
                 ProviderErrorKind::Request,
                 format!("the MCP client's answer cannot be used: {error}"),

@@ -13,7 +13,7 @@
 use rmcp::ServiceError;
 use rmcp::model::{
     ClientCapabilities, CreateMessageRequest, CreateMessageRequestParams, ElicitRequest,
-    ElicitRequestParams, InputRequest, ServerRequest,
+    ElicitRequestParams, InputRequest, ListRootsRequest, ServerRequest,
 };
 use serde_json::Value;
 
@@ -61,6 +61,8 @@ pub enum ClientRequestError {
 pub(crate) enum Question {
     Elicit(ElicitRequestParams),
     Sample(CreateMessageRequestParams),
+    /// `roots/list`: the directories or files the client lets the server see.
+    Roots,
 }
 
 impl Question {
@@ -78,6 +80,7 @@ impl Question {
                 // A bare `elicitation: {}` means form mode (2025-06-18 style).
                 .is_some_and(|e| e.form.is_some() || e.url.is_none()),
             Question::Sample(_) => capabilities.is_some_and(|c| c.sampling.is_some()),
+            Question::Roots => capabilities.is_some_and(|c| c.roots.is_some()),
         };
         if supported {
             return Ok(());
@@ -88,7 +91,22 @@ impl Question {
             }
             Question::Elicit(_) => "form elicitation",
             Question::Sample(_) => "sampling",
+            Question::Roots => "roots",
         }))
+    }
+
+    /// The client capabilities this question needs, as the `requiredCapabilities`
+    /// of a `MissingRequiredClientCapabilityError`.
+    fn required_capabilities(&self) -> ClientCapabilities {
+        let required = match self {
+            Question::Elicit(ElicitRequestParams::UrlElicitationParams { .. }) => {
+                serde_json::json!({"elicitation": {"url": {}}})
+            }
+            Question::Elicit(_) => serde_json::json!({"elicitation": {"form": {}}}),
+            Question::Sample(_) => serde_json::json!({"sampling": {}}),
+            Question::Roots => serde_json::json!({"roots": {}}),
+        };
+        serde_json::from_value(required).unwrap_or_default()
     }
 
     fn into_input_request(self) -> InputRequest {
@@ -97,6 +115,7 @@ impl Question {
             Question::Sample(params) => {
                 InputRequest::CreateMessage(CreateMessageRequest::new(params))
             }
+            Question::Roots => InputRequest::ListRoots(ListRootsRequest::default()),
         }
     }
 
@@ -106,20 +125,29 @@ impl Question {
             Question::Sample(params) => {
                 ServerRequest::CreateMessageRequest(CreateMessageRequest::new(params))
             }
+            Question::Roots => ServerRequest::ListRootsRequest(ListRootsRequest::default()),
         }
     }
 }
 
 /// Asks the client `question` and returns its answer as JSON (an
-/// `ElicitResult` or a `CreateMessageResult`).
+/// `ElicitResult`, a `CreateMessageResult` or a `ListRootsResult`). In the
+/// 2026 era the question goes out under `key` in `inputRequests`
+/// (`agentwire-<n>` without one).
 pub(crate) async fn ask(
     client: Option<&ClientChannel>,
+    key: Option<&str>,
     question: Question,
 ) -> Result<Value, ClientRequestError> {
     let client = client.ok_or(ClientRequestError::NoClient)?;
-    question.check_capability(client.capabilities.as_ref())?;
+    if let Err(unsupported) = question.check_capability(client.capabilities.as_ref()) {
+        if let Some(round_trip) = &client.round_trip {
+            round_trip.note_missing(question.required_capabilities());
+        }
+        return Err(unsupported);
+    }
     if let Some(round_trip) = &client.round_trip {
-        return round_trip.ask(question.into_input_request()).await;
+        return round_trip.ask(key, question.into_input_request()).await;
     }
     match client
         .peer

@@ -157,6 +157,7 @@ mod tests {
         description: None,
         schema: crate::schema::param_schema::<City>,
         required: || true,
+        header: None,
     }];
 
     #[test]

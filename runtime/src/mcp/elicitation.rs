@@ -83,6 +83,7 @@ impl<T: DeserializeOwned + JsonSchema> ElicitForm for T {}
 /// (what [`AgentContext::elicit`](crate::AgentContext::elicit) does).
 pub(crate) async fn elicit_form<T: ElicitForm>(
     client: Option<&ClientChannel>,
+    key: Option<&str>,
     message: String,
 ) -> Result<Elicitation<T>, ClientRequestError> {
     let schema = form_schema::<T>().map_err(ClientRequestError::InvalidRequest)?;
@@ -91,7 +92,7 @@ pub(crate) async fn elicit_form<T: ElicitForm>(
         message,
         requested_schema: schema,
     };
-    let answer = elicit_raw(client, params).await?;
+    let answer = elicit_raw(client, key, params).await?;
     Ok(match answer.action {
         ElicitationAction::Accept => {
             let content = answer.content.unwrap_or(Value::Object(Map::new()));
@@ -123,7 +124,7 @@ pub(crate) async fn elicit_url(
         url,
         elicitation_id: id,
     };
-    let answer = elicit_raw(client, params).await?;
+    let answer = elicit_raw(client, None, params).await?;
     Ok(match answer.action {
         ElicitationAction::Accept => Elicitation::Accepted(()),
         ElicitationAction::Decline => Elicitation::Declined,
@@ -133,9 +134,10 @@ pub(crate) async fn elicit_url(
 
 async fn elicit_raw(
     client: Option<&ClientChannel>,
+    key: Option<&str>,
     params: ElicitRequestParams,
 ) -> Result<ElicitResult, ClientRequestError> {
-    let answer = ask(client, Question::Elicit(params)).await?;
+    let answer = ask(client, key, Question::Elicit(params)).await?;
     serde_json::from_value(answer).map_err(|e| ClientRequestError::InvalidAnswer(e.to_string()))
 }
 

@@ -41,8 +41,8 @@ use std::time::Duration;
 
 use rmcp::ErrorData;
 use rmcp::model::{
-    InputRequest, InputRequests, InputRequiredResult, InputResponses, JsonObject,
-    RequestStateCodec, SealOptions,
+    ClientCapabilities, InputRequest, InputRequests, InputRequiredResult, InputResponses,
+    JsonObject, RequestStateCodec, SealOptions,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -128,6 +128,23 @@ fn canonical_json(value: &Value) -> String {
     }
 }
 
+/// Whether `answer` has the shape of a response to `request`: an
+/// `ElicitResult`, a `CreateMessageResult` or a `ListRootsResult`.
+#[allow(deprecated)] // Sampling and roots are deprecated by SEP-2577, still in both eras.
+fn fits(request: &InputRequest, answer: &Value) -> bool {
+    use rmcp::model::{CreateMessageResult, ElicitResult, ListRootsResult};
+    let answer = answer.clone();
+    match request {
+        InputRequest::Elicitation(_) => serde_json::from_value::<ElicitResult>(answer).is_ok(),
+        InputRequest::CreateMessage(_) => {
+            serde_json::from_value::<CreateMessageResult>(answer).is_ok()
+        }
+        InputRequest::ListRoots(_) => serde_json::from_value::<ListRootsResult>(answer).is_ok(),
+        // A kind of question added to MCP later: any object may answer it.
+        _ => answer.is_object(),
+    }
+}
+
 fn fingerprint(request: &InputRequest) -> String {
     let json = serde_json::to_value(request).unwrap_or(Value::Null);
     let digest = Sha256::digest(canonical_json(&json));
@@ -137,14 +154,18 @@ fn fingerprint(request: &InputRequest) -> String {
 /// What the sealed `requestState` holds.
 #[derive(Debug, Serialize, Deserialize)]
 struct SealedState {
-    /// Every answer so far, in the order the questions were asked.
+    /// Every answer so far, each under the number of its question.
     answers: Vec<Recorded>,
-    /// The question the client is answering now.
-    pending: Option<Asked>,
+    /// The questions the client is answering now.
+    pending: Vec<Asked>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Recorded {
+    /// Which question of the call this answers (they are counted in the
+    /// order the agent asks them).
+    #[serde(rename = "i")]
+    index: usize,
     #[serde(rename = "q")]
     fingerprint: String,
     #[serde(rename = "a")]
@@ -154,6 +175,8 @@ struct Recorded {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Asked {
     key: String,
+    #[serde(rename = "i")]
+    index: usize,
     #[serde(rename = "q")]
     fingerprint: String,
 }
@@ -170,13 +193,26 @@ struct Rounds {
     answers: Vec<Recorded>,
     /// How many questions this run has asked so far.
     next: usize,
-    /// The first question this run asked that has no answer yet.
-    pending: Option<(usize, String, InputRequest)>,
+    /// The questions this run asked that have no answer yet: those asked
+    /// together (in one poll, as `join!` does) go to the client together.
+    pending: Vec<Pending>,
+    /// A capability the run needed and the client did not declare.
+    missing: Option<ClientCapabilities>,
+    /// Answers the client sent under keys it was not asked in this
+    /// state: a question the agent asks under one of those keys takes it.
+    unsolicited: InputResponses,
+}
+
+#[derive(Clone)]
+struct Pending {
+    asked: Asked,
+    request: InputRequest,
 }
 
 impl RoundTrip {
     /// The first round of a request, or a retry: opens `request_state`
-    /// against `binding` and adds the client's answer to the pending question.
+    /// against `binding` and records the client's answers to the pending
+    /// questions. A question the retry does not answer is asked again.
     pub fn resume(
         sealer: &StateSealer,
         binding: &Binding,
@@ -184,6 +220,7 @@ impl RoundTrip {
         responses: Option<&InputResponses>,
     ) -> Result<Arc<Self>, ErrorData> {
         let mut answers = Vec::new();
+        let mut unsolicited = responses.cloned().unwrap_or_default();
         if let Some(sealed) = request_state {
             let opened = match &sealer.codec {
                 Some(codec) => codec.open_json_with::<SealedState>(sealed, &binding.0),
@@ -198,47 +235,53 @@ impl RoundTrip {
                 )
             })?;
             answers = state.answers;
-            if let Some(asked) = state.pending {
-                let Some(answer) = responses.and_then(|r| r.get(&asked.key)) else {
-                    return Err(ErrorData::invalid_params(
-                        format!(
-                            "the retry carries no inputResponses entry for `{}`",
-                            asked.key
-                        ),
-                        None,
-                    ));
-                };
-                answers.push(Recorded {
-                    fingerprint: asked.fingerprint,
-                    answer: answer.clone(),
-                });
+            for asked in state.pending {
+                if let Some(answer) = unsolicited.remove(&asked.key) {
+                    answers.push(Recorded {
+                        index: asked.index,
+                        fingerprint: asked.fingerprint,
+                        answer,
+                    });
+                }
             }
         }
         Ok(Arc::new(RoundTrip {
             state: Mutex::new(Rounds {
                 answers,
                 next: 0,
-                pending: None,
+                pending: Vec::new(),
+                missing: None,
+                unsolicited,
             }),
             asked: Notify::new(),
             can_seal: sealer.codec.is_some(),
         }))
     }
 
-    /// The recorded answer to `request` when this run asked it before;
-    /// otherwise records the question and never returns (the runtime ends
-    /// the run and asks the client).
-    pub async fn ask(&self, request: InputRequest) -> Result<Value, ClientRequestError> {
+    /// The recorded answer to `request` when this run asked it before, or
+    /// the answer the client already sent under `key`; otherwise records
+    /// the question (under `key`, or `agentwire-<n>`) and never returns
+    /// (the runtime ends the run and asks the client).
+    pub async fn ask(
+        &self,
+        key: Option<&str>,
+        request: InputRequest,
+    ) -> Result<Value, ClientRequestError> {
         let fingerprint = fingerprint(&request);
         {
             let mut rounds = self.state.lock().unwrap_or_else(|p| p.into_inner());
             let index = rounds.next;
             rounds.next += 1;
-            if let Some(recorded) = rounds.answers.get(index) {
+            if let Some(at) = rounds.answers.iter().position(|r| r.index == index) {
+                let recorded = &rounds.answers[at];
                 if recorded.fingerprint != fingerprint {
                     return Err(ClientRequestError::ReplayMismatch { index });
                 }
-                return Ok(recorded.answer.clone());
+                if fits(&request, &recorded.answer) {
+                    return Ok(recorded.answer.clone());
+                }
+                // An answer of the wrong shape is no answer: ask again.
+                rounds.answers.remove(at);
             }
             if !self.can_seal {
                 return Err(ClientRequestError::InvalidRequest(
@@ -247,24 +290,59 @@ impl RoundTrip {
                         .to_owned(),
                 ));
             }
-            if rounds.pending.is_none() {
-                rounds.pending = Some((index, fingerprint, request));
+            let early = key.and_then(|key| rounds.unsolicited.remove(key));
+            if let Some(answer) = early.filter(|answer| fits(&request, answer)) {
+                // Recorded, so that later rounds replay it like any other.
+                rounds.answers.push(Recorded {
+                    index,
+                    fingerprint,
+                    answer: answer.clone(),
+                });
+                return Ok(answer);
             }
+            let key = key.map_or_else(|| input_key(index), str::to_owned);
+            if rounds.pending.iter().any(|p| p.asked.key == key) {
+                return Err(ClientRequestError::InvalidRequest(format!(
+                    "two questions asked together share the key `{key}`; give each its own"
+                )));
+            }
+            rounds.pending.push(Pending {
+                asked: Asked {
+                    key,
+                    index,
+                    fingerprint,
+                },
+                request,
+            });
         }
         self.asked.notify_one();
         std::future::pending().await
+    }
+
+    /// Notes that the run needed `capability`, which the client did not
+    /// declare: if the run then fails, the request fails with
+    /// `MissingRequiredClientCapabilityError` (-32021) naming it.
+    pub(crate) fn note_missing(&self, capability: ClientCapabilities) {
+        let mut rounds = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        rounds.missing.get_or_insert(capability);
+    }
+
+    /// The capability the run needed and the client did not declare.
+    pub fn missing_capability(&self) -> Option<ClientCapabilities> {
+        let rounds = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        rounds.missing.clone()
     }
 
     /// Completes once the run asks a question that has no answer yet.
     async fn input_needed(&self) {
         loop {
             let notified = self.asked.notified();
-            if self
+            if !self
                 .state
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .pending
-                .is_some()
+                .is_empty()
             {
                 return;
             }
@@ -272,19 +350,15 @@ impl RoundTrip {
         }
     }
 
-    /// The `InputRequiredResult` for the pending question.
+    /// The `InputRequiredResult` for the pending questions.
     fn input_required(&self, sealer: &StateSealer, binding: &Binding) -> InputRequiredResult {
         let rounds = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let Some((index, fingerprint, request)) = rounds.pending.clone() else {
+        if rounds.pending.is_empty() {
             return InputRequiredResult::new(None, None);
-        };
-        let key = input_key(index);
+        }
         let state = SealedState {
             answers: rounds.answers.clone(),
-            pending: Some(Asked {
-                key: key.clone(),
-                fingerprint,
-            }),
+            pending: rounds.pending.iter().map(|p| p.asked.clone()).collect(),
         };
         let options = SealOptions::new()
             .associated_data(&binding.0)
@@ -294,7 +368,9 @@ impl RoundTrip {
             .as_ref()
             .and_then(|codec| codec.seal_json_with(&state, &options).ok());
         let mut requests = InputRequests::new();
-        requests.insert(key, request);
+        for pending in &rounds.pending {
+            requests.insert(pending.asked.key.clone(), pending.request.clone());
+        }
         InputRequiredResult::new(Some(requests), sealed)
     }
 }
@@ -303,6 +379,10 @@ impl RoundTrip {
 pub enum Round<T> {
     /// It finished.
     Done(T),
+    /// It finished after asking for something the client did not declare
+    /// it can do (the capability is named); a failed run is then the
+    /// client's `MissingRequiredClientCapabilityError`, not the tool's.
+    Unsupported(ClientCapabilities, T),
     /// It asked the client something; this is the answer to send.
     InputRequired(InputRequiredResult),
 }
@@ -325,7 +405,10 @@ pub async fn run_round<T>(
         () = round_trip.input_needed() => {
             Round::InputRequired(round_trip.input_required(sealer, binding))
         }
-        output = work => Round::Done(output),
+        output = work => match round_trip.missing_capability() {
+            Some(required) => Round::Unsupported(required, output),
+            None => Round::Done(output),
+        },
     }
 }
 
@@ -344,8 +427,8 @@ mod tests {
     }
 
     async fn two_questions(rt: &RoundTrip) -> Result<(Value, Value), ClientRequestError> {
-        let first = rt.ask(question("first?")).await?;
-        let second = rt.ask(question("second?")).await?;
+        let first = rt.ask(None, question("first?")).await?;
+        let second = rt.ask(None, question("second?")).await?;
         Ok((first, second))
     }
 
@@ -363,7 +446,7 @@ mod tests {
         let requests = first.input_requests.unwrap();
         assert_eq!(requests.keys().collect::<Vec<_>>(), ["agentwire-0"]);
 
-        let answers: InputResponses = [("agentwire-0".to_owned(), json!("A"))].into();
+        let answers: InputResponses = [("agentwire-0".to_owned(), accept(json!("A")))].into();
         let rt = RoundTrip::resume(
             &sealer,
             &binding,
@@ -381,7 +464,7 @@ mod tests {
             ["agentwire-1"]
         );
 
-        let answers: InputResponses = [("agentwire-1".to_owned(), json!("B"))].into();
+        let answers: InputResponses = [("agentwire-1".to_owned(), accept(json!("B")))].into();
         let rt = RoundTrip::resume(
             &sealer,
             &binding,
@@ -390,13 +473,13 @@ mod tests {
         )
         .unwrap();
         match run_round(Some(&rt), &sealer, &binding, two_questions(&rt)).await {
-            Round::Done(Ok((a, b))) => assert_eq!((a, b), (json!("A"), json!("B"))),
+            Round::Done(Ok((a, b))) => assert_eq!((a, b), (accept(json!("A")), accept(json!("B")))),
             _ => panic!("the third run must finish"),
         }
     }
 
     #[tokio::test]
-    async fn a_state_from_another_call_a_forged_one_or_a_missing_answer_is_refused() {
+    async fn a_state_from_another_call_or_a_forged_one_is_refused() {
         let sealer = StateSealer::random();
         let binding = Binding::new("tools/call", "t", &object(json!({"x": 1})));
         let rt = RoundTrip::resume(&sealer, &binding, None, None).unwrap();
@@ -406,17 +489,106 @@ mod tests {
             panic!();
         };
         let state = first.request_state.unwrap();
-        let answers: InputResponses = [("agentwire-0".to_owned(), json!("A"))].into();
+        let answers: InputResponses = [("agentwire-0".to_owned(), accept(json!("A")))].into();
 
         let other = Binding::new("tools/call", "t", &object(json!({"x": 2})));
         assert!(RoundTrip::resume(&sealer, &other, Some(&state), Some(&answers)).is_err());
         let stranger = StateSealer::random();
         assert!(RoundTrip::resume(&stranger, &binding, Some(&state), Some(&answers)).is_err());
         assert!(RoundTrip::resume(&sealer, &binding, Some("rs1.forged"), Some(&answers)).is_err());
-        let error = RoundTrip::resume(&sealer, &binding, Some(&state), None)
-            .err()
-            .unwrap();
-        assert!(error.message.contains("agentwire-0"), "{}", error.message);
+    }
+
+    #[tokio::test]
+    async fn a_retry_without_the_answer_is_asked_the_same_question_again() {
+        let sealer = StateSealer::random();
+        let binding = Binding::new("tools/call", "t", &JsonObject::new());
+        let rt = RoundTrip::resume(&sealer, &binding, None, None).unwrap();
+        let Round::InputRequired(first) =
+            run_round(Some(&rt), &sealer, &binding, two_questions(&rt)).await
+        else {
+            panic!();
+        };
+        let wrong: InputResponses = [("unrelated".to_owned(), accept(json!("A")))].into();
+        let rt = RoundTrip::resume(
+            &sealer,
+            &binding,
+            first.request_state.as_deref(),
+            Some(&wrong),
+        )
+        .unwrap();
+        let Round::InputRequired(again) =
+            run_round(Some(&rt), &sealer, &binding, two_questions(&rt)).await
+        else {
+            panic!("an unanswered question must be asked again");
+        };
+        assert_eq!(again.input_requests, first.input_requests);
+    }
+
+    #[tokio::test]
+    async fn an_answer_sent_before_it_was_asked_answers_the_question_of_that_key() {
+        let sealer = StateSealer::random();
+        let binding = Binding::new("tools/call", "t", &JsonObject::new());
+        let early: InputResponses = [("name".to_owned(), accept(json!("Ada")))].into();
+        let rt = RoundTrip::resume(&sealer, &binding, None, Some(&early)).unwrap();
+        match run_round(
+            Some(&rt),
+            &sealer,
+            &binding,
+            rt.ask(Some("name"), question("name?")),
+        )
+        .await
+        {
+            Round::Done(Ok(answer)) => assert_eq!(answer, accept(json!("Ada"))),
+            _ => panic!("the answer under the question's key must be used"),
+        }
+        let rt = RoundTrip::resume(&sealer, &binding, None, Some(&early)).unwrap();
+        let unkeyed = run_round(Some(&rt), &sealer, &binding, rt.ask(None, question("n?"))).await;
+        assert!(
+            matches!(unkeyed, Round::InputRequired(_)),
+            "a numbered question has no key a client could answer early"
+        );
+    }
+
+    #[tokio::test]
+    async fn questions_asked_together_go_out_together_under_their_keys() {
+        let sealer = StateSealer::random();
+        let binding = Binding::new("tools/call", "t", &JsonObject::new());
+        let both = |rt: Arc<RoundTrip>| async move {
+            tokio::join!(
+                rt.ask(Some("name"), question("name?")),
+                rt.ask(Some("colour"), question("colour?"))
+            )
+        };
+        let rt = RoundTrip::resume(&sealer, &binding, None, None).unwrap();
+        let Round::InputRequired(first) =
+            run_round(Some(&rt), &sealer, &binding, both(rt.clone())).await
+        else {
+            panic!();
+        };
+        let mut keys: Vec<_> = first.input_requests.unwrap().into_keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["colour", "name"]);
+        let answers: InputResponses = [
+            ("name".to_owned(), accept(json!("Ada"))),
+            ("colour".to_owned(), accept(json!("green"))),
+        ]
+        .into();
+        let rt = RoundTrip::resume(
+            &sealer,
+            &binding,
+            first.request_state.as_deref(),
+            Some(&answers),
+        )
+        .unwrap();
+        match run_round(Some(&rt), &sealer, &binding, both(rt.clone())).await {
+            Round::Done((Ok(name), Ok(colour))) => {
+                assert_eq!(
+                    (name, colour),
+                    (accept(json!("Ada")), accept(json!("green")))
+                );
+            }
+            _ => panic!("both answers must be replayed"),
+        }
     }
 
     #[tokio::test]
@@ -425,11 +597,11 @@ mod tests {
         let binding = Binding::new("tools/call", "t", &JsonObject::new());
         let rt = RoundTrip::resume(&sealer, &binding, None, None).unwrap();
         let Round::InputRequired(first) =
-            run_round(Some(&rt), &sealer, &binding, rt.ask(question("a?"))).await
+            run_round(Some(&rt), &sealer, &binding, rt.ask(None, question("a?"))).await
         else {
             panic!();
         };
-        let answers: InputResponses = [("agentwire-0".to_owned(), json!(1))].into();
+        let answers: InputResponses = [("agentwire-0".to_owned(), accept(json!(1)))].into();
         let rt = RoundTrip::resume(
             &sealer,
             &binding,
@@ -437,7 +609,7 @@ mod tests {
             Some(&answers),
         )
         .unwrap();
-        match run_round(Some(&rt), &sealer, &binding, rt.ask(question("b?"))).await {
+        match run_round(Some(&rt), &sealer, &binding, rt.ask(None, question("b?"))).await {
             Round::Done(Err(ClientRequestError::ReplayMismatch { index: 0 })) => {}
             _ => panic!("a changed question must not get the old answer"),
         }
@@ -449,6 +621,27 @@ mod tests {
             canonical_json(&json!({"b": [1, {"d": 1, "c": 2}], "a": "x"})),
             r#"{"a":"x","b":[1,{"c":2,"d":1}]}"#
         );
+    }
+
+    /// An accepted elicitation carrying `value`.
+    fn accept(value: Value) -> Value {
+        json!({"action": "accept", "content": {"value": value}})
+    }
+
+    #[tokio::test]
+    async fn an_answer_of_the_wrong_shape_is_asked_again() {
+        let sealer = StateSealer::random();
+        let binding = Binding::new("tools/call", "t", &JsonObject::new());
+        let early: InputResponses = [("name".to_owned(), json!(42))].into();
+        let rt = RoundTrip::resume(&sealer, &binding, None, Some(&early)).unwrap();
+        let round = run_round(
+            Some(&rt),
+            &sealer,
+            &binding,
+            rt.ask(Some("name"), question("name?")),
+        )
+        .await;
+        assert!(matches!(round, Round::InputRequired(_)));
     }
 
     fn object(value: Value) -> JsonObject {

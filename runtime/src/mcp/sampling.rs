@@ -203,10 +203,11 @@ impl Sampled {
 /// [`AgentContext::sample`](crate::AgentContext::sample) does).
 pub(crate) async fn sample(
     client: Option<&ClientChannel>,
+    key: Option<&str>,
     request: SamplingRequest,
 ) -> Result<Sampled, ClientRequestError> {
     let params = request.into_rmcp()?;
-    let answer = ask(client, Question::Sample(params)).await?;
+    let answer = ask(client, key, Question::Sample(params)).await?;
     let result: CreateMessageResult = serde_json::from_value(answer)
         .map_err(|e| ClientRequestError::InvalidAnswer(e.to_string()))?;
     Ok(Sampled::from_rmcp(result))

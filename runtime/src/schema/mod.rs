@@ -42,6 +42,11 @@ pub fn input_schema(params: &[ParamDefinition], deny_unknown: bool) -> JsonObjec
                 .ensure_object()
                 .insert("description".into(), description.into());
         }
+        if let Some(header) = param.header {
+            schema
+                .ensure_object()
+                .insert("x-mcp-header".into(), header.into());
+        }
         properties.insert(param.name.into(), schema.to_value());
         if (param.required)() {
             required.push(Value::from(param.name));
@@ -62,6 +67,44 @@ pub fn input_schema(params: &[ParamDefinition], deny_unknown: bool) -> JsonObjec
         object.insert("$defs".into(), definitions.into());
     }
     object
+}
+
+/// The keywords the input schema builds from the parameters, which
+/// constraints may not replace.
+const BUILT: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "$schema",
+    "$defs",
+];
+
+/// Adds `constraints`, a JSON object of schema keywords over the arguments
+/// together (`allOf`, `anyOf`, `oneOf`, `not`, `if`/`then`/`else`,
+/// `dependentRequired`, ...), to the input schema of the tool `tool`. The
+/// keywords built from the parameters stay as they are: a constraint naming
+/// one of them, or constraints that are no object, are left out with an error
+/// in the log.
+pub fn add_constraints(schema: &mut JsonObject, constraints: Value, tool: &str) {
+    let Value::Object(constraints) = constraints else {
+        tracing::error!(
+            tool,
+            "input_constraints must return a JSON object of schema keywords"
+        );
+        return;
+    };
+    for (keyword, value) in constraints {
+        if BUILT.contains(&keyword.as_str()) {
+            tracing::error!(
+                tool,
+                keyword,
+                "input_constraints may not replace a keyword built from the parameters"
+            );
+            continue;
+        }
+        schema.insert(keyword, value);
+    }
 }
 
 /// The schema of one parameter, registered in `generator`.

@@ -13,4 +13,8 @@ pub struct ParamDefinition {
     pub schema: fn(&mut SchemaGenerator) -> Schema,
     /// Whether the argument may be left out (`Option<T>` parameters).
     pub required: fn() -> bool,
+    /// `#[header = "Name"]`: the argument is also sent in the HTTP header
+    /// `Mcp-Param-Name` (`x-mcp-header` in the schema, SEP-2243), which the
+    /// transport checks against the body.
+    pub header: Option<&'static str>,
 }

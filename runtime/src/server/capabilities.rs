@@ -20,8 +20,9 @@ impl AgentServer {
             .enable_resources()
             .enable_resources_subscribe()
             .build();
-        if self.shared.workflows.is_some() {
-            // Long workflow runs become MCP tasks (SEP-2663), an extension.
+        if self.shared.workflows.is_some() || self.shared.task_agents {
+            // Long workflow runs, and calls of task agents, become MCP
+            // tasks (SEP-2663), an extension.
             capabilities.extensions = ServerCapabilities::builder()
                 .enable_tasks()
                 .build()

@@ -10,6 +10,7 @@
 
 #![allow(deprecated)] // Logging and `resources/subscribe` are deprecated by SEP-2577, still served.
 
+mod agent_tasks;
 mod capabilities;
 mod handler;
 mod identity;
@@ -26,7 +27,7 @@ use std::time::Duration;
 
 use rmcp::model::Tool;
 
-use crate::agent::Host;
+use crate::agent::{Host, TaskSupport};
 use crate::budget::Budget;
 use crate::llm::models::Models;
 use crate::mcp::logging::SessionLogLevel;
@@ -63,6 +64,10 @@ struct Shared {
     workflows: Option<Workflows>,
     /// The tools `tools/list` shows: the agents', then the `workflows-*` ones.
     tools: Vec<Tool>,
+    /// Whether some agent may run as an MCP task (`#[agent(task = ...)]`).
+    task_agents: bool,
+    /// The tasks of those agents.
+    agent_tasks: agent_tasks::AgentTasks,
 }
 
 impl AgentServer {
@@ -120,6 +125,9 @@ impl AgentServer {
         settings: &WorkflowSettings,
     ) -> Self {
         let has_workflows = registry.definitions().any(|d| d.is_workflow());
+        let task_agents = registry
+            .definitions()
+            .any(|d| !d.is_workflow() && d.task != TaskSupport::Never);
         let mut tools: Vec<Tool> = registry.tools().cloned().collect();
         let workflows = has_workflows.then(|| {
             for tool in workflow_tools::tools() {
@@ -145,6 +153,8 @@ impl AgentServer {
                 host,
                 workflows,
                 tools,
+                task_agents,
+                agent_tasks: Default::default(),
             }),
             sealer: Arc::new(StateSealer::random()),
             log_level: SessionLogLevel::default(),

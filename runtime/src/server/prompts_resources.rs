@@ -103,6 +103,10 @@ impl AgentServer {
             .await?;
         let messages = match round {
             Round::Done(outcome) => outcome.map_err(into_error)?,
+            Round::Unsupported(required, Err(_)) => {
+                return Err(ErrorData::missing_required_client_capability(required));
+            }
+            Round::Unsupported(_, Ok(messages)) => messages,
             Round::InputRequired(input) => return Ok(input.into()),
         };
         let messages = messages.into_iter().map(PromptMessage::into_rmcp).collect();
@@ -162,6 +166,10 @@ impl AgentServer {
             .await?;
         let contents = match round {
             Round::Done(outcome) => outcome.map_err(into_error)?,
+            Round::Unsupported(required, Err(_)) => {
+                return Err(ErrorData::missing_required_client_capability(required));
+            }
+            Round::Unsupported(_, Ok(contents)) => contents,
             Round::InputRequired(input) => return Ok(input.into()),
         };
         let contents = contents

@@ -79,7 +79,7 @@ impl AgentServer {
 
 /// What the `requestState` of a 2026-era request is bound to. A 2025-era
 /// request has none, so it skips the copy of its arguments this takes.
-fn binding(
+pub(super) fn binding(
     context: &RequestContext<RoleServer>,
     method: &str,
     name: &str,

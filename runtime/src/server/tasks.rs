@@ -7,8 +7,8 @@
 use rmcp::ErrorData;
 use rmcp::model::{
     CallToolResponse, CallToolResult, CancelTaskParams, CreateTaskResult, DetailedTask,
-    GetTaskParams, GetTaskResult, InputRequest, InputRequests, InputResponses, JsonObject, Task,
-    TaskPayload, TaskStatus, UpdateTaskParams,
+    GetTaskParams, GetTaskResult, InputRequest, InputRequests, InputResponses, JsonObject,
+    TASKS_EXTENSION_ID, Task, TaskPayload, TaskStatus, UpdateTaskParams,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Value, json};
@@ -22,6 +22,33 @@ use crate::mcp::meta::{ERROR_KEY, USAGE_KEY, budget_error_value};
 use crate::workflow::backend::{ControlError, RunView};
 use crate::workflow::record::RunStatus;
 use crate::workflow::time::rfc3339;
+
+/// Whether the client declared the tasks extension (SEP-2663), at
+/// `initialize` or in the request's `_meta`.
+pub fn client_has_tasks(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .client_capabilities()
+        .is_some_and(|capabilities| capabilities.supports_tasks())
+}
+
+/// `MissingRequiredClientCapabilityError` (-32021) naming the tasks
+/// extension: for a client that did not declare it and calls `tasks/*` or a
+/// tool that only runs as a task.
+pub fn tasks_required() -> ErrorData {
+    let required = json!({ "extensions": { TASKS_EXTENSION_ID: {} } });
+    ErrorData::missing_required_client_capability(
+        serde_json::from_value(required).unwrap_or_default(),
+    )
+}
+
+/// How long a run's task stays readable, as announced in `ttlMs`: the
+/// stores keep runs until they are removed by hand, so at least this long.
+const RUN_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// A task id this server does not know (-32602).
+fn unknown_task(task_id: &str) -> ErrorData {
+    ErrorData::invalid_params(format!("no task has the id `{task_id}`"), None)
+}
 
 /// The tool result of a run that is over.
 pub fn final_result(view: &RunView) -> CallToolResult {
@@ -83,6 +110,10 @@ fn task(view: &RunView, workflows: &Workflows) -> Task {
     let status = match record.status {
         RunStatus::Running => TaskStatus::Working,
         RunStatus::InputRequired => TaskStatus::InputRequired,
+        // A run whose workflow returned an error ran as a tool does: its
+        // task is completed with an `isError` result. Only a run that broke
+        // (a panic, a journal that no longer matches) failed.
+        RunStatus::Failed if broke(view) => TaskStatus::Failed,
         RunStatus::Completed | RunStatus::Failed => TaskStatus::Completed,
         RunStatus::Cancelled => TaskStatus::Cancelled,
     };
@@ -92,7 +123,8 @@ fn task(view: &RunView, workflows: &Workflows) -> Task {
         rfc3339(record.created_ms),
         rfc3339(record.updated_ms),
     )
-    .with_poll_interval_ms(workflows.poll_interval.as_millis() as u64);
+    .with_poll_interval_ms(workflows.poll_interval.as_millis() as u64)
+    .with_ttl_ms(RUN_TTL.as_millis() as u64);
     let message = match record.status {
         RunStatus::Running => view
             .current_step
@@ -166,6 +198,17 @@ fn detailed(view: &RunView, workflows: &Workflows) -> DetailedTask {
             }
         }
         RunStatus::Cancelled => TaskPayload::Cancelled,
+        RunStatus::Failed if broke(view) => {
+            let message = record
+                .error
+                .as_ref()
+                .map_or_else(|| "the run broke".to_owned(), |e| e.message.clone());
+            let error =
+                json!({ "code": rmcp::model::ErrorCode::INTERNAL_ERROR.0, "message": message });
+            TaskPayload::Failed {
+                error: error.as_object().cloned().unwrap_or_default(),
+            }
+        }
         RunStatus::Completed | RunStatus::Failed => {
             let result = serde_json::to_value(final_result(view))
                 .ok()
@@ -175,6 +218,11 @@ fn detailed(view: &RunView, workflows: &Workflows) -> DetailedTask {
         }
     };
     DetailedTask::new(task(view, workflows), payload)
+}
+
+/// Whether a failed run broke rather than returned its workflow's error.
+fn broke(view: &RunView) -> bool {
+    view.record.error.as_ref().is_some_and(|error| error.broke)
 }
 
 fn control_error(error: ControlError) -> ErrorData {
@@ -283,34 +331,61 @@ impl AgentServer {
     pub(super) async fn serve_get_task(
         &self,
         request: GetTaskParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<GetTaskResult, ErrorData> {
-        let workflows = self.workflows()?;
+        let workflows = self.task_workflows(&context)?;
+        if let Some(task) = self.shared.agent_tasks.detailed(&request.task_id) {
+            return Ok(GetTaskResult::new(task));
+        }
+        let workflows = workflows.ok_or_else(|| unknown_task(&request.task_id))?;
         Ok(GetTaskResult::new(get(workflows, &request.task_id).await?))
     }
 
     pub(super) async fn serve_update_task(
         &self,
         request: UpdateTaskParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        let workflows = self.workflows()?;
+        let workflows = self.task_workflows(&context)?;
+        let agent_tasks = &self.shared.agent_tasks;
+        if agent_tasks
+            .update(&request.task_id, request.input_responses.clone())
+            .is_some()
+        {
+            return Ok(());
+        }
+        let workflows = workflows.ok_or_else(|| unknown_task(&request.task_id))?;
         update(workflows, &request.task_id, request.input_responses).await
     }
 
     pub(super) async fn serve_cancel_task(
         &self,
         request: CancelTaskParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
-        let workflows = self.workflows()?;
+        let workflows = self.task_workflows(&context)?;
+        if self.shared.agent_tasks.cancel(&request.task_id).is_some() {
+            return Ok(());
+        }
+        let workflows = workflows.ok_or_else(|| unknown_task(&request.task_id))?;
         cancel(workflows, &request.task_id).await
     }
 
-    fn workflows(&self) -> Result<&Workflows, ErrorData> {
-        self.shared
-            .workflows
-            .as_ref()
-            .ok_or_else(ErrorData::method_not_found::<rmcp::model::GetTaskMethod>)
+    /// The workflows whose runs are tasks of `tasks/*`, if any: a server
+    /// with neither workflows nor task agents has no such methods (-32601);
+    /// a client that did not declare the tasks extension may not use them
+    /// (-32021, SEP-2663).
+    fn task_workflows(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Option<&Workflows>, ErrorData> {
+        let workflows = self.shared.workflows.as_ref();
+        if workflows.is_none() && !self.shared.task_agents {
+            return Err(ErrorData::method_not_found::<rmcp::model::GetTaskMethod>());
+        }
+        if !client_has_tasks(context) {
+            return Err(tasks_required());
+        }
+        Ok(workflows)
     }
 }

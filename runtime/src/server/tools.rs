@@ -13,7 +13,7 @@ use tracing::Instrument;
 use super::{AgentServer, tasks, workflow_tools};
 use crate::agent::execution::invoke;
 use crate::agent::output::error_result;
-use crate::agent::{AgentContext, AgentDefinition, Failure, Subject};
+use crate::agent::{AgentContext, AgentDefinition, Failure, Subject, TaskSupport};
 use crate::budget::{Budget, Scope, Usage};
 use crate::mcp::channel::ClientChannel;
 use crate::mcp::meta::{ERROR_KEY, USAGE_KEY, read_grant};
@@ -100,12 +100,27 @@ impl AgentServer {
             let text = serde_json::to_string(&arguments).unwrap_or_default();
             tracing::Span::current().record("gen_ai.tool.call.arguments", text);
         }
+        if definition.task != TaskSupport::Never && !definition.is_workflow() {
+            if tasks::client_has_tasks(&context) {
+                let answers = (
+                    request.request_state.as_deref(),
+                    request.input_responses.as_ref(),
+                );
+                return self
+                    .call_as_task(definition, arguments, grant, &context, answers)
+                    .await;
+            }
+            if definition.task == TaskSupport::Required {
+                return Err(tasks::tasks_required());
+            }
+        }
         if let Some(workflows) = &self.shared.workflows
             && definition.is_workflow()
         {
-            let client_has_tasks = context
-                .client_capabilities()
-                .is_some_and(|capabilities| capabilities.supports_tasks());
+            let client_has_tasks = tasks::client_has_tasks(&context);
+            if !client_has_tasks && definition.task == TaskSupport::Required {
+                return Err(tasks::tasks_required());
+            }
             return tasks::call_workflow(
                 workflows,
                 definition,
@@ -138,6 +153,12 @@ impl AgentServer {
             .await?;
         Ok(match round {
             Round::Done(result) => result.into(),
+            // A tool that failed after asking for something the client did
+            // not declare it can do failed for want of that capability.
+            Round::Unsupported(required, result) if result.is_error == Some(true) => {
+                return Err(ErrorData::missing_required_client_capability(required));
+            }
+            Round::Unsupported(_, result) => result.into(),
             Round::InputRequired(input) => input.into(),
         })
     }
@@ -167,7 +188,7 @@ impl AgentServer {
 
     /// Runs the agent `definition` under the tightest of the server's
     /// default budget, its policy and the caller's grant.
-    async fn run(
+    pub(super) async fn run(
         &self,
         definition: &'static AgentDefinition,
         arguments: JsonObject,

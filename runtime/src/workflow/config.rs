@@ -48,14 +48,18 @@ impl WorkflowsConfig {
 
     /// The settings this section gives, the defaults elsewhere.
     pub fn resolve(&self) -> WorkflowSettings {
-        let default = WorkflowSettings::default();
+        self.resolve_over(WorkflowSettings::default())
+    }
+
+    /// The settings this section gives, `default`'s elsewhere.
+    pub fn resolve_over(&self, default: WorkflowSettings) -> WorkflowSettings {
         WorkflowSettings {
             backend: self
                 .backend
                 .as_deref()
                 .and_then(BackendKind::parse)
                 .unwrap_or(default.backend),
-            journal: self.journal.clone(),
+            journal: self.journal.clone().or(default.journal.clone()),
             synchronous: self
                 .sync
                 .as_deref()

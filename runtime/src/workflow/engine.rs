@@ -28,6 +28,7 @@ use crate::agent::execution::{exceeded_below, guarded};
 use crate::agent::host::Host;
 use crate::agent::{AgentDefinition, Failure, Interrupted, InvokeError, Subject};
 use crate::budget::{Budget, BudgetExceeded, Dimension, Scope, Usage};
+use crate::telemetry::ErrorType;
 
 /// Runs workflows on a journal store, replaying each run's journal.
 pub struct JournalEngine {
@@ -47,11 +48,14 @@ struct Ending {
 }
 
 impl Ending {
-    fn failed(message: impl Into<String>) -> Self {
+    /// A run that broke: its code no longer matches its journal.
+    fn broke(message: impl Into<String>) -> Self {
+        let mut error = RunError::new(message);
+        error.broke = true;
         Ending {
             status: RunStatus::Failed,
             output: None,
-            error: Some(RunError::new(message)),
+            error: Some(error),
         }
     }
 
@@ -82,6 +86,7 @@ impl Ending {
             error: Some(RunError {
                 message: failure.message(),
                 budget,
+                broke: failure.error_type() == ErrorType::Panic,
             }),
         }
     }
@@ -197,7 +202,7 @@ impl JournalEngine {
             Ok(entries) => entries,
             Err(StoreError::Damaged(damaged)) => {
                 let message = format!("{damaged}; the run cannot be replayed");
-                return Ok(Some(Ending::failed(message)));
+                return Ok(Some(Ending::broke(message)));
             }
             Err(error) => return Err(error.to_string()),
         };
@@ -207,7 +212,7 @@ impl JournalEngine {
         };
         let Value::Object(arguments) = record.input.clone() else {
             let ending =
-                Ending::failed("the run's input is not a JSON object; the journal is damaged");
+                Ending::broke("the run's input is not a JSON object; the journal is damaged");
             return Ok(Some(ending));
         };
         let driver = Arc::new(JournalRun::new(RunSetup {
@@ -353,7 +358,7 @@ fn run_ending(
 ) -> Result<Option<Ending>, String> {
     match driver.fatal() {
         Some(Fatal::Store(problem)) => return Err(problem),
-        Some(Fatal::Replay(problem)) => return Ok(Some(Ending::failed(problem))),
+        Some(Fatal::Replay(problem)) => return Ok(Some(Ending::broke(problem))),
         None => {}
     }
     if let Err(Interrupted::Cancelled) = outcome {

@@ -105,6 +105,11 @@ pub struct RunError {
     /// The budget that ran out, when that is why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<BudgetFailure>,
+    /// The run broke (its code panicked, or no longer matches its journal)
+    /// rather than returned its own error: an MCP task `failed`, not
+    /// `completed` with an error result.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub broke: bool,
 }
 
 /// A budget that ran out, and the agent or workflow that ran into it.
@@ -122,6 +127,7 @@ impl RunError {
         RunError {
             message: message.into(),
             budget: None,
+            broke: false,
         }
     }
 }

@@ -15,6 +15,7 @@ import json
 import pytest
 from conftest import EXPECTED_VERSION, Server, connect
 from mcp import types
+from mcp.shared.exceptions import MCPError
 
 pytestmark = pytest.mark.anyio
 
@@ -121,14 +122,27 @@ async def test_sampling_asks_the_clients_model(server: Server, mode: str) -> Non
     assert sample.messages[0].content.text == "Capital of France?"
 
 
-async def test_without_callbacks_the_tools_say_what_the_client_lacks(server: Server, mode: str) -> None:
-    async with connect(server, mode) as client:
-        elicited = await client.call_tool("test_elicitation", {"message": "Who are you?"})
-        sampled = await client.call_tool("test_sampling", {"prompt": "Hi"})
-    assert elicited.is_error is True
-    assert "form elicitation" in _text(elicited)
-    assert sampled.is_error is True
-    assert "sampling" in _text(sampled)
+async def test_without_callbacks_the_client_is_told_what_it_lacks(server: Server, mode: str) -> None:
+    if mode == "legacy":
+        # A 2025 session: the agents' own errors, as tool results.
+        async with connect(server, mode) as client:
+            elicited = await client.call_tool("test_elicitation", {"message": "Who are you?"})
+            sampled = await client.call_tool("test_sampling", {"prompt": "Hi"})
+        assert elicited.is_error is True
+        assert "form elicitation" in _text(elicited)
+        assert sampled.is_error is True
+        assert "sampling" in _text(sampled)
+        return
+    # 2026: MissingRequiredClientCapabilityError (-32021) naming the capability (SEP-2575).
+    for tool, arguments, required in [
+        ("test_elicitation", {"message": "Who are you?"}, {"elicitation": {"form": {}}}),
+        ("test_sampling", {"prompt": "Hi"}, {"sampling": {}}),
+    ]:
+        async with connect(server, mode) as client:
+            with pytest.raises(MCPError) as raised:
+                await client.call_tool(tool, arguments)
+        assert raised.value.code == -32021, tool
+        assert raised.value.data["requiredCapabilities"] == required, tool
 
 
 async def test_prompts_resources_and_completion(server: Server, mode: str) -> None:

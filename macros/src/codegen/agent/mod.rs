@@ -10,6 +10,7 @@ mod stubs;
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::LitBool;
+use syn::spanned::Spanned;
 
 use super::crate_path;
 use super::tokens::{NameSpans, param_definitions};
@@ -124,11 +125,22 @@ impl AgentCode<'_> {
                 .deny_unknown_arguments
                 .as_ref()
                 .is_some_and(|f| f.value),
+            input_constraints: match &attrs.input_constraints {
+                Some(path) => quote_spanned! {path.span()=>
+                    ::core::option::Option::Some(#private::input_constraints(#path))
+                },
+                None => quote!(::core::option::Option::None),
+            },
             output_schema: quote_spanned!(span=> #private::output_schema::<#output_ty>),
             kind,
             policy: tool::budget_policy(private, attrs.budget.as_ref()),
             callees,
             recursive: self.recursive(),
+            task: match attrs.task.as_ref().map(syn::LitStr::value).as_deref() {
+                Some("required") => quote!(#private::TaskSupport::Required),
+                Some(_) => quote!(#private::TaskSupport::Optional),
+                None => quote!(#private::TaskSupport::Never),
+            },
             span: agent_span,
         };
         tool::definition(private, self.func, &attrs.tool, definition)

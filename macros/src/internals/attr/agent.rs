@@ -25,6 +25,11 @@ pub struct AgentAttributes {
     pub recursive: Option<LitBool>,
     /// `remote = "server"`: a bodiless declaration of a tool on that server.
     pub remote: Option<LitStr>,
+    /// `input_constraints = path`: a `fn() -> serde_json::Value` whose
+    /// keywords constrain the arguments together in the input schema.
+    pub input_constraints: Option<syn::Path>,
+    /// `task = "optional" | "required"`: calls may (or must) become MCP tasks.
+    pub task: Option<LitStr>,
 }
 
 impl AgentAttributes {
@@ -53,6 +58,23 @@ impl AgentAttributes {
             "recursive" => set(&mut self.recursive, meta, value::flag(meta)?, ATTR),
             "remote" => set(&mut self.remote, meta, value::string(meta)?, ATTR),
             "calls" => set(&mut self.calls, meta, value::callees(meta)?, ATTR),
+            "task" => {
+                let mode = value::string(meta)?;
+                if !matches!(mode.value().as_str(), "optional" | "required") {
+                    return Err(syn::Error::new_spanned(
+                        &mode,
+                        "`task` is \"optional\" (a task for clients that take tasks) or \
+                         \"required\" (only as a task)",
+                    ));
+                }
+                set(&mut self.task, meta, mode, ATTR)
+            }
+            "input_constraints" => set(
+                &mut self.input_constraints,
+                meta,
+                value::path(meta, "my_constraints")?,
+                ATTR,
+            ),
             "budget" => set(
                 &mut self.budget,
                 meta,
@@ -67,8 +89,8 @@ impl AgentAttributes {
 /// Every key `#[agent(...)]` understands, for the "unknown key" message.
 fn known_keys() -> String {
     format!(
-        "{}, `deny_unknown_arguments`, `budget(...)`, `calls = [...]`, `recursive`, \
-         `remote = \"...\"`",
+        "{}, `deny_unknown_arguments`, `input_constraints = ...`, `task = \"...\"`, \
+         `budget(...)`, `calls = [...]`, `recursive`, `remote = \"...\"`",
         ToolKeys::KNOWN
     )
 }

@@ -22,6 +22,8 @@ pub struct WorkflowAttributes {
     pub calls: Option<Vec<syn::Path>>,
     pub retry: Option<RetryAttr>,
     pub step_timeout: Option<LitStr>,
+    /// `task_required`: clients must take the run as an MCP task.
+    pub task_required: Option<syn::LitBool>,
 }
 
 /// `retry(attempts = 5, backoff = "1s", factor = 2, max_backoff = "1m")`.
@@ -60,6 +62,7 @@ impl WorkflowAttributes {
             ),
             "retry" => set(&mut self.retry, meta, RetryAttr::parse(meta)?, ATTR),
             "step_timeout" => set(&mut self.step_timeout, meta, value::duration(meta)?, ATTR),
+            "task_required" => set(&mut self.task_required, meta, value::flag(meta)?, ATTR),
             "remote" => Err(reject(
                 meta,
                 "a workflow runs in the server that declares it, so it cannot be `remote`; \
@@ -79,7 +82,8 @@ impl WorkflowAttributes {
 /// Every key `#[workflow(...)]` understands, for the "unknown key" message.
 fn known_keys() -> String {
     format!(
-        "{}, `budget(...)`, `calls = [...]`, `retry(...)`, `step_timeout = \"...\"`",
+        "{}, `budget(...)`, `calls = [...]`, `retry(...)`, `step_timeout = \"...\"`, \
+         `task_required`",
         ToolKeys::KNOWN
     )
 }

@@ -37,6 +37,9 @@ pub struct Param {
     pub json_name: String,
     pub ty: Type,
     pub doc: Option<String>,
+    /// `#[header = "Name"]`: the argument is mirrored in the HTTP header
+    /// `Mcp-Param-Name` (the schema's `x-mcp-header`, SEP-2243).
+    pub header: Option<syn::LitStr>,
 }
 
 /// What the function returns.
@@ -76,6 +79,7 @@ impl Signature {
                     None => {}
                 }
             }
+            check_headers_differ(cx, &params);
             let output = reader.output(cx, sig);
             Some(Signature {
                 inputs,
@@ -261,7 +265,61 @@ impl Reader<'_> {
             ident,
             ty: (*typed.ty).clone(),
             doc: docs::doc_text(&typed.attrs),
+            header: self.header(&typed.attrs)?,
         })
+    }
+
+    /// The `#[header = "Name"]` of a parameter, checked.
+    fn header(&self, attrs: &[syn::Attribute]) -> syn::Result<Option<syn::LitStr>> {
+        let mut found: Option<syn::LitStr> = None;
+        for attr in attrs.iter().filter(|a| a.path().is_ident(HEADER)) {
+            if !self.rules.tool {
+                return Err(syn::Error::new_spanned(
+                    attr,
+                    format!(
+                        "`#[header]` is for the parameters of agents and workflows: it names \
+                         the HTTP header a `tools/call` carries the argument in, and {} \
+                         is no tool",
+                        self.rules.noun
+                    ),
+                ));
+            }
+            let name = match &attr.meta {
+                syn::Meta::NameValue(syn::MetaNameValue {
+                    value:
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(name),
+                            ..
+                        }),
+                    ..
+                }) => name.clone(),
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        attr,
+                        "write `#[header = \"Name\"]`: the argument then travels in the HTTP \
+                         header `Mcp-Param-Name` as well as in the body",
+                    ));
+                }
+            };
+            if found.is_some() {
+                return Err(syn::Error::new_spanned(
+                    attr,
+                    "this parameter already has a `#[header]`: an argument travels in one header",
+                ));
+            }
+            let value = name.value();
+            if value.is_empty() || !value.chars().all(is_token_char) {
+                return Err(syn::Error::new_spanned(
+                    &name,
+                    format!(
+                        "`{value}` cannot be an HTTP header name: use letters, digits and \
+                         `!#$%&'*+-.^_`|~` only (an RFC 9110 token), such as \"Region\""
+                    ),
+                ));
+            }
+            found = Some(name);
+        }
+        Ok(found)
     }
 
     /// Rejects parameter types that can never come out of a request.
@@ -325,6 +383,35 @@ impl Reader<'_> {
                     Output::Plain((**ty).clone())
                 }
             }
+        }
+    }
+}
+
+/// The parameter attribute naming an argument's HTTP header.
+pub const HEADER: &str = "header";
+
+/// An RFC 9110 token character, what HTTP header names are made of.
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+/// Header names are case-insensitive, so two parameters cannot share one
+/// however it is spelled.
+fn check_headers_differ(cx: &Ctxt, params: &[Param]) {
+    let mut seen: Vec<String> = Vec::new();
+    for header in params.iter().filter_map(|p| p.header.as_ref()) {
+        let lower = header.value().to_ascii_lowercase();
+        if seen.contains(&lower) {
+            cx.error(syn::Error::new_spanned(
+                header,
+                format!(
+                    "another parameter already travels in the header `Mcp-Param-{}` (header \
+                     names ignore case); give each its own",
+                    header.value()
+                ),
+            ));
+        } else {
+            seen.push(lower);
         }
     }
 }

@@ -1,0 +1,8 @@
+use agentwire::prelude::*;
+
+#[prompt]
+fn ask(#[header = "Topic"] topic: String) -> String {
+    topic
+}
+
+fn main() {}

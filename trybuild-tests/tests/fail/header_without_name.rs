@@ -1,0 +1,8 @@
+use agentwire::prelude::*;
+
+#[agent]
+async fn echo(#[header] region: String) -> String {
+    region
+}
+
+fn main() {}
