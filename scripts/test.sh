@@ -14,6 +14,9 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "the test OAuth issuer (npm oauth2-mock-server) for the authorization tests"
+bash scripts/oauth-issuer.sh
+
 step "cargo test (workspace)"
 cargo test --workspace --locked
 
