@@ -24,6 +24,8 @@
 //! ```
 //!
 //! `[llm]` and `[providers.*]` configure models: see [`crate::llm::config`].
+//! `[auth]` makes the HTTP endpoint an OAuth resource server: see
+//! [`crate::transport::auth::config`] and docs/auth.md.
 //!
 //! Environment variables override a server: `AGENTWIRE_SERVER_<NAME>_URL`
 //! switches it to HTTP, `AGENTWIRE_SERVER_<NAME>_COMMAND` (a command line:
@@ -47,6 +49,7 @@ use crate::workflow::{WorkflowBackend, WorkflowSettings};
 
 pub use crate::budget::BudgetConfig;
 pub use crate::remote::RemoteServer;
+pub use crate::transport::auth::AuthConfig;
 pub use crate::workflow::WorkflowsConfig;
 
 /// The contents of `agentwire.toml`.
@@ -67,6 +70,9 @@ pub struct Config {
     pub telemetry: crate::telemetry::TelemetryConfig,
     #[serde(default)]
     pub workflows: WorkflowsConfig,
+    /// The HTTP endpoint as an OAuth 2.1 resource server (`[auth]`).
+    #[serde(default)]
+    pub auth: Option<AuthConfig>,
 }
 
 /// Why the configuration cannot be used.
@@ -146,6 +152,9 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         config.budget.check()?;
         config.workflows.check()?;
+        if let Some(auth) = &config.auth {
+            auth.check()?;
+        }
         crate::llm::config::check(&config.llm, &config.providers)?;
         for (name, server) in &config.servers {
             server.check(name)?;
@@ -264,6 +273,18 @@ mod tests {
         assert!(bad.contains("embedded"), "{bad}");
         let bad = Config::parse("[workflows]\nsync = \"off\"").unwrap_err();
         assert!(bad.contains("normal"), "{bad}");
+    }
+
+    #[test]
+    fn the_auth_section_is_read_and_checked() {
+        let config =
+            Config::parse("[auth]\nissuer = \"https://auth.example.com\"\nscopes = [\"mcp\"]")
+                .unwrap();
+        let auth = config.auth.expect("[auth] is read");
+        assert_eq!(auth.scopes, ["mcp"]);
+        assert!(Config::default().auth.is_none());
+        let error = Config::parse("[auth]\nissuer = \"http://auth.example.com\"").unwrap_err();
+        assert!(error.contains("[auth] issuer"), "{error}");
     }
 
     #[test]

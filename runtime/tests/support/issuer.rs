@@ -24,7 +24,9 @@ pub struct Issuer {
 fn cache() -> PathBuf {
     match std::env::var_os("AGENTWIRE_CACHE") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/agentwire"),
+        None => {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/agentwire")
+        }
     }
 }
 
@@ -39,7 +41,8 @@ impl Issuer {
                 dir.display()
             )
         });
-        let launcher = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/oauth-issuer.mjs");
+        let launcher =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib/oauth-issuer.mjs");
         let mut child = Command::new(node.trim())
             .arg(launcher)
             .arg(&dir)
@@ -61,7 +64,10 @@ impl Issuer {
         let announced: Value = serde_json::from_str(&line)
             .unwrap_or_else(|e| panic!("the issuer printed {line:?}: {e}"));
         Issuer {
-            url: announced["issuer"].as_str().expect("an issuer URL").to_owned(),
+            url: announced["issuer"]
+                .as_str()
+                .expect("an issuer URL")
+                .to_owned(),
             _child: child,
             http: reqwest::Client::new(),
         }
@@ -107,8 +113,11 @@ impl Issuer {
 
     /// Makes `/introspect` answer `response` for the opaque `token`.
     pub async fn set_introspection(&self, token: &str, response: Value) {
-        self.post("/test/introspection", json!({ "token": token, "response": response }))
-            .await;
+        self.post(
+            "/test/introspection",
+            json!({ "token": token, "response": response }),
+        )
+        .await;
     }
 
     /// How many times the JWKS was fetched.
@@ -131,18 +140,26 @@ impl Issuer {
         let answer: Value = self
             .http
             .post(format!("{}/token", self.loopback()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", client_id),
-                ("scope", scope),
-                ("resource", resource),
-            ])
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs([
+                        ("grant_type", "client_credentials"),
+                        ("client_id", client_id),
+                        ("scope", scope),
+                        ("resource", resource),
+                    ])
+                    .finish(),
+            )
             .send()
             .await
             .expect("the issuer answers")
             .json()
             .await
             .expect("JSON");
-        answer["access_token"].as_str().expect("an access token").to_owned()
+        answer["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
     }
 }
