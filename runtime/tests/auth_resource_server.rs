@@ -23,6 +23,24 @@ async fn echo(text: String) -> String {
     text
 }
 
+/// Files a report: only for tokens granted `reports:write`.
+#[agent(scopes = ["reports:write"])]
+async fn file_report(title: String) -> String {
+    format!("filed {title}")
+}
+
+/// A prompt only for `prompts:secret`.
+#[prompt(scopes = ["prompts:secret"])]
+async fn secret_prompt() -> String {
+    "psst".to_owned()
+}
+
+/// A resource only for `reports:read`.
+#[resource(uri = "reports://latest", scopes = ["reports:read"])]
+async fn latest_report() -> String {
+    "all good".to_owned()
+}
+
 async fn start(config: AuthConfig) -> HttpServer {
     let registry = Registry::collect().expect("agents are registered");
     let server = AgentServer::new(registry, ServerIdentity::new("auth-test", "1.0.0"));
@@ -44,6 +62,45 @@ fn metadata_url(server: &HttpServer) -> String {
         "http://{}/.well-known/oauth-protected-resource/mcp",
         server.local_addr()
     )
+}
+
+/// What the server answered a POST of `method` (2026 era) with `authorization`.
+async fn post(
+    server: &HttpServer,
+    authorization: Option<&str>,
+    method: &str,
+    params: Value,
+) -> Answer {
+    let mut params = params;
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"}
+    });
+    let mut request = reqwest::Client::new()
+        .post(resource(server))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method)
+        .body(json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string());
+    let name = params.get("name").or_else(|| params.get("uri"));
+    if let Some(name) = name.and_then(Value::as_str) {
+        request = request.header("mcp-name", name);
+    }
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
+    let response = request.send().await.expect("the server answers");
+    Answer {
+        status: response.status(),
+        challenge: response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default(),
+        body: response.text().await.unwrap_or_default(),
+    }
 }
 
 /// What the server answered a POST of `tools/list` (2026 era) with `token`.
@@ -140,7 +197,11 @@ async fn the_protected_resource_metadata_names_the_issuer_on_both_paths() {
             json!([issuer.url]),
             "{path}"
         );
-        assert_eq!(document["scopes_supported"], json!(["mcp"]), "{path}");
+        assert_eq!(
+            document["scopes_supported"],
+            json!(["mcp", "prompts:secret", "reports:read", "reports:write"]),
+            "{path}: the server's scopes, then every tool's, prompt's and resource's"
+        );
         assert_eq!(
             document["bearer_methods_supported"],
             json!(["header"]),
@@ -382,4 +443,77 @@ async fn rmcp_clients_with_a_client_credentials_token_call_through_in_both_eras(
         assert_eq!(text(&result), "hi", "{era:?}");
         client.cancel().await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_tool_prompt_or_resource_needing_a_scope_the_token_lacks_gets_the_step_up_answer() {
+    let issuer = Issuer::start().await;
+    let mut config = AuthConfig::new(&issuer.url);
+    config.scopes = vec!["mcp".into()];
+    let server = start(config).await;
+    let token_with = |scope: &'static str| {
+        let mut claims = good_claims(&server);
+        claims["scope"] = json!(scope);
+        let issuer = &issuer;
+        async move { format!("Bearer {}", issuer.mint(claims).await) }
+    };
+    let plain = token_with("mcp").await;
+    let cases = [
+        (
+            "tools/call",
+            json!({"name": "file_report", "arguments": {"title": "q3"}}),
+            "reports:write",
+        ),
+        (
+            "prompts/get",
+            json!({"name": "secret_prompt"}),
+            "prompts:secret",
+        ),
+        (
+            "resources/read",
+            json!({"uri": "reports://latest"}),
+            "reports:read",
+        ),
+    ];
+    for (method, params, scope) in cases {
+        let answer = post(&server, Some(&plain), method, params.clone()).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{method}: {}",
+            answer.body
+        );
+        assert!(
+            answer.challenge.contains("error=\"insufficient_scope\""),
+            "{method}: {}",
+            answer.challenge
+        );
+        assert!(
+            answer.challenge.contains(&format!("scope=\"mcp {scope}\"")),
+            "{method}: {}",
+            answer.challenge
+        );
+        let stepped_up = token_with(match scope {
+            "reports:write" => "mcp reports:write",
+            "prompts:secret" => "mcp prompts:secret",
+            _ => "mcp reports:read",
+        })
+        .await;
+        let answer = post(&server, Some(&stepped_up), method, params).await;
+        assert_eq!(answer.status, StatusCode::OK, "{method}: {}", answer.body);
+        assert!(
+            !answer.body.contains("\"error\""),
+            "{method}: {}",
+            answer.body
+        );
+    }
+    // A tool that needs no scope of its own is open to the plain token.
+    let answer = post(
+        &server,
+        Some(&plain),
+        "tools/call",
+        json!({"name": "echo", "arguments": {"text": "hi"}}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }

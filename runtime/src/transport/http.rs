@@ -120,7 +120,13 @@ impl HttpServer {
         let mut app = axum::Router::new().nest_service(&options.path, service);
         if let Some(config) = &options.auth {
             let resource = Arc::new(ResourceServer::new(config, local_addr, &options.path));
-            app = auth::protect(app, resource, &served, &options.path);
+            app = auth::protect(
+                app,
+                resource,
+                &served,
+                &options.path,
+                options.max_body_bytes,
+            );
         } else if let Some(warning) = auth::exposure_warning(local_addr) {
             tracing::warn!("{warning}");
         }

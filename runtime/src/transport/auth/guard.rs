@@ -11,13 +11,17 @@ use axum::routing::get;
 use http::{HeaderMap, StatusCode, header};
 
 use super::metadata;
+use super::needs::scopes_needed;
 use super::refusal::json_response;
 use super::{Refusal, ResourceServer};
 use crate::server::AgentServer;
 
-/// What the middleware needs: the checks and the server's scopes.
+/// What the middleware needs: the checks, and the registry that says which
+/// scopes each tool, prompt and resource needs.
 struct Guard {
     resource: Arc<ResourceServer>,
+    registry: AgentServer,
+    max_body_bytes: usize,
 }
 
 /// `mcp` (the MCP endpoint's router) behind the resource server, with the
@@ -27,14 +31,23 @@ pub(crate) fn protect(
     resource: Arc<ResourceServer>,
     server: &AgentServer,
     endpoint_path: &str,
+    max_body_bytes: usize,
 ) -> Router {
     let guard = Arc::new(Guard {
         resource: resource.clone(),
+        registry: server.clone(),
+        max_body_bytes,
     });
+    let mut scopes = resource.scopes.clone();
+    for scope in server.registry().scopes() {
+        if !scopes.iter().any(|s| s == scope) {
+            scopes.push(scope.to_owned());
+        }
+    }
     let document = metadata::document(
         resource.resource(),
         resource.issuer.id(),
-        &resource.scopes,
+        &scopes,
         &server.identity().name,
     );
     let mut app = mcp.layer(axum::middleware::from_fn_with_state(guard, check));
@@ -66,6 +79,29 @@ async fn check(State(guard): State<Arc<Guard>>, mut request: Request, next: Next
         Ok(principal) => principal,
         Err(refusal) => return refuse(refusal),
     };
+    // A POST carries a JSON-RPC message: its tool, prompt or resource may
+    // need more scopes than the server's own (step-up, 403).
+    if request.method() == http::Method::POST {
+        let (parts, body) = request.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, guard.max_body_bytes).await else {
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        };
+        if let Ok(message) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            let needed = scopes_needed(guard.registry.registry(), &message);
+            if !principal.missing(&needed).is_empty() {
+                // The scopes to ask for: everything this request needs, so
+                // the new token still covers what the old one did.
+                let mut all: Vec<String> = resource.scopes.clone();
+                for scope in needed {
+                    if !all.iter().any(|s| s == scope) {
+                        all.push(scope.to_owned());
+                    }
+                }
+                return refuse(Refusal::InsufficientScope(all));
+            }
+        }
+        request = Request::from_parts(parts, axum::body::Body::from(bytes));
+    }
     request.extensions_mut().insert(principal);
     next.run(request).await.into_response()
 }

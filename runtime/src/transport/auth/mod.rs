@@ -12,6 +12,8 @@
 //! * [`token`]: a JWT checked against the issuer's keys ([`issuer`]:
 //!   discovered, cached, refetched on an unknown `kid`), or an opaque
 //!   token through RFC 7662 introspection.
+//! * [`needs`]: the scopes of the tool, prompt or resource a message
+//!   names (`#[agent(scopes = [...])]`), on top of the server's own.
 //! * [`refusal`]: the status and `WWW-Authenticate` of each refusal.
 //!
 //! Tokens are read from the `Authorization` header only, never from the URL
@@ -21,6 +23,7 @@ pub mod config;
 mod guard;
 mod issuer;
 mod metadata;
+mod needs;
 mod refusal;
 mod token;
 
