@@ -165,7 +165,7 @@ pub mod __private;
 pub use agent::graph::mermaid as call_graph_mermaid;
 pub use agent::{
     AgentContext, AgentDefinition, AgentKind, AgentStub, CallError, CallerContext, CanCall,
-    ErrorType, SourceLocation,
+    ErrorType, Principal, SourceLocation,
 };
 pub use agentwire_macros::{agent, prompt, resource, workflow};
 pub use budget::{Budget, BudgetExceeded, Dimension, Usage};

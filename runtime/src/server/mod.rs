@@ -10,6 +10,7 @@
 
 #![allow(deprecated)] // Logging and `resources/subscribe` are deprecated by SEP-2577, still served.
 
+mod caller;
 mod capabilities;
 mod handler;
 mod identity;

@@ -13,8 +13,10 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Value, json};
 
+use super::caller::{owned_run, principal_of};
 use super::workflow_tools as tools;
 use super::{AgentServer, Workflows};
+use crate::agent::Principal;
 use crate::agent::definition::AgentDefinition;
 use crate::agent::output::{error_result, tool_result};
 use crate::budget::Budget;
@@ -196,9 +198,11 @@ pub async fn call_workflow(
     grant: Option<Budget>,
     client_has_tasks: bool,
     cancelled: tokio_util::sync::CancellationToken,
+    caller: Option<&Principal>,
 ) -> Result<CallToolResponse, ErrorData> {
     let backend = &workflows.backend;
-    let record = match backend.start(definition, arguments, grant).await {
+    let owner = caller.cloned();
+    let record = match backend.start_for(definition, arguments, grant, owner).await {
         Ok(record) => record,
         Err(ControlError::Store(error)) => {
             return Err(ErrorData::internal_error(error.to_string(), None));
@@ -230,10 +234,12 @@ pub async fn call_workflow(
 }
 
 /// `tasks/get`.
-pub async fn get(workflows: &Workflows, task_id: &str) -> Result<DetailedTask, ErrorData> {
-    let view = workflows
-        .backend
-        .status(task_id)
+pub async fn get(
+    workflows: &Workflows,
+    task_id: &str,
+    caller: Option<&Principal>,
+) -> Result<DetailedTask, ErrorData> {
+    let view = owned_run(workflows.backend.as_ref(), task_id, caller)
         .await
         .map_err(control_error)?;
     Ok(detailed(&view, workflows))
@@ -245,7 +251,11 @@ pub async fn update(
     workflows: &Workflows,
     task_id: &str,
     responses: InputResponses,
+    caller: Option<&Principal>,
 ) -> Result<(), ErrorData> {
+    owned_run(workflows.backend.as_ref(), task_id, caller)
+        .await
+        .map_err(control_error)?;
     for (name, response) in responses {
         let payload = match response.get("action").and_then(Value::as_str) {
             Some("accept") => response.get("content").cloned().unwrap_or(json!({})),
@@ -270,7 +280,14 @@ pub async fn update(
 }
 
 /// `tasks/cancel`.
-pub async fn cancel(workflows: &Workflows, task_id: &str) -> Result<(), ErrorData> {
+pub async fn cancel(
+    workflows: &Workflows,
+    task_id: &str,
+    caller: Option<&Principal>,
+) -> Result<(), ErrorData> {
+    owned_run(workflows.backend.as_ref(), task_id, caller)
+        .await
+        .map_err(control_error)?;
     match workflows.backend.cancel(task_id).await {
         Ok(_) => Ok(()),
         // Cancelling a task that is already over is not an error.
@@ -283,28 +300,38 @@ impl AgentServer {
     pub(super) async fn serve_get_task(
         &self,
         request: GetTaskParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<GetTaskResult, ErrorData> {
         let workflows = self.workflows()?;
-        Ok(GetTaskResult::new(get(workflows, &request.task_id).await?))
+        let caller = principal_of(&context);
+        let task = get(workflows, &request.task_id, caller.as_deref()).await?;
+        Ok(GetTaskResult::new(task))
     }
 
     pub(super) async fn serve_update_task(
         &self,
         request: UpdateTaskParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
         let workflows = self.workflows()?;
-        update(workflows, &request.task_id, request.input_responses).await
+        let caller = principal_of(&context);
+        update(
+            workflows,
+            &request.task_id,
+            request.input_responses,
+            caller.as_deref(),
+        )
+        .await
     }
 
     pub(super) async fn serve_cancel_task(
         &self,
         request: CancelTaskParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
         let workflows = self.workflows()?;
-        cancel(workflows, &request.task_id).await
+        let caller = principal_of(&context);
+        cancel(workflows, &request.task_id, caller.as_deref()).await
     }
 
     fn workflows(&self) -> Result<&Workflows, ErrorData> {

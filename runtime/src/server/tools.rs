@@ -10,10 +10,13 @@ use rmcp::service::{RequestContext, RoleServer};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use std::sync::Arc;
+
+use super::caller::principal_of;
 use super::{AgentServer, tasks, workflow_tools};
 use crate::agent::execution::invoke;
 use crate::agent::output::error_result;
-use crate::agent::{AgentContext, AgentDefinition, Failure, Subject};
+use crate::agent::{AgentContext, AgentDefinition, Failure, Principal, Subject};
 use crate::budget::{Budget, Scope, Usage};
 use crate::mcp::channel::ClientChannel;
 use crate::mcp::meta::{ERROR_KEY, USAGE_KEY, read_grant};
@@ -34,15 +37,22 @@ impl AgentServer {
     ) -> Option<CallToolResult> {
         let Some(definition) = self.shared.registry.get(tool) else {
             let workflows = self.shared.workflows.as_ref()?;
-            return workflow_tools::call(workflows, &self.shared.registry, tool, arguments, grant)
-                .await;
+            let registry = &self.shared.registry;
+            return workflow_tools::call(workflows, registry, tool, arguments, grant, None).await;
         };
         if let Some(workflows) = &self.shared.workflows
             && definition.is_workflow()
         {
-            let response =
-                tasks::call_workflow(workflows, definition, arguments, grant, false, cancellation)
-                    .await;
+            let response = tasks::call_workflow(
+                workflows,
+                definition,
+                arguments,
+                grant,
+                false,
+                cancellation,
+                None,
+            )
+            .await;
             return Some(match response {
                 Ok(CallToolResponse::Complete(result)) => result,
                 Ok(_) => error_result("the run could not be followed"),
@@ -50,7 +60,7 @@ impl AgentServer {
             });
         }
         Some(
-            self.run(definition, arguments, grant, cancellation, None)
+            self.run(definition, arguments, grant, cancellation, None, None)
                 .await,
         )
     }
@@ -91,6 +101,10 @@ impl AgentServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let caller = principal_of(&context);
+        if let Some(principal) = &caller {
+            record_principal(&tracing::Span::current(), principal);
+        }
         let Some(definition) = self.shared.registry.get(&request.name) else {
             return self.serve_management_tool(request, &context).await;
         };
@@ -113,6 +127,7 @@ impl AgentServer {
                 grant,
                 client_has_tasks,
                 context.ct.clone(),
+                caller.as_deref(),
             )
             .await;
         }
@@ -132,6 +147,7 @@ impl AgentServer {
                         grant,
                         context.ct.clone(),
                         Some(client),
+                        caller.clone(),
                     )
                 },
             )
@@ -153,8 +169,11 @@ impl AgentServer {
             let grant = grant(context)?;
             let arguments = request.arguments.clone().unwrap_or_default();
             let registry = &self.shared.registry;
+            let caller = principal_of(context);
+            let caller = caller.as_deref();
             if let Some(result) =
-                workflow_tools::call(workflows, registry, &request.name, arguments, grant).await
+                workflow_tools::call(workflows, registry, &request.name, arguments, grant, caller)
+                    .await
             {
                 return Ok(result.into());
             }
@@ -174,6 +193,7 @@ impl AgentServer {
         grant: Option<Budget>,
         cancellation: CancellationToken,
         client: Option<ClientChannel>,
+        principal: Option<Arc<Principal>>,
     ) -> CallToolResult {
         let host = self.shared.host.clone();
         let limits = host
@@ -182,7 +202,14 @@ impl AgentServer {
             .min(grant.unwrap_or(Budget::UNLIMITED));
         match Scope::root(definition.name, limits) {
             Ok(scope) => {
-                let ctx = AgentContext::root(definition.name, cancellation, client, scope, host);
+                let ctx = AgentContext::root(
+                    definition.name,
+                    cancellation,
+                    client,
+                    scope,
+                    host,
+                    principal,
+                );
                 invoke(definition, ctx, arguments).await
             }
             Err(exceeded) => {
@@ -222,6 +249,15 @@ fn server_span(
     );
     set_parent_from(&span, &context.meta);
     span
+}
+
+/// Puts who called on the SERVER span: the subject (`enduser.id`) and the
+/// OAuth client (`oauth.client.id`); scopes stay out of traces.
+fn record_principal(span: &tracing::Span, principal: &Principal) {
+    span.record("enduser.id", principal.subject.as_str());
+    if let Some(client) = &principal.client_id {
+        span.record("oauth.client.id", client.as_str());
+    }
 }
 
 /// The budget the caller grants in `_meta`; a malformed grant is the

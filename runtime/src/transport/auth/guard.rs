@@ -13,6 +13,7 @@ use http::{HeaderMap, StatusCode, header};
 use super::metadata;
 use super::needs::scopes_needed;
 use super::refusal::json_response;
+use super::sessions::SessionOwners;
 use super::{Refusal, ResourceServer};
 use crate::server::AgentServer;
 
@@ -22,6 +23,7 @@ struct Guard {
     resource: Arc<ResourceServer>,
     registry: AgentServer,
     max_body_bytes: usize,
+    sessions: SessionOwners,
 }
 
 /// `mcp` (the MCP endpoint's router) behind the resource server, with the
@@ -37,6 +39,7 @@ pub(crate) fn protect(
         resource: resource.clone(),
         registry: server.clone(),
         max_body_bytes,
+        sessions: SessionOwners::default(),
     });
     let mut scopes = resource.scopes.clone();
     for scope in server.registry().scopes() {
@@ -102,9 +105,37 @@ async fn check(State(guard): State<Arc<Guard>>, mut request: Request, next: Next
         }
         request = Request::from_parts(parts, axum::body::Body::from(bytes));
     }
+    let session = request
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    if let Some(session) = &session
+        && !guard.sessions.allows(session, &principal.subject)
+    {
+        // Someone else's session, or one forgotten: as good as unknown.
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let subject = principal.subject.clone();
+    let closing = request.method() == http::Method::DELETE;
     request.extensions_mut().insert(principal);
-    next.run(request).await.into_response()
+    let response = next.run(request).await.into_response();
+    match (&session, response.headers().get(SESSION_HEADER)) {
+        (None, Some(opened)) => {
+            if let Ok(opened) = opened.to_str() {
+                guard.sessions.opened(opened, &subject);
+            }
+        }
+        (Some(session), _) if closing && response.status().is_success() => {
+            guard.sessions.closed(session);
+        }
+        _ => {}
+    }
+    response
 }
+
+/// The header of a 2025-era session's id.
+const SESSION_HEADER: &str = "mcp-session-id";
 
 /// The token of the one `Authorization: Bearer` header.
 fn bearer_token(headers: &HeaderMap) -> Result<String, Refusal> {

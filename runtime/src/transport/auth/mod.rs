@@ -14,6 +14,8 @@
 //!   token through RFC 7662 introspection.
 //! * [`needs`]: the scopes of the tool, prompt or resource a message
 //!   names (`#[agent(scopes = [...])]`), on top of the server's own.
+//! * [`sessions`]: a 2025-era session answers only the principal that
+//!   opened it.
 //! * [`refusal`]: the status and `WWW-Authenticate` of each refusal.
 //!
 //! Tokens are read from the `Authorization` header only, never from the URL
@@ -25,6 +27,7 @@ mod issuer;
 mod metadata;
 mod needs;
 mod refusal;
+mod sessions;
 mod token;
 
 use std::net::SocketAddr;
