@@ -48,7 +48,7 @@ use crate::workflow::store::JournalStore;
 use crate::workflow::{WorkflowBackend, WorkflowSettings};
 
 pub use crate::budget::BudgetConfig;
-pub use crate::remote::RemoteServer;
+pub use crate::remote::{ClientCredentials, RemoteAuth, RemoteServer};
 pub use crate::transport::auth::AuthConfig;
 pub use crate::workflow::WorkflowsConfig;
 
