@@ -10,7 +10,8 @@
 //
 // Every token it issues at /token gets, through the `beforeTokenSigning`
 // hook: `aud` = the RFC 8707 `resource` parameter of the request (when
-// given), `client_id` and, for client credentials, `sub` = the client id.
+// given), `client_id` and, for client credentials, `sub` = the client id;
+// an authorization code's token gets the scopes asked for at /authorize.
 //
 // Test-only endpoints, for tokens a well-behaved issuer would never sign:
 //   POST /test/mint   {"claims": {...}, "header": {...}, "key": "issuer" |
@@ -59,9 +60,29 @@ function clientIdOf(req) {
   return req.body?.client_id;
 }
 
+// The scopes asked for at /authorize, by authorization code: the mock
+// itself only looks at the token request's `scope`.
+const scopeOfCode = new Map();
+server.service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
+  const code = redirect.url.searchParams.get("code");
+  if (code && typeof req.query?.scope === "string") scopeOfCode.set(code, req.query.scope);
+});
+function grantedScope(body) {
+  if (body.grant_type === "authorization_code" && scopeOfCode.has(body.code)) {
+    return scopeOfCode.get(body.code);
+  }
+  return undefined;
+}
+server.service.on(Events.BeforeResponse, (response, req) => {
+  const scope = grantedScope(req.body ?? {});
+  if (scope !== undefined && response.body) response.body.scope = scope;
+});
+
 server.service.on(Events.BeforeTokenSigning, (token, req) => {
   const body = req.body ?? {};
   const clientId = clientIdOf(req);
+  const scope = grantedScope(body);
+  if (scope !== undefined && token.payload.sub !== undefined) token.payload.scope = scope;
   if (body.resource !== undefined) token.payload.aud = body.resource;
   if (clientId !== undefined) token.payload.client_id = clientId;
   if (body.grant_type === "client_credentials" && clientId !== undefined) {
