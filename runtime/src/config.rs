@@ -41,6 +41,7 @@ use serde::Deserialize;
 use crate::agent::Host;
 use crate::llm::config::{LlmConfig, ProviderConfig};
 use crate::llm::models::Models;
+use crate::quota::Quotas;
 use crate::registry::Registry;
 use crate::remote::RemotePool;
 use crate::server::{AgentServer, ServerIdentity};
@@ -135,6 +136,15 @@ impl Config {
                 });
             }
         }
+        if let Some(auth) = &mut config.auth
+            && let Some(file) = auth.quota_file.take()
+        {
+            auth.quota_file = Some(if file.is_absolute() {
+                file
+            } else {
+                base.join(file)
+            });
+        }
         for provider in config.providers.values_mut() {
             if let Some(file) = provider.api_key_file.take() {
                 provider.api_key_file = Some(if file.is_absolute() {
@@ -176,9 +186,19 @@ impl Config {
     /// of `[llm]` and `[providers]` (keys read from the environment).
     pub(crate) fn host(&self) -> Host {
         let models = Models::new(&self.llm, &self.providers, |key| std::env::var(key).ok());
-        Host::new(self.budget.resolve())
+        let host = Host::new(self.budget.resolve())
             .with(RemotePool::new(self.servers.clone()))
-            .with(models)
+            .with(models);
+        match &self.auth {
+            Some(auth) if !auth.quotas.is_empty() => {
+                let file = auth
+                    .quota_file
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("agentwire-quotas.db"));
+                host.with(Quotas::new(&auth.quotas, file))
+            }
+            _ => host,
+        }
     }
 }
 

@@ -150,6 +150,7 @@ pub mod config;
 pub mod llm;
 pub mod mcp;
 mod prompt;
+pub mod quota;
 mod registry;
 mod remote;
 mod resource;

@@ -19,8 +19,9 @@ use crate::agent::output::error_result;
 use crate::agent::{AgentContext, AgentDefinition, Failure, Principal, Subject};
 use crate::budget::{Budget, Scope, Usage};
 use crate::mcp::channel::ClientChannel;
-use crate::mcp::meta::{ERROR_KEY, USAGE_KEY, read_grant};
+use crate::mcp::meta::{ERROR_KEY, USAGE_KEY, budget_error_value, read_grant};
 use crate::mcp::round_trip::Round;
+use crate::quota::{QuotaExceeded, Quotas};
 use crate::telemetry::{ErrorType, record_operation, set_parent_from, spans};
 
 impl AgentServer {
@@ -196,10 +197,51 @@ impl AgentServer {
         principal: Option<Arc<Principal>>,
     ) -> CallToolResult {
         let host = self.shared.host.clone();
-        let limits = host
+        let mut limits = host
             .default_budget()
             .min(definition.policy)
             .min(grant.unwrap_or(Budget::UNLIMITED));
+        // A caller's quotas narrow the call, and are charged what it used.
+        let quotas = principal.clone().zip(host.get::<Quotas>());
+        if let Some((principal, quotas)) = &quotas {
+            match quotas.remaining(principal) {
+                Ok(left) => limits = limits.min(left),
+                Err(over) => return over_quota(&over, definition.name),
+            }
+        }
+        let result = self
+            .run_within(
+                definition,
+                arguments,
+                limits,
+                cancellation,
+                client,
+                principal,
+            )
+            .await;
+        if let Some((principal, quotas)) = &quotas {
+            let used = result
+                .meta
+                .as_ref()
+                .and_then(|meta| meta.get(USAGE_KEY))
+                .and_then(|usage| serde_json::from_value::<Usage>(usage.clone()).ok())
+                .unwrap_or_default();
+            quotas.charge(principal, &used);
+        }
+        result
+    }
+
+    /// Runs the agent `definition` within `limits`.
+    async fn run_within(
+        &self,
+        definition: &'static AgentDefinition,
+        arguments: JsonObject,
+        limits: Budget,
+        cancellation: CancellationToken,
+        client: Option<ClientChannel>,
+        principal: Option<Arc<Principal>>,
+    ) -> CallToolResult {
+        let host = self.shared.host.clone();
         match Scope::root(definition.name, limits) {
             Ok(scope) => {
                 let ctx = AgentContext::root(
@@ -227,6 +269,19 @@ impl AgentServer {
             }
         }
     }
+}
+
+/// The answer to a caller over quota: a budget that ran out, naming the
+/// quota.
+fn over_quota(over: &QuotaExceeded, agent: &str) -> CallToolResult {
+    let mut result = error_result(format!("`{agent}` cannot start: {over}"));
+    let mut error = budget_error_value(&over.exceeded, agent);
+    error["quota"] = over.quota.clone().into();
+    let meta = result.meta.get_or_insert_with(Default::default);
+    meta.insert(ERROR_KEY.into(), error);
+    let nothing = serde_json::to_value(Usage::default()).unwrap_or_default();
+    meta.insert(USAGE_KEY.into(), nothing);
+    result
 }
 
 /// The SERVER span of a `tools/call`, a child of the caller's span when the

@@ -14,11 +14,14 @@
 //! client_secret_env = "MCP_INTROSPECTION_SECRET"
 //! ```
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::budget::units::parse_duration;
+use crate::quota::QuotaConfig;
 
 /// `[auth]`: who issues the tokens this server accepts, and for what.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +49,13 @@ pub struct AuthConfig {
     /// RFC 7662 introspection of tokens that are not JWTs.
     #[serde(default)]
     pub introspection: Option<IntrospectionConfig>,
+    /// Budgets per caller (`[auth.quotas.NAME]`), see [`crate::quota`].
+    #[serde(default)]
+    pub quotas: BTreeMap<String, QuotaConfig>,
+    /// Where quota usage is kept (relative to the config file); default
+    /// `agentwire-quotas.db` in the working directory.
+    #[serde(default)]
+    pub quota_file: Option<PathBuf>,
 }
 
 /// `[auth.introspection]`: how this server authenticates to the issuer's
@@ -77,6 +87,8 @@ impl AuthConfig {
             leeway: None,
             jwks_refetch: None,
             introspection: None,
+            quotas: BTreeMap::new(),
+            quota_file: None,
         }
     }
 
@@ -104,6 +116,12 @@ impl AuthConfig {
         if let Some(refetch) = &self.jwks_refetch {
             parse_duration(refetch)
                 .map_err(|p| format!("[auth] jwks_refetch = {refetch:?}: {p}"))?;
+        }
+        for (name, quota) in &self.quotas {
+            quota.check(name)?;
+            if let Some(scope) = &quota.scope {
+                check_scope(scope).map_err(|why| format!("[auth.quotas.{name}] scope: {why}"))?;
+            }
         }
         if let Some(introspection) = &self.introspection
             && let Some(endpoint) = &introspection.endpoint
@@ -202,6 +220,22 @@ mod tests {
                 "fragment",
             ),
             ("issuer = \"https://a\"\naudience = \"x\"", "audience"),
+            (
+                "issuer = \"https://a\"\n[quotas.d]\nwindow = \"soon\"\ncalls = 1",
+                "[auth.quotas.d] window",
+            ),
+            (
+                "issuer = \"https://a\"\n[quotas.d]\nwindow = \"1h\"",
+                "limits nothing",
+            ),
+            (
+                "issuer = \"https://a\"\n[quotas.d]\nwindow = \"1h\"\ncost = \"five\"",
+                "cost",
+            ),
+            (
+                "issuer = \"https://a\"\n[quotas.d]\nwindow = \"1h\"\ncalls = 1\nscope = \"a b\"",
+                "scope",
+            ),
         ] {
             let error = parse(text).unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");
