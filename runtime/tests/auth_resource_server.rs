@@ -517,3 +517,25 @@ async fn a_tool_prompt_or_resource_needing_a_scope_the_token_lacks_gets_the_step
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }
+
+#[tokio::test]
+async fn an_issuer_that_cannot_be_reached_is_a_503_not_a_401() {
+    // Port 1 on loopback: nothing listens there.
+    let server = start(AuthConfig::new("http://localhost:1")).await;
+    let issuer = Issuer::start().await;
+    let token = issuer
+        .mint(json!({"aud": resource(&server), "sub": "alice"}))
+        .await;
+    let answer = with_token(&server, &token).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains("temporarily_unavailable"),
+        "{}",
+        answer.body
+    );
+}
