@@ -58,6 +58,9 @@ if ! cmp -s "$requirements" "$marker" ||
     cp "$requirements" "$marker"
 fi
 
+# The OAuth tests sign in against a real issuer (npm oauth2-mock-server).
+bash scripts/oauth-issuer.sh
+
 log "building hello and conformance"
 cargo build -p hello -p conformance
 

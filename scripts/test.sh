@@ -18,6 +18,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo doc (both crates, every feature, warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p agentwire -p agentwire-macros --all-features
 
+step "the test OAuth issuer (npm oauth2-mock-server) for the authorization tests"
+bash scripts/oauth-issuer.sh
+
 step "cargo test (workspace)"
 cargo test --workspace --locked
 

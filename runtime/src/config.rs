@@ -24,6 +24,8 @@
 //! ```
 //!
 //! `[llm]` and `[providers.*]` configure models: see [`crate::llm::config`].
+//! `[auth]` makes the HTTP endpoint an OAuth resource server: see
+//! [`crate::transport::auth::config`] and docs/auth.md.
 //!
 //! Environment variables override a server: `AGENTWIRE_SERVER_<NAME>_URL`
 //! switches it to HTTP, `AGENTWIRE_SERVER_<NAME>_COMMAND` (a command line:
@@ -39,6 +41,7 @@ use serde::Deserialize;
 use crate::agent::Host;
 use crate::llm::config::{LlmConfig, ProviderConfig};
 use crate::llm::models::Models;
+use crate::quota::Quotas;
 use crate::registry::Registry;
 use crate::remote::RemotePool;
 use crate::server::{AgentServer, ServerIdentity};
@@ -46,7 +49,8 @@ use crate::workflow::store::JournalStore;
 use crate::workflow::{WorkflowBackend, WorkflowSettings};
 
 pub use crate::budget::BudgetConfig;
-pub use crate::remote::RemoteServer;
+pub use crate::remote::{ClientCredentials, RemoteAuth, RemoteServer};
+pub use crate::transport::auth::AuthConfig;
 pub use crate::workflow::WorkflowsConfig;
 
 /// The contents of `agentwire.toml`.
@@ -71,6 +75,9 @@ pub struct Config {
     #[serde(default)]
     /// `[workflows]`: how workflow runs are kept.
     pub workflows: WorkflowsConfig,
+    /// The HTTP endpoint as an OAuth 2.1 resource server (`[auth]`).
+    #[serde(default)]
+    pub auth: Option<AuthConfig>,
 }
 
 /// Why the configuration cannot be used.
@@ -142,6 +149,15 @@ impl Config {
                 });
             }
         }
+        if let Some(auth) = &mut config.auth
+            && let Some(file) = auth.quota_file.take()
+        {
+            auth.quota_file = Some(if file.is_absolute() {
+                file
+            } else {
+                base.join(file)
+            });
+        }
         for provider in config.providers.values_mut() {
             if let Some(file) = provider.api_key_file.take() {
                 provider.api_key_file = Some(if file.is_absolute() {
@@ -159,6 +175,9 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         config.budget.check()?;
         config.workflows.check()?;
+        if let Some(auth) = &config.auth {
+            auth.check()?;
+        }
         crate::llm::config::check(&config.llm, &config.providers)?;
         for (name, server) in &config.servers {
             server.check(name)?;
@@ -180,9 +199,19 @@ impl Config {
     /// of `[llm]` and `[providers]` (keys read from the environment).
     pub(crate) fn host(&self) -> Host {
         let models = Models::new(&self.llm, &self.providers, |key| std::env::var(key).ok());
-        Host::new(self.budget.resolve())
+        let host = Host::new(self.budget.resolve())
             .with(RemotePool::new(self.servers.clone()))
-            .with(models)
+            .with(models);
+        match &self.auth {
+            Some(auth) if !auth.quotas.is_empty() => {
+                let file = auth
+                    .quota_file
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("agentwire-quotas.db"));
+                host.with(Quotas::new(&auth.quotas, file))
+            }
+            _ => host,
+        }
     }
 }
 
@@ -277,6 +306,18 @@ mod tests {
         assert!(bad.contains("embedded"), "{bad}");
         let bad = Config::parse("[workflows]\nsync = \"off\"").unwrap_err();
         assert!(bad.contains("normal"), "{bad}");
+    }
+
+    #[test]
+    fn the_auth_section_is_read_and_checked() {
+        let config =
+            Config::parse("[auth]\nissuer = \"https://auth.example.com\"\nscopes = [\"mcp\"]")
+                .unwrap();
+        let auth = config.auth.expect("[auth] is read");
+        assert_eq!(auth.scopes, ["mcp"]);
+        assert!(Config::default().auth.is_none());
+        let error = Config::parse("[auth]\nissuer = \"http://auth.example.com\"").unwrap_err();
+        assert!(error.contains("[auth] issuer"), "{error}");
     }
 
     #[test]

@@ -179,6 +179,7 @@ pub mod config;
 pub mod llm;
 pub mod mcp;
 mod prompt;
+pub mod quota;
 mod registry;
 mod remote;
 mod resource;
@@ -197,7 +198,7 @@ pub mod __private;
 pub use agent::graph::mermaid as call_graph_mermaid;
 pub use agent::{
     AgentContext, AgentDefinition, AgentKind, AgentStub, CallError, CallerContext, CanCall,
-    ErrorType, Keyed, SourceLocation, TaskSupport,
+    ErrorType, Keyed, Principal, SourceLocation, TaskSupport,
 };
 pub use agentwire_macros::{agent, prompt, resource, workflow};
 pub use budget::{Budget, BudgetExceeded, Dimension, Usage};

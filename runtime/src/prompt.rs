@@ -27,6 +27,10 @@ pub struct PromptDefinition {
     pub description: Option<&'static str>,
     /// Icon URLs (or `data:` URIs).
     pub icons: &'static [&'static str],
+    /// The OAuth scopes a caller's token must grant (`scopes = [...]`);
+    /// checked by an HTTP server with `[auth]`, refused with `403
+    /// insufficient_scope` naming them.
+    pub scopes: &'static [&'static str],
     /// The prompt's arguments, in declaration order.
     pub params: &'static [ParamDefinition],
     /// Suggests argument values (`completion/complete`).

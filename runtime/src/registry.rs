@@ -281,6 +281,15 @@ impl Registry {
         best.map(|(_, resource, variables)| (resource, variables))
     }
 
+    /// Every OAuth scope a tool, prompt or resource needs, sorted.
+    pub fn scopes(&self) -> std::collections::BTreeSet<&'static str> {
+        let agents = self.definitions().flat_map(|agent| agent.scopes);
+        let prompts = self.prompts.values().flat_map(|prompt| prompt.scopes);
+        let resources = self.resources.values().chain(self.templates.values());
+        let resources = resources.flat_map(|resource| resource.scopes);
+        agents.chain(prompts).chain(resources).copied().collect()
+    }
+
     /// How many prompts, static resources and resource templates there are.
     pub fn counts(&self) -> (usize, usize, usize) {
         (

@@ -34,6 +34,10 @@ pub struct ResourceDefinition {
     pub mime_type: Option<&'static str>,
     /// Icon URLs (or `data:` URIs).
     pub icons: &'static [&'static str],
+    /// The OAuth scopes a caller's token must grant (`scopes = [...]`);
+    /// checked by an HTTP server with `[auth]`, refused with `403
+    /// insufficient_scope` naming them.
+    pub scopes: &'static [&'static str],
     /// Who the contents are meant for; empty when unsaid.
     pub audience: &'static [Role],
     /// How important the resource is, from 0 (optional) to 1 (required).

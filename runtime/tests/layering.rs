@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     // Definitions, context, errors, execution, local calls, call graph, host.
     &["agent"],
     // What is built on agents.
-    &["remote", "prompt", "resource", "workflow"],
+    &["remote", "prompt", "resource", "workflow", "quota"],
     // Models, which call agents here and tools on other servers.
     &["llm"],
     // Everything a binary serves, collected and checked.

@@ -28,6 +28,7 @@ pub fn generate(func: &ItemFn, prompt: &Prompt) -> TokenStream {
     let title = option_str(attrs.title.as_ref().map(LitStr::value));
     let description = description(attrs.description.as_ref(), &func.attrs);
     let icons = &attrs.icons;
+    let scopes = attrs.scopes.as_deref().unwrap_or_default();
     let complete = handler::completer(&private, attrs.complete.as_ref());
     let names = ("prompt_param_schema", "prompt_param_is_required");
     let params = param_definitions(&private, &sig.params, names, NameSpans::AtCallSite);
@@ -49,6 +50,7 @@ pub fn generate(func: &ItemFn, prompt: &Prompt) -> TokenStream {
                 title: #title,
                 description: #description,
                 icons: &[#(#icons),*],
+                scopes: &[#(#scopes),*],
                 params: &[#(#params),*],
                 complete: #complete,
                 render: #fn_ident::__agentwire_render,

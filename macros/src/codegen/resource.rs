@@ -34,6 +34,7 @@ pub fn generate(func: &ItemFn, resource: &Resource) -> TokenStream {
     let description = description(attrs.description.as_ref(), &func.attrs);
     let mime_type = option_str(attrs.mime_type.as_ref().map(LitStr::value));
     let icons = &attrs.icons;
+    let scopes = attrs.scopes.as_deref().unwrap_or_default();
     let (audience, priority) = annotations(&private, attrs);
     let complete = handler::completer(&private, attrs.complete.as_ref());
     let names = ("template_param_schema", "template_param_is_required");
@@ -58,6 +59,7 @@ pub fn generate(func: &ItemFn, resource: &Resource) -> TokenStream {
                 description: #description,
                 mime_type: #mime_type,
                 icons: &[#(#icons),*],
+                scopes: &[#(#scopes),*],
                 audience: &[#(#audience),*],
                 priority: #priority,
                 params: &[#(#params),*],

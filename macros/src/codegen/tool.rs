@@ -52,6 +52,7 @@ pub fn definition(
     let idempotent = option_bool(&keys.idempotent);
     let open_world = option_bool(&keys.open_world);
     let icons = &keys.icons;
+    let scopes = keys.scopes.as_deref().unwrap_or_default();
     let location = location(private, fn_ident);
     let Definition {
         params,
@@ -78,6 +79,7 @@ pub fn definition(
                 open_world: #open_world,
             },
             icons: &[#(#icons),*],
+            scopes: &[#(#scopes),*],
             params: &[#(#params),*],
             deny_unknown_arguments: #deny_unknown_arguments,
             input_constraints: #input_constraints,

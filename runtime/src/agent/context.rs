@@ -8,6 +8,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::agent::definition::AgentDefinition;
 use crate::agent::host::Host;
+use crate::agent::principal::Principal;
 use crate::budget::{Budget, BudgetExceeded, Scope, Usage};
 use crate::mcp::channel::ClientChannel;
 use crate::mcp::logging::LogLevel;
@@ -51,6 +52,8 @@ struct Inner {
     depth: u32,
     budget: Arc<Scope>,
     host: Arc<Host>,
+    /// Who called, when the transport authenticated them.
+    principal: Option<Arc<Principal>>,
 }
 
 impl AgentContext {
@@ -62,6 +65,7 @@ impl AgentContext {
         client: Option<ClientChannel>,
         budget: Arc<Scope>,
         host: Arc<Host>,
+        principal: Option<Arc<Principal>>,
     ) -> Self {
         AgentContext {
             inner: Arc::new(Inner {
@@ -71,6 +75,7 @@ impl AgentContext {
                 depth: 0,
                 budget,
                 host,
+                principal,
             }),
         }
     }
@@ -104,6 +109,7 @@ impl AgentContext {
                 depth: self.inner.depth + 1,
                 budget,
                 host: self.inner.host.clone(),
+                principal: self.inner.principal.clone(),
             }),
         })
     }
@@ -149,6 +155,14 @@ impl AgentContext {
     /// resource's, when a prompt or a resource takes the context).
     pub fn agent_name(&self) -> &'static str {
         self.inner.agent
+    }
+
+    /// Who called: the subject, client and scopes of the access token the
+    /// HTTP request carried, when the server has `[auth]`. `None` over
+    /// stdio (the parent process is trusted) and without `[auth]`. A
+    /// workflow run sees the principal that started it.
+    pub fn principal(&self) -> Option<&Principal> {
+        self.inner.principal.as_deref()
     }
 
     /// How deep this agent runs in a chain of agent calls: 0 when a client
@@ -237,6 +251,10 @@ impl fmt::Debug for AgentContext {
         f.debug_struct("AgentContext")
             .field("agent", &self.inner.agent)
             .field("depth", &self.inner.depth)
+            .field(
+                "principal",
+                &self.inner.principal.as_ref().map(|p| &p.subject),
+            )
             .field("usage", &self.usage())
             .field("cancelled", &self.is_cancelled())
             .field("has_client", &self.inner.client.is_some())

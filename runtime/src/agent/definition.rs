@@ -35,6 +35,10 @@ pub struct AgentDefinition {
     pub annotations: AnnotationFlags,
     /// Icon URLs (or `data:` URIs).
     pub icons: &'static [&'static str],
+    /// The OAuth scopes a caller's token must grant (`scopes = [...]`);
+    /// checked by an HTTP server with `[auth]`, refused with `403
+    /// insufficient_scope` naming them.
+    pub scopes: &'static [&'static str],
     /// The tool's parameters, in declaration order.
     pub params: &'static [ParamDefinition],
     /// Whether arguments other than the parameters are refused (and the

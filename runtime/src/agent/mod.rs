@@ -18,6 +18,7 @@ pub(crate) mod execution;
 pub(crate) mod graph;
 pub(crate) mod host;
 pub(crate) mod output;
+pub(crate) mod principal;
 
 pub use crate::telemetry::ErrorType;
 pub use ask::Keyed;
@@ -31,3 +32,4 @@ pub use definition::{
 pub use error::{CallError, InvokeError};
 pub(crate) use error::{Failure, Interrupted, Subject};
 pub use host::Host;
+pub use principal::Principal;

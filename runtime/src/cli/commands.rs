@@ -107,7 +107,7 @@ pub(super) async fn prompt(server: &AgentServer, args: PromptArgs) -> ExitCode {
         }
     };
     match server
-        .render_prompt(definition, arguments, interruptible(), None)
+        .render_prompt(definition, arguments, interruptible(), None, None)
         .await
     {
         Ok(messages) => {
@@ -131,7 +131,7 @@ pub(super) async fn read(server: &AgentServer, args: ReadArgs) -> ExitCode {
         return ExitCode::from(2);
     };
     match server
-        .read_contents(definition, variables, interruptible(), None)
+        .read_contents(definition, variables, interruptible(), None, None)
         .await
     {
         Ok(contents) => {

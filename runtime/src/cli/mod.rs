@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use args::{Cli, Command};
 
-use crate::config::Config;
+use crate::config::{AuthConfig, Config};
 use crate::registry::Registry;
 use crate::server::{AgentServer, ServerIdentity};
 use crate::telemetry::Telemetry;
@@ -101,7 +101,7 @@ impl App {
             default_log_filter(&cli.command),
         );
         let code = match self.assemble(&cli, &config) {
-            Ok(server) => run_command(server, cli.command).await,
+            Ok(server) => run_command(server, cli.command, config.auth.clone()).await,
             Err(message) => {
                 eprintln!("error: {message}");
                 ExitCode::FAILURE
@@ -194,10 +194,10 @@ fn workflow_settings(
 
 /// Runs `command` against `server`, then closes its connections so that
 /// children started for remote agents exit (and flush) cleanly.
-async fn run_command(server: AgentServer, command: Command) -> ExitCode {
+async fn run_command(server: AgentServer, command: Command, auth: Option<AuthConfig>) -> ExitCode {
     let code = match command {
         Command::Serve(args) => match recover_workflows(&server).await {
-            Ok(()) => serve::serve(server.clone(), args).await,
+            Ok(()) => serve::serve(server.clone(), args, auth).await,
             Err(code) => code,
         },
         Command::List(args) => commands::list(server.registry(), args),

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use super::args::ServeArgs;
+use crate::config::AuthConfig;
 use crate::server::AgentServer;
 use crate::transport::http::{HttpOptions, HttpServer};
 use crate::transport::stdio::serve_stdio;
@@ -13,7 +14,11 @@ use crate::transport::stdio::serve_stdio;
 /// `requestState`s, shared by replicas behind one address.
 const REQUEST_STATE_KEY: &str = "AGENTWIRE_REQUEST_STATE_KEY";
 
-pub(super) async fn serve(server: AgentServer, args: ServeArgs) -> ExitCode {
+pub(super) async fn serve(
+    server: AgentServer,
+    args: ServeArgs,
+    auth: Option<AuthConfig>,
+) -> ExitCode {
     let server = match std::env::var_os(REQUEST_STATE_KEY) {
         None => server,
         Some(key) => match server.with_request_state_key(key.as_encoded_bytes()) {
@@ -26,7 +31,7 @@ pub(super) async fn serve(server: AgentServer, args: ServeArgs) -> ExitCode {
     };
     match args.http {
         None => serve_on_stdio(server).await,
-        Some(addr) => serve_on_http(server, addr, args).await,
+        Some(addr) => serve_on_http(server, addr, args, auth).await,
     }
 }
 
@@ -48,7 +53,12 @@ async fn serve_on_stdio(server: AgentServer) -> ExitCode {
 }
 
 /// Serves streamable HTTP on `addr` until a signal comes.
-async fn serve_on_http(server: AgentServer, addr: SocketAddr, args: ServeArgs) -> ExitCode {
+async fn serve_on_http(
+    server: AgentServer,
+    addr: SocketAddr,
+    args: ServeArgs,
+    auth: Option<AuthConfig>,
+) -> ExitCode {
     let name = server.identity().name.clone();
     let tools = server.registry().len();
     let options = HttpOptions {
@@ -56,6 +66,7 @@ async fn serve_on_http(server: AgentServer, addr: SocketAddr, args: ServeArgs) -
         max_body_bytes: args.max_body_bytes,
         allowed_hosts: (!args.allowed_hosts.is_empty()).then_some(args.allowed_hosts),
         allowed_origins: (!args.allowed_origins.is_empty()).then_some(args.allowed_origins),
+        auth,
     };
     let path = options.path.clone();
     let http = match HttpServer::bind(server, addr, options).await {

@@ -106,6 +106,16 @@ impl Binding {
         bytes.extend(canonical_json(&Value::Object(arguments.clone())).into_bytes());
         Binding(bytes)
     }
+
+    /// Binds the state to the caller too (the subject of its access
+    /// token), so that a state lifted from one user's request is refused
+    /// in another's.
+    pub fn for_caller(mut self, subject: Option<&str>) -> Self {
+        if let Some(subject) = subject {
+            self.0.extend(format!("\ncaller:{subject}").into_bytes());
+        }
+        self
+    }
 }
 
 /// JSON with object keys sorted at every level, so equal values give equal text.

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::auth::RemoteAuth;
+
 /// Another MCP server: a command to start (stdio) or a URL (streamable HTTP).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,11 +23,23 @@ pub struct RemoteServer {
     pub cwd: Option<PathBuf>,
     /// The server's streamable HTTP endpoint, e.g. `http://127.0.0.1:8081/mcp`.
     pub url: Option<String>,
+    /// How this server signs in to an HTTP server (`[servers.NAME.auth]`).
+    #[serde(default)]
+    pub auth: Option<RemoteAuth>,
 }
 
 impl RemoteServer {
     /// Checks the section of the server called `name`.
     pub(crate) fn check(&self, name: &str) -> Result<(), String> {
+        if let Some(auth) = &self.auth {
+            if self.url.is_none() {
+                return Err(format!(
+                    "[servers.{name}.auth] is for servers reached by `url`; a `command` runs \
+                     as a trusted child process"
+                ));
+            }
+            auth.check(name)?;
+        }
         match (&self.command, &self.url) {
             (Some(_), None) | (None, Some(_)) => Ok(()),
             _ => Err(format!(

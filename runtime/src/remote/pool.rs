@@ -2,16 +2,30 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use rmcp::model::ProtocolVersion;
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, Peer, RoleClient, RunningService};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
 use tokio::sync::OnceCell;
 
 use super::config::RemoteServer;
 use crate::agent::Host;
 
-type Connection = RunningService<RoleClient, ()>;
+/// A connection, and when its token must be renewed (a new connection).
+struct Connection {
+    service: RunningService<RoleClient, ()>,
+    renew_at: Option<Instant>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("renew_at", &self.renew_at)
+            .finish()
+    }
+}
 
 /// Opens a connection to a server of this same process: one end of an
 /// in-memory pipe whose other end that server serves (tests chain servers
@@ -69,12 +83,20 @@ impl RemotePool {
                 ));
             }
         };
-        let cell = {
-            let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-            connections.entry(server.to_owned()).or_default().clone()
-        };
-        let connection = cell.get_or_try_init(|| connect(server, target)).await?;
-        Ok(connection.peer().clone())
+        for _ in 0..2 {
+            let cell = {
+                let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+                connections.entry(server.to_owned()).or_default().clone()
+            };
+            let connection = cell.get_or_try_init(|| connect(server, &target)).await?;
+            // A token about to expire: a new connection with a new token.
+            if connection.renew_at.is_some_and(|at| at <= Instant::now()) {
+                self.forget(server);
+                continue;
+            }
+            return Ok(connection.service.peer().clone());
+        }
+        Err(format!("cannot get a fresh token for server `{server}`"))
     }
 
     /// Closes every open connection: stdio servers see their input end and
@@ -86,7 +108,7 @@ impl RemotePool {
         };
         for cell in cells {
             if let Some(connection) = Arc::into_inner(cell).and_then(OnceCell::into_inner) {
-                let _ = connection.cancel().await;
+                let _ = connection.service.cancel().await;
             }
         }
     }
@@ -104,24 +126,38 @@ enum Target<'a> {
     InMemory(&'a InMemoryConnector),
 }
 
-async fn connect(name: &str, target: Target<'_>) -> Result<Connection, String> {
+async fn connect(name: &str, target: &Target<'_>) -> Result<Connection, String> {
     // Prefer the stateless 2026-07-28 protocol; fall back for older servers.
     let lifecycle = ClientLifecycleMode::Auto {
         preferred_versions: vec![ProtocolVersion::V_2026_07_28],
         legacy_version: Some(ProtocolVersion::V_2025_11_25),
     };
-    let config = match target {
+    let config = match *target {
         Target::Configured(config) => config,
         Target::InMemory(connector) => {
             let (read, write) = tokio::io::split(connector());
             return ()
                 .serve_with_lifecycle((read, write), lifecycle)
                 .await
+                .map(|service| Connection {
+                    service,
+                    renew_at: None,
+                })
                 .map_err(|e| format!("cannot connect to server `{name}`: {e}"));
         }
     };
+    let mut renew_at = None;
     let connected = if let Some(url) = &config.url {
-        let transport = StreamableHttpClientTransport::from_uri(url.clone());
+        let mut transport = StreamableHttpClientTransportConfig::with_uri(url.clone());
+        if let Some(auth) = &config.auth {
+            let token = auth
+                .token(url)
+                .await
+                .map_err(|e| format!("cannot sign in to server `{name}`: {e}"))?;
+            renew_at = token.renew_at;
+            transport = transport.auth_header(token.value);
+        }
+        let transport = StreamableHttpClientTransport::from_config(transport);
         ().serve_with_lifecycle(transport, lifecycle).await
     } else {
         let command = config.command.as_deref().unwrap_or_default();
@@ -135,5 +171,6 @@ async fn connect(name: &str, target: Target<'_>) -> Result<Connection, String> {
             .map_err(|e| format!("cannot start server `{name}` (`{command}`): {e}"))?;
         ().serve_with_lifecycle(transport, lifecycle).await
     };
-    connected.map_err(|e| format!("cannot connect to server `{name}`: {e}"))
+    let service = connected.map_err(|e| format!("cannot connect to server `{name}`: {e}"))?;
+    Ok(Connection { service, renew_at })
 }

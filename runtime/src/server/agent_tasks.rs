@@ -29,8 +29,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::AgentServer;
+use super::caller::principal_of;
 use super::round::binding;
-use crate::agent::AgentDefinition;
+use crate::agent::{AgentDefinition, Principal};
 use crate::budget::Budget;
 use crate::mcp::channel::ClientChannel;
 use crate::mcp::round_trip::{Binding, Round, RoundTrip, run_round};
@@ -54,6 +55,8 @@ pub(crate) struct AgentTasks {
 
 struct AgentTask {
     id: String,
+    /// Who started it: only they may read, answer or cancel it.
+    owner: Option<Arc<Principal>>,
     created_ms: u64,
     state: Mutex<TaskState>,
     /// Wakes the driver when every pending question has an answer.
@@ -149,16 +152,19 @@ impl AgentTask {
 }
 
 impl AgentTasks {
-    fn get(&self, id: &str) -> Option<Arc<AgentTask>> {
+    /// The task `id` when `caller` started it; another principal's task
+    /// is answered as if it did not exist, so its id reveals nothing.
+    fn get(&self, id: &str, caller: Option<&Principal>) -> Option<Arc<AgentTask>> {
         self.tasks
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(id)
+            .filter(|task| Principal::owns(task.owner.as_deref(), caller))
             .cloned()
     }
 
     /// A new task, after forgetting the finished ones past their TTL.
-    fn create(&self) -> Result<Arc<AgentTask>, ErrorData> {
+    fn create(&self, owner: Option<Arc<Principal>>) -> Result<Arc<AgentTask>, ErrorData> {
         let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
         let now = now_ms();
         tasks.retain(|_, task| {
@@ -178,6 +184,7 @@ impl AgentTasks {
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let task = Arc::new(AgentTask {
             id: id.clone(),
+            owner,
             created_ms: now,
             state: Mutex::new(TaskState {
                 updated_ms: now,
@@ -191,14 +198,19 @@ impl AgentTasks {
     }
 
     /// `tasks/get` of an agent task; `None` when the id is not one.
-    pub fn detailed(&self, id: &str) -> Option<DetailedTask> {
-        self.get(id).map(|task| task.detailed())
+    pub fn detailed(&self, id: &str, caller: Option<&Principal>) -> Option<DetailedTask> {
+        self.get(id, caller).map(|task| task.detailed())
     }
 
     /// `tasks/update` of an agent task: records the answers to open
     /// questions (others are ignored) and wakes the agent once all are in.
-    pub fn update(&self, id: &str, responses: InputResponses) -> Option<()> {
-        let task = self.get(id)?;
+    pub fn update(
+        &self,
+        id: &str,
+        responses: InputResponses,
+        caller: Option<&Principal>,
+    ) -> Option<()> {
+        let task = self.get(id, caller)?;
         let mut state = task.state.lock().unwrap_or_else(|p| p.into_inner());
         if let Phase::InputRequired { open, answers, .. } = &mut state.phase {
             for (key, answer) in responses {
@@ -216,8 +228,8 @@ impl AgentTasks {
 
     /// `tasks/cancel` of an agent task: idempotent, a finished task stays
     /// as it is.
-    pub fn cancel(&self, id: &str) -> Option<()> {
-        let task = self.get(id)?;
+    pub fn cancel(&self, id: &str, caller: Option<&Principal>) -> Option<()> {
+        let task = self.get(id, caller)?;
         task.cancel.cancel();
         task.set(Phase::Cancelled);
         Some(())
@@ -232,6 +244,7 @@ struct Call {
     grant: Option<Budget>,
     binding: Arc<Binding>,
     client: ClientChannel,
+    principal: Option<Arc<Principal>>,
 }
 
 impl AgentServer {
@@ -252,6 +265,7 @@ impl AgentServer {
                     call.grant,
                     cancel,
                     Some(client),
+                    call.principal,
                 )
                 .await
         })
@@ -276,6 +290,7 @@ impl AgentServer {
             grant,
             binding,
             client: client.clone(),
+            principal: principal_of(context),
         };
         let cancel = CancellationToken::new();
         let mut work = self.run_owned(&call, client, cancel.clone());
@@ -292,12 +307,12 @@ impl AgentServer {
                 return Err(ErrorData::missing_required_client_capability(required));
             }
             Round::Done(Some(result)) | Round::Unsupported(_, Some(result)) => {
-                let task = self.shared.agent_tasks.create()?;
+                let task = self.shared.agent_tasks.create(call.principal.clone())?;
                 task.set(Phase::Completed(result));
                 task
             }
             Round::Done(None) | Round::Unsupported(_, None) => {
-                let task = self.shared.agent_tasks.create()?;
+                let task = self.shared.agent_tasks.create(call.principal.clone())?;
                 let (server, driven) = (self.clone(), task.clone());
                 let cancel_on_task = task.cancel.clone();
                 tokio::spawn(async move {

@@ -11,6 +11,7 @@
 #![allow(deprecated)] // Logging and `resources/subscribe` are deprecated by SEP-2577, still served.
 
 mod agent_tasks;
+mod caller;
 mod capabilities;
 mod handler;
 mod identity;

@@ -12,9 +12,12 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use tokio_util::sync::CancellationToken;
 
+use std::sync::Arc;
+
 use super::AgentServer;
+use super::caller::principal_of;
 use crate::agent::execution::guarded;
-use crate::agent::{AgentContext, Failure, Subject};
+use crate::agent::{AgentContext, Failure, Principal, Subject};
 use crate::budget::Scope;
 use crate::mcp::channel::ClientChannel;
 use crate::mcp::completion::{CompletionError, CompletionRequest, complete};
@@ -31,13 +34,21 @@ impl AgentServer {
         name: &'static str,
         cancellation: CancellationToken,
         client: Option<ClientChannel>,
+        principal: Option<Arc<Principal>>,
     ) -> Result<AgentContext, Failure> {
         let host = self.shared.host.clone();
         let scope = Scope::root(name, host.default_budget()).map_err(|exceeded| {
             let message = format!("`{name}` cannot start");
             Failure::out_of_budget(Subject::agent(name), message, exceeded, name.to_owned())
         })?;
-        Ok(AgentContext::root(name, cancellation, client, scope, host))
+        Ok(AgentContext::root(
+            name,
+            cancellation,
+            client,
+            scope,
+            host,
+            principal,
+        ))
     }
 
     /// Renders the prompt `definition` with `arguments`.
@@ -47,8 +58,9 @@ impl AgentServer {
         arguments: JsonObject,
         cancellation: CancellationToken,
         client: Option<ClientChannel>,
+        principal: Option<Arc<Principal>>,
     ) -> Result<Vec<PromptMessage>, Failure> {
-        let ctx = self.handler_context(definition.name, cancellation, client)?;
+        let ctx = self.handler_context(definition.name, cancellation, client, principal)?;
         let outcome = guarded(&ctx, (definition.render)(ctx.clone(), arguments)).await;
         Failure::check(Subject::new("prompt", definition.name), outcome, || None)
     }
@@ -60,8 +72,9 @@ impl AgentServer {
         variables: JsonObject,
         cancellation: CancellationToken,
         client: Option<ClientChannel>,
+        principal: Option<Arc<Principal>>,
     ) -> Result<Vec<ResourceContent>, Failure> {
-        let ctx = self.handler_context(definition.name, cancellation, client)?;
+        let ctx = self.handler_context(definition.name, cancellation, client, principal)?;
         let outcome = guarded(&ctx, (definition.read)(ctx.clone(), variables)).await;
         Failure::check(Subject::new("resource", definition.name), outcome, || None)
     }
@@ -97,7 +110,14 @@ impl AgentServer {
                 ),
                 request.arguments.unwrap_or_default(),
                 |client, arguments| {
-                    self.render_prompt(definition, arguments, context.ct.clone(), Some(client))
+                    let principal = principal_of(&context);
+                    self.render_prompt(
+                        definition,
+                        arguments,
+                        context.ct.clone(),
+                        Some(client),
+                        principal,
+                    )
                 },
             )
             .await?;
@@ -160,7 +180,14 @@ impl AgentServer {
                 ),
                 bound,
                 |client, _uri| {
-                    self.read_contents(definition, variables, context.ct.clone(), Some(client))
+                    let principal = principal_of(&context);
+                    self.read_contents(
+                        definition,
+                        variables,
+                        context.ct.clone(),
+                        Some(client),
+                        principal,
+                    )
                 },
             )
             .await?;

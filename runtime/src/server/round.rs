@@ -9,6 +9,7 @@ use rmcp::model::{InputResponses, JsonObject, ProtocolVersion};
 use rmcp::service::{RequestContext, RoleServer};
 
 use super::AgentServer;
+use super::caller::principal_of;
 use crate::mcp::channel::ClientChannel;
 use crate::mcp::logging::LogLevel;
 use crate::mcp::round_trip::{Binding, Round, RoundTrip, run_round};
@@ -31,7 +32,9 @@ impl AgentServer {
         Fut: Future<Output = T>,
     {
         let (method, name) = called;
-        let binding = binding(context, method, name, &arguments);
+        let caller = principal_of(context);
+        let subject = caller.as_ref().map(|principal| principal.subject.as_str());
+        let binding = binding(context, method, name, &arguments).for_caller(subject);
         let round_trip = self.round_trip(context, &binding, request_state, responses)?;
         let client = self.client_channel(context, round_trip.clone());
         let work = work(client, arguments);

@@ -13,8 +13,10 @@ use rmcp::model::{
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Value, json};
 
+use super::caller::{owned_run, principal_of};
 use super::workflow_tools as tools;
 use super::{AgentServer, Workflows};
+use crate::agent::Principal;
 use crate::agent::definition::AgentDefinition;
 use crate::agent::output::{error_result, tool_result};
 use crate::budget::Budget;
@@ -244,9 +246,11 @@ pub async fn call_workflow(
     grant: Option<Budget>,
     client_has_tasks: bool,
     cancelled: tokio_util::sync::CancellationToken,
+    caller: Option<&Principal>,
 ) -> Result<CallToolResponse, ErrorData> {
     let backend = &workflows.backend;
-    let record = match backend.start(definition, arguments, grant).await {
+    let owner = caller.cloned();
+    let record = match backend.start_for(definition, arguments, grant, owner).await {
         Ok(record) => record,
         Err(ControlError::Store(error)) => {
             return Err(ErrorData::internal_error(error.to_string(), None));
@@ -278,10 +282,12 @@ pub async fn call_workflow(
 }
 
 /// `tasks/get`.
-pub async fn get(workflows: &Workflows, task_id: &str) -> Result<DetailedTask, ErrorData> {
-    let view = workflows
-        .backend
-        .status(task_id)
+pub async fn get(
+    workflows: &Workflows,
+    task_id: &str,
+    caller: Option<&Principal>,
+) -> Result<DetailedTask, ErrorData> {
+    let view = owned_run(workflows.backend.as_ref(), task_id, caller)
         .await
         .map_err(control_error)?;
     Ok(detailed(&view, workflows))
@@ -293,7 +299,11 @@ pub async fn update(
     workflows: &Workflows,
     task_id: &str,
     responses: InputResponses,
+    caller: Option<&Principal>,
 ) -> Result<(), ErrorData> {
+    owned_run(workflows.backend.as_ref(), task_id, caller)
+        .await
+        .map_err(control_error)?;
     for (name, response) in responses {
         let payload = match response.get("action").and_then(Value::as_str) {
             Some("accept") => response.get("content").cloned().unwrap_or(json!({})),
@@ -318,7 +328,14 @@ pub async fn update(
 }
 
 /// `tasks/cancel`.
-pub async fn cancel(workflows: &Workflows, task_id: &str) -> Result<(), ErrorData> {
+pub async fn cancel(
+    workflows: &Workflows,
+    task_id: &str,
+    caller: Option<&Principal>,
+) -> Result<(), ErrorData> {
+    owned_run(workflows.backend.as_ref(), task_id, caller)
+        .await
+        .map_err(control_error)?;
     match workflows.backend.cancel(task_id).await {
         Ok(_) => Ok(()),
         // Cancelling a task that is already over is not an error.
@@ -334,11 +351,14 @@ impl AgentServer {
         context: RequestContext<RoleServer>,
     ) -> Result<GetTaskResult, ErrorData> {
         let workflows = self.task_workflows(&context)?;
-        if let Some(task) = self.shared.agent_tasks.detailed(&request.task_id) {
+        let caller = principal_of(&context);
+        let agent_tasks = &self.shared.agent_tasks;
+        if let Some(task) = agent_tasks.detailed(&request.task_id, caller.as_deref()) {
             return Ok(GetTaskResult::new(task));
         }
         let workflows = workflows.ok_or_else(|| unknown_task(&request.task_id))?;
-        Ok(GetTaskResult::new(get(workflows, &request.task_id).await?))
+        let task = get(workflows, &request.task_id, caller.as_deref()).await?;
+        Ok(GetTaskResult::new(task))
     }
 
     pub(super) async fn serve_update_task(
@@ -347,15 +367,26 @@ impl AgentServer {
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
         let workflows = self.task_workflows(&context)?;
+        let caller = principal_of(&context);
         let agent_tasks = &self.shared.agent_tasks;
         if agent_tasks
-            .update(&request.task_id, request.input_responses.clone())
+            .update(
+                &request.task_id,
+                request.input_responses.clone(),
+                caller.as_deref(),
+            )
             .is_some()
         {
             return Ok(());
         }
         let workflows = workflows.ok_or_else(|| unknown_task(&request.task_id))?;
-        update(workflows, &request.task_id, request.input_responses).await
+        update(
+            workflows,
+            &request.task_id,
+            request.input_responses,
+            caller.as_deref(),
+        )
+        .await
     }
 
     pub(super) async fn serve_cancel_task(
@@ -364,11 +395,16 @@ impl AgentServer {
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
         let workflows = self.task_workflows(&context)?;
-        if self.shared.agent_tasks.cancel(&request.task_id).is_some() {
+        let caller = principal_of(&context);
+        let agent_tasks = &self.shared.agent_tasks;
+        if agent_tasks
+            .cancel(&request.task_id, caller.as_deref())
+            .is_some()
+        {
             return Ok(());
         }
         let workflows = workflows.ok_or_else(|| unknown_task(&request.task_id))?;
-        cancel(workflows, &request.task_id).await
+        cancel(workflows, &request.task_id, caller.as_deref()).await
     }
 
     /// The workflows whose runs are tasks of `tasks/*`, if any: a server

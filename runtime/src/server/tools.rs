@@ -10,14 +10,18 @@ use rmcp::service::{RequestContext, RoleServer};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use std::sync::Arc;
+
+use super::caller::principal_of;
 use super::{AgentServer, tasks, workflow_tools};
 use crate::agent::execution::invoke;
 use crate::agent::output::error_result;
-use crate::agent::{AgentContext, AgentDefinition, Failure, Subject, TaskSupport};
+use crate::agent::{AgentContext, AgentDefinition, Failure, Principal, Subject, TaskSupport};
 use crate::budget::{Budget, Scope, Usage};
 use crate::mcp::channel::ClientChannel;
-use crate::mcp::meta::{ERROR_KEY, USAGE_KEY, read_grant};
+use crate::mcp::meta::{ERROR_KEY, USAGE_KEY, budget_error_value, read_grant};
 use crate::mcp::round_trip::Round;
+use crate::quota::{QuotaExceeded, Quotas};
 use crate::telemetry::{ErrorType, record_operation, set_parent_from, spans};
 
 impl AgentServer {
@@ -34,15 +38,22 @@ impl AgentServer {
     ) -> Option<CallToolResult> {
         let Some(definition) = self.shared.registry.get(tool) else {
             let workflows = self.shared.workflows.as_ref()?;
-            return workflow_tools::call(workflows, &self.shared.registry, tool, arguments, grant)
-                .await;
+            let registry = &self.shared.registry;
+            return workflow_tools::call(workflows, registry, tool, arguments, grant, None).await;
         };
         if let Some(workflows) = &self.shared.workflows
             && definition.is_workflow()
         {
-            let response =
-                tasks::call_workflow(workflows, definition, arguments, grant, false, cancellation)
-                    .await;
+            let response = tasks::call_workflow(
+                workflows,
+                definition,
+                arguments,
+                grant,
+                false,
+                cancellation,
+                None,
+            )
+            .await;
             return Some(match response {
                 Ok(CallToolResponse::Complete(result)) => result,
                 Ok(_) => error_result("the run could not be followed"),
@@ -50,7 +61,7 @@ impl AgentServer {
             });
         }
         Some(
-            self.run(definition, arguments, grant, cancellation, None)
+            self.run(definition, arguments, grant, cancellation, None, None)
                 .await,
         )
     }
@@ -91,6 +102,10 @@ impl AgentServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let caller = principal_of(&context);
+        if let Some(principal) = &caller {
+            record_principal(&tracing::Span::current(), principal);
+        }
         let Some(definition) = self.shared.registry.get(&request.name) else {
             return self.serve_management_tool(request, &context).await;
         };
@@ -128,6 +143,7 @@ impl AgentServer {
                 grant,
                 client_has_tasks,
                 context.ct.clone(),
+                caller.as_deref(),
             )
             .await;
         }
@@ -147,6 +163,7 @@ impl AgentServer {
                         grant,
                         context.ct.clone(),
                         Some(client),
+                        caller.clone(),
                     )
                 },
             )
@@ -174,8 +191,11 @@ impl AgentServer {
             let grant = grant(context)?;
             let arguments = request.arguments.clone().unwrap_or_default();
             let registry = &self.shared.registry;
+            let caller = principal_of(context);
+            let caller = caller.as_deref();
             if let Some(result) =
-                workflow_tools::call(workflows, registry, &request.name, arguments, grant).await
+                workflow_tools::call(workflows, registry, &request.name, arguments, grant, caller)
+                    .await
             {
                 return Ok(result.into());
             }
@@ -195,15 +215,64 @@ impl AgentServer {
         grant: Option<Budget>,
         cancellation: CancellationToken,
         client: Option<ClientChannel>,
+        principal: Option<Arc<Principal>>,
     ) -> CallToolResult {
         let host = self.shared.host.clone();
-        let limits = host
+        let mut limits = host
             .default_budget()
             .min(definition.policy)
             .min(grant.unwrap_or(Budget::UNLIMITED));
+        // A caller's quotas narrow the call, and are charged what it used.
+        let quotas = principal.clone().zip(host.get::<Quotas>());
+        if let Some((principal, quotas)) = &quotas {
+            match quotas.remaining(principal) {
+                Ok(left) => limits = limits.min(left),
+                Err(over) => return over_quota(&over, definition.name),
+            }
+        }
+        let result = self
+            .run_within(
+                definition,
+                arguments,
+                limits,
+                cancellation,
+                client,
+                principal,
+            )
+            .await;
+        if let Some((principal, quotas)) = &quotas {
+            let used = result
+                .meta
+                .as_ref()
+                .and_then(|meta| meta.get(USAGE_KEY))
+                .and_then(|usage| serde_json::from_value::<Usage>(usage.clone()).ok())
+                .unwrap_or_default();
+            quotas.charge(principal, &used);
+        }
+        result
+    }
+
+    /// Runs the agent `definition` within `limits`.
+    async fn run_within(
+        &self,
+        definition: &'static AgentDefinition,
+        arguments: JsonObject,
+        limits: Budget,
+        cancellation: CancellationToken,
+        client: Option<ClientChannel>,
+        principal: Option<Arc<Principal>>,
+    ) -> CallToolResult {
+        let host = self.shared.host.clone();
         match Scope::root(definition.name, limits) {
             Ok(scope) => {
-                let ctx = AgentContext::root(definition.name, cancellation, client, scope, host);
+                let ctx = AgentContext::root(
+                    definition.name,
+                    cancellation,
+                    client,
+                    scope,
+                    host,
+                    principal,
+                );
                 invoke(definition, ctx, arguments).await
             }
             Err(exceeded) => {
@@ -221,6 +290,19 @@ impl AgentServer {
             }
         }
     }
+}
+
+/// The answer to a caller over quota: a budget that ran out, naming the
+/// quota.
+fn over_quota(over: &QuotaExceeded, agent: &str) -> CallToolResult {
+    let mut result = error_result(format!("`{agent}` cannot start: {over}"));
+    let mut error = budget_error_value(&over.exceeded, agent);
+    error["quota"] = over.quota.clone().into();
+    let meta = result.meta.get_or_insert_with(Default::default);
+    meta.insert(ERROR_KEY.into(), error);
+    let nothing = serde_json::to_value(Usage::default()).unwrap_or_default();
+    meta.insert(USAGE_KEY.into(), nothing);
+    result
 }
 
 /// The SERVER span of a `tools/call`, a child of the caller's span when the
@@ -243,6 +325,15 @@ fn server_span(
     );
     set_parent_from(&span, &context.meta);
     span
+}
+
+/// Puts who called on the SERVER span: the subject (`enduser.id`) and the
+/// OAuth client (`oauth.client.id`); scopes stay out of traces.
+fn record_principal(span: &tracing::Span, principal: &Principal) {
+    span.record("enduser.id", principal.subject.as_str());
+    if let Some(client) = &principal.client_id {
+        span.record("oauth.client.id", client.as_str());
+    }
 }
 
 /// The budget the caller grants in `_meta`; a malformed grant is the

@@ -13,6 +13,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::Workflows;
+use super::caller::{owned_run, owner_filter};
+use crate::agent::Principal;
 use crate::agent::output::{error_result, tool_result};
 use crate::budget::Budget;
 use crate::mcp::meta::{ERROR_KEY, budget_error_value};
@@ -172,32 +174,38 @@ pub async fn call(
     name: &str,
     args: JsonObject,
     grant: Option<Budget>,
+    caller: Option<&Principal>,
 ) -> Option<CallToolResult> {
-    let backend = &workflows.backend;
+    let backend = workflows.backend.as_ref();
     let result = match name {
         "workflows-list" => arguments::<NoArgs>(name, args).map(|_| list(registry)),
         "workflows-run" => match arguments::<RunArgs>(name, args) {
-            Ok(args) => Ok(run(workflows, registry, args, grant).await),
+            Ok(args) => Ok(run(workflows, registry, args, grant, caller).await),
             Err(error) => Err(error),
         },
         "workflows-get_status" => match arguments::<RunIdArgs>(name, args) {
             Ok(args) => Ok(answer(
-                backend.status(&args.run_id).await.map(|v| status(&v)),
+                owned_run(backend, &args.run_id, caller)
+                    .await
+                    .map(|v| status(&v)),
             )),
             Err(error) => Err(error),
         },
         "workflows-resume" => match arguments::<ResumeArgs>(name, args) {
-            Ok(args) => Ok(resume(workflows, args).await),
+            Ok(args) => Ok(resume(workflows, args, caller).await),
             Err(error) => Err(error),
         },
         "workflows-cancel" => match arguments::<RunIdArgs>(name, args) {
             Ok(args) => Ok(answer(
-                backend.cancel(&args.run_id).await.map(|v| status(&v)),
+                match owned_run(backend, &args.run_id, caller).await {
+                    Ok(_) => backend.cancel(&args.run_id).await.map(|v| status(&v)),
+                    Err(error) => Err(error),
+                },
             )),
             Err(error) => Err(error),
         },
         "workflows-runs-list" => match arguments::<RunsListArgs>(name, args) {
-            Ok(args) => Ok(runs(workflows, args).await),
+            Ok(args) => Ok(runs(workflows, args, caller).await),
             Err(error) => Err(error),
         },
         _ => return None,
@@ -235,6 +243,7 @@ async fn run(
     registry: &Registry,
     args: RunArgs,
     grant: Option<Budget>,
+    caller: Option<&Principal>,
 ) -> CallToolResult {
     let Some(definition) = registry
         .get(&args.workflow_name)
@@ -252,7 +261,12 @@ async fn run(
         ));
     };
     let parameters = args.run_parameters.unwrap_or_default();
-    match workflows.backend.start(definition, parameters, grant).await {
+    let owner = caller.cloned();
+    match workflows
+        .backend
+        .start_for(definition, parameters, grant, owner)
+        .await
+    {
         Ok(record) => tool_result(json!({
             "run_id": record.run_id,
             "workflow_name": record.workflow,
@@ -262,8 +276,15 @@ async fn run(
     }
 }
 
-async fn resume(workflows: &Workflows, args: ResumeArgs) -> CallToolResult {
-    let backend = &workflows.backend;
+async fn resume(
+    workflows: &Workflows,
+    args: ResumeArgs,
+    caller: Option<&Principal>,
+) -> CallToolResult {
+    let backend = workflows.backend.as_ref();
+    if let Err(error) = owned_run(backend, &args.run_id, caller).await {
+        return error_result(error.to_string());
+    }
     match backend
         .resume(&args.run_id, args.signal_name, args.payload)
         .await
@@ -292,7 +313,11 @@ fn parse_cursor(cursor: &str) -> Option<(u64, String)> {
     Some((created.parse().ok()?, run_id.to_owned()))
 }
 
-async fn runs(workflows: &Workflows, args: RunsListArgs) -> CallToolResult {
+async fn runs(
+    workflows: &Workflows,
+    args: RunsListArgs,
+    caller: Option<&Principal>,
+) -> CallToolResult {
     let limit = args.limit.unwrap_or(20).clamp(1, 100) as usize;
     let after = match args.cursor.as_deref().map(parse_cursor) {
         None => None,
@@ -310,6 +335,7 @@ async fn runs(workflows: &Workflows, args: RunsListArgs) -> CallToolResult {
         after,
         // One more than asked tells whether there is a next page.
         limit: Some(limit + 1),
+        owner: owner_filter(caller),
     };
     match workflows.backend.runs(query).await {
         Ok(mut listed) => {

@@ -120,6 +120,8 @@ pub(crate) fn server_span(
         gen_ai.tool.name = tool,
         gen_ai.tool.call.arguments = Empty,
         gen_ai.tool.call.result = Empty,
+        enduser.id = Empty,
+        oauth.client.id = Empty,
         error.type = Empty,
     );
     span

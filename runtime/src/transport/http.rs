@@ -17,6 +17,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::auth::{self, AuthConfig, ResourceServer};
 use crate::server::AgentServer;
 
 /// How the HTTP endpoint behaves.
@@ -39,6 +40,9 @@ pub struct HttpOptions {
     /// recommended). Requests without `Origin` (clients that are not
     /// browsers) are not affected.
     pub allowed_origins: Option<Vec<String>>,
+    /// `[auth]`: when set, the endpoint is an OAuth 2.1 resource server
+    /// (see [`auth`](super::auth)); when not, anyone who reaches it may call.
+    pub auth: Option<AuthConfig>,
 }
 
 /// The origins a browser page on this machine has, accepted by default.
@@ -58,6 +62,7 @@ impl Default for HttpOptions {
             max_body_bytes: 4 * 1024 * 1024,
             allowed_hosts: None,
             allowed_origins: None,
+            auth: None,
         }
     }
 }
@@ -104,6 +109,7 @@ impl HttpServer {
                 .with_cancellation_token(shutdown.child_token())
                 .with_max_request_body_bytes(options.max_body_bytes),
         );
+        let served = server.clone();
         // rmcp calls the factory once per session (and per stateless request),
         // so each session gets its own log level while sharing the agents.
         let service = StreamableHttpService::new(
@@ -111,7 +117,19 @@ impl HttpServer {
             Arc::new(LocalSessionManager::default()),
             config,
         );
-        let app = axum::Router::new().nest_service(&options.path, service);
+        let mut app = axum::Router::new().nest_service(&options.path, service);
+        if let Some(config) = &options.auth {
+            let resource = Arc::new(ResourceServer::new(config, local_addr, &options.path));
+            app = auth::protect(
+                app,
+                resource,
+                &served,
+                &options.path,
+                options.max_body_bytes,
+            );
+        } else if let Some(warning) = auth::exposure_warning(local_addr) {
+            tracing::warn!("{warning}");
+        }
         let stop = shutdown.clone();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)

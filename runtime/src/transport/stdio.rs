@@ -1,4 +1,9 @@
 //! MCP over standard input and output, as clients start local servers.
+//!
+//! No authentication here, by design: the process on the other end of the
+//! pipe started this server and is trusted with all it can do. Requests
+//! carry no principal, so `[auth]` and per-tool scopes do not apply (see
+//! docs/auth.md).
 
 use rmcp::ServiceExt;
 

@@ -44,6 +44,7 @@ use super::context::WorkflowContext;
 use super::policy::StepPolicy;
 use super::record::{CallFailure, Damaged, Failure, RunRecord, RunStatus};
 use super::store::{ListedRun, RunQuery, StoreError};
+use crate::agent::Principal;
 use crate::agent::context::AgentContext;
 use crate::agent::definition::AgentDefinition;
 use crate::budget::{Budget, BudgetExceeded, Usage};
@@ -229,13 +230,23 @@ pub enum ControlError {
 pub trait WorkflowBackend: Send + Sync + 'static {
     /// Where runs are kept, for messages: "memory", a file path, a cluster.
     fn location(&self) -> String;
-    /// Creates a run of `workflow` (durably) and starts it.
+    /// Creates a run of `workflow` (durably) owned by `owner`, and starts it.
+    fn start_for(
+        &self,
+        workflow: &'static AgentDefinition,
+        arguments: JsonObject,
+        grant: Option<Budget>,
+        owner: Option<Principal>,
+    ) -> BoxFuture<'_, Result<RunRecord, ControlError>>;
+    /// Creates a run of `workflow` that no principal owns, and starts it.
     fn start(
         &self,
         workflow: &'static AgentDefinition,
         arguments: JsonObject,
         grant: Option<Budget>,
-    ) -> BoxFuture<'_, Result<RunRecord, ControlError>>;
+    ) -> BoxFuture<'_, Result<RunRecord, ControlError>> {
+        self.start_for(workflow, arguments, grant, None)
+    }
     /// The run `run_id`.
     fn status(&self, run_id: &str) -> BoxFuture<'_, Result<RunView, ControlError>>;
     /// The runs `query` selects, newest first.

@@ -74,6 +74,12 @@ impl WorkflowContext {
         self.driver.workflow()
     }
 
+    /// Who started the run (see [`AgentContext::principal`]); kept with the
+    /// run, so it is the same after a restart.
+    pub fn principal(&self) -> Option<&crate::agent::Principal> {
+        self.driver.agent_context().principal()
+    }
+
     /// A side effect, run once and journaled: `body` runs (again on failure,
     /// as the retry policy says) until it returns `Ok`, and its value is
     /// journaled; a replay returns the journaled value without running it.

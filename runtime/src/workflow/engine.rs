@@ -23,6 +23,7 @@ use super::record::{
 use super::replay::{Fatal, JournalRun, RunSetup};
 use super::store::{JournalStore, ListedRun, RunQuery, StoreError, Write};
 use super::time::now_ms;
+use crate::agent::Principal;
 use crate::agent::context::AgentContext;
 use crate::agent::execution::{exceeded_below, guarded};
 use crate::agent::host::Host;
@@ -250,6 +251,7 @@ impl JournalEngine {
             None,
             scope,
             self.host.clone(),
+            record.owner.clone().map(Arc::new),
         );
         live.set_agent(agent.clone());
         Ok(agent)
@@ -400,11 +402,12 @@ impl WorkflowBackend for JournalEngine {
         self.store.location()
     }
 
-    fn start(
+    fn start_for(
         &self,
         definition: &'static AgentDefinition,
         arguments: JsonObject,
         grant: Option<Budget>,
+        owner: Option<Principal>,
     ) -> BoxFuture<'_, Result<RunRecord, ControlError>> {
         async move {
             let Some(&(_, workflow)) = self.workflows.get(definition.name) else {
@@ -437,9 +440,10 @@ impl WorkflowBackend for JournalEngine {
                 output: None,
                 error: None,
                 usage: None,
+                owner,
             };
             self.store
-                .write(vec![Write::CreateRun(record.clone())])
+                .write(vec![Write::CreateRun(Box::new(record.clone()))])
                 .await?;
             tracing::info!(run = %record.run_id, workflow = definition.name, "workflow run started");
             self.launch(record.clone());

@@ -7,8 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::agent::CallError;
 use crate::agent::definition::AgentDefinition;
+use crate::agent::{CallError, Principal};
 use crate::budget::{Budget, BudgetExceeded, Usage};
 
 /// Where a run stands.
@@ -95,6 +95,10 @@ pub struct RunRecord {
     pub error: Option<RunError>,
     /// What the run used, once it is over.
     pub usage: Option<Usage>,
+    /// Who started the run, when the server authenticates its callers:
+    /// only they may see or change it, and its agents see them as
+    /// [`AgentContext::principal`](crate::agent::AgentContext::principal).
+    pub owner: Option<Principal>,
 }
 
 /// Why a run failed, as stored.

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests (each test binary uses a part).
 #![allow(dead_code)]
 
+pub mod issuer;
+
 use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;

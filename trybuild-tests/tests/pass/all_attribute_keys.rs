@@ -18,6 +18,7 @@ use agentwire::prelude::*;
     budget(time = "30s", tokens = 20_000, cost = "$0.50", depth = 3, calls = 50),
     calls = [append],
     recursive,
+    scopes = ["files:read", "https://api.example.com/files.write"],
 )]
 async fn stat_file(ctx: &AgentContext, path: String) -> Result<bool, CallError> {
     let logged = append::call(ctx, path.clone()).await?;
@@ -82,6 +83,10 @@ async fn main() {
     assert_eq!(policy.depth, Some(3));
     assert_eq!(policy.calls, Some(50));
     assert!(definition.recursive);
+    assert_eq!(
+        definition.scopes,
+        ["files:read", "https://api.example.com/files.write"]
+    );
     let callees: Vec<&str> = (definition.callees)().iter().map(|d| d.name).collect();
     assert_eq!(callees, ["append"]);
 
@@ -103,6 +108,7 @@ async fn main() {
     );
     assert!(!definition.recursive);
     assert!((definition.callees)().is_empty());
+    assert!(definition.scopes.is_empty(), "no `scopes`, none needed");
 
     assert_eq!(
         run_tool("files.stat-v2_final", r#"{"path": "a.txt"}"#).await,

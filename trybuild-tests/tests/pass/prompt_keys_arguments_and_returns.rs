@@ -26,7 +26,8 @@ fn topics(request: &CompletionRequest) -> Vec<String> {
     description = "Writes an essay.",
     icon = "https://example.com/pen.svg",
     icon = "https://example.com/pen-dark.svg",
-    complete = topics
+    complete = topics,
+    scopes = ["essays:write"]
 )]
 async fn essay(
     ctx: &AgentContext,
@@ -90,6 +91,7 @@ fn run(args: &[&str]) -> ExitCode {
 
 fn main() {
     let registry = agentwire::Registry::collect().expect("the prompts are registered");
+    assert_eq!(registry.prompt("essay.write").unwrap().scopes, ["essays:write"]);
     let prompts: Vec<_> = registry.prompts().collect();
     let names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["checked", "dialogue", "essay.write", "picture"]);

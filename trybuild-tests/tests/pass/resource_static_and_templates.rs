@@ -14,7 +14,8 @@ use agentwire::prelude::*;
     mime_type = "text/markdown",
     icon = "https://example.com/book.png",
     audience = "user",
-    priority = 1
+    priority = 1,
+    scopes = ["docs:read"]
 )]
 fn the_manual() -> &'static str {
     "# Manual"
@@ -83,6 +84,9 @@ fn main() {
 
     let (definition, variables) = registry.resource_for("docs://manual/chapter/7").expect("a match");
     assert_eq!(definition.name, "chapter");
+    assert!(definition.scopes.is_empty());
+    assert_eq!(registry.resource_for("docs://manual").unwrap().0.scopes, ["docs:read"]);
+    assert_eq!(registry.scopes().into_iter().collect::<Vec<_>>(), ["docs:read"]);
     assert_eq!(variables["number"], "7");
 
     assert_eq!(run(&["read", "docs://manual"]), ExitCode::SUCCESS);

@@ -47,7 +47,8 @@ async fn helper(ctx: &impl agentwire::CanCall<write>, topic: String) -> Result<D
     retry(attempts = 5, backoff = "250ms", factor = 1.5, max_backoff = "10s"),
     step_timeout = "30s",
     budget(time = "1h", tokens = 10_000, calls = 20),
-    destructive = false
+    destructive = false,
+    scopes = ["runs:start"]
 )]
 async fn everything(
     ctx: &WorkflowContext,
@@ -80,5 +81,6 @@ async fn by_value(ctx: WorkflowContext) -> String {
 }
 
 fn main() {
-    let _ = (everything::DEFINITION, by_value::DEFINITION);
+    assert_eq!(everything::DEFINITION.scopes, ["runs:start"]);
+    assert!(by_value::DEFINITION.scopes.is_empty());
 }

@@ -10,7 +10,7 @@ use crate::internals::ctxt::Ctxt;
 const ATTR: &str = "prompt";
 
 /// Every key `#[prompt(...)]` understands, for the "unknown key" message.
-const KNOWN_KEYS: &str = "`name`, `title`, `description`, `icon`, `complete`";
+const KNOWN_KEYS: &str = "`name`, `title`, `description`, `icon`, `complete`, `scopes = [...]`";
 
 /// What the user wrote inside `#[prompt(...)]`.
 #[derive(Default)]
@@ -24,6 +24,8 @@ pub struct PromptAttributes {
     pub icons: Vec<LitStr>,
     /// A `fn(&CompletionRequest) -> Vec<String>` suggesting argument values.
     pub complete: Option<syn::Path>,
+    /// `scopes = [...]`: what a caller's access token must grant.
+    pub scopes: Option<Vec<LitStr>>,
 }
 
 impl PromptAttributes {
@@ -56,6 +58,7 @@ impl PromptAttributes {
                 value::path(meta, "my_completer")?,
                 ATTR,
             ),
+            "scopes" => set(&mut self.scopes, meta, value::scopes(meta)?, ATTR),
             _ => Err(unknown_key(meta, ATTR, KNOWN_KEYS)),
         }
     }

@@ -10,7 +10,8 @@ use crate::internals::ctxt::Ctxt;
 const ATTR: &str = "resource";
 
 /// Every key `#[resource(...)]` understands, for the "unknown key" message.
-const KNOWN_KEYS: &str = "`uri`, `name`, `title`, `description`, `mime_type`, `icon`, `complete`";
+const KNOWN_KEYS: &str =
+    "`uri`, `name`, `title`, `description`, `mime_type`, `icon`, `complete`, `scopes = [...]`";
 
 /// What the user wrote inside `#[resource(...)]`.
 #[derive(Default)]
@@ -31,6 +32,8 @@ pub struct ResourceAttributes {
     pub priority: Option<LitFloat>,
     /// A `fn(&CompletionRequest) -> Vec<String>` suggesting variable values.
     pub complete: Option<syn::Path>,
+    /// `scopes = [...]`: what a caller's access token must grant.
+    pub scopes: Option<Vec<LitStr>>,
 }
 
 /// One reader named by `audience`.
@@ -80,6 +83,7 @@ impl ResourceAttributes {
                 value::path(meta, "my_completer")?,
                 ATTR,
             ),
+            "scopes" => set(&mut self.scopes, meta, value::scopes(meta)?, ATTR),
             _ => Err(unknown_key(meta, ATTR, KNOWN_KEYS)),
         }
     }

@@ -8,7 +8,8 @@ use super::{set, value};
 use crate::internals::ctxt::Ctxt;
 use crate::internals::tool_name;
 
-/// `name`, `title`, `description`, `icon` and the four hint flags.
+/// `name`, `title`, `description`, `icon`, the four hint flags and the
+/// OAuth `scopes` a caller needs.
 #[derive(Default)]
 pub struct ToolKeys {
     /// The MCP tool name; the function's name when absent.
@@ -22,12 +23,14 @@ pub struct ToolKeys {
     pub destructive: Option<LitBool>,
     pub idempotent: Option<LitBool>,
     pub open_world: Option<LitBool>,
+    /// `scopes = [...]`: what a caller's access token must grant.
+    pub scopes: Option<Vec<LitStr>>,
 }
 
 impl ToolKeys {
     /// The keys, for an attribute's "unknown key" message.
     pub const KNOWN: &str = "`name`, `title`, `description`, `icon`, `read_only`, `destructive`, `idempotent`, \
-         `open_world`";
+         `open_world`, `scopes = [...]`";
 
     /// Reads `meta` when `key` is one of these keys; `None` when it is not.
     pub fn read(
@@ -48,6 +51,7 @@ impl ToolKeys {
             "destructive" => flag(&mut self.destructive),
             "idempotent" => flag(&mut self.idempotent),
             "open_world" => flag(&mut self.open_world),
+            "scopes" => value::scopes(meta).and_then(|v| set(&mut self.scopes, meta, v, attr)),
             _ => return None,
         })
     }

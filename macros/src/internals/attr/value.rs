@@ -3,6 +3,7 @@
 //! after it are still read.
 
 use syn::meta::ParseNestedMeta;
+use syn::parse::Parse;
 use syn::{LitBool, LitInt, LitStr};
 
 use super::path_text;
@@ -94,6 +95,62 @@ pub fn callees(meta: &ParseNestedMeta) -> syn::Result<Vec<syn::Path>> {
     syn::bracketed!(content in value);
     let paths = content.parse_terminated(syn::Path::parse_mod_style, syn::Token![,])?;
     Ok(paths.into_iter().collect())
+}
+
+/// `scopes = ["reports:read", "reports:write"]`: the OAuth scopes a caller
+/// needs. Each is a non-empty string of printable ASCII without spaces,
+/// `"` or `\` (RFC 6749 §3.3), given once.
+pub fn scopes(meta: &ParseNestedMeta) -> syn::Result<Vec<LitStr>> {
+    let usage = "`scopes` lists the OAuth scopes a caller needs: `scopes = [\"reports:write\"]`";
+    let value = meta.value().map_err(|_| meta.error(usage))?;
+    if !value.peek(syn::token::Bracket) {
+        let found = value.parse::<syn::Expr>();
+        return Err(match found {
+            Ok(expr) => syn::Error::new_spanned(expr, usage),
+            Err(e) => syn::Error::new(e.span(), usage),
+        });
+    }
+    let content;
+    syn::bracketed!(content in value);
+    let items = content.parse_terminated(syn::Expr::parse, syn::Token![,])?;
+    let mut scopes: Vec<LitStr> = Vec::new();
+    for item in items {
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(scope),
+            ..
+        }) = item
+        else {
+            return Err(syn::Error::new_spanned(
+                item,
+                "a scope is a string literal, such as \"reports:write\"",
+            ));
+        };
+        let text = scope.value();
+        if text.is_empty() {
+            return Err(syn::Error::new(scope.span(), "a scope cannot be empty"));
+        }
+        if let Some(c) = text
+            .chars()
+            .find(|c| !matches!(*c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
+        {
+            return Err(syn::Error::new(
+                scope.span(),
+                format!(
+                    "the scope {text:?} contains {c:?}; a scope is printable ASCII without \
+                     spaces, `\"` or `\\` (to need several scopes, list them: \
+                     `scopes = [\"a\", \"b\"]`)"
+                ),
+            ));
+        }
+        if scopes.iter().any(|seen| seen.value() == text) {
+            return Err(syn::Error::new(
+                scope.span(),
+                format!("the scope {text:?} is listed twice"),
+            ));
+        }
+        scopes.push(scope);
+    }
+    Ok(scopes)
 }
 
 /// Skips a malformed value, so the arguments after it are still read.

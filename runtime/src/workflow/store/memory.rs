@@ -40,7 +40,7 @@ impl State {
         for write in writes {
             match write {
                 Write::CreateRun(run) => {
-                    self.runs.insert(run.run_id.clone(), run);
+                    self.runs.insert(run.run_id.clone(), *run);
                 }
                 Write::UpdateRun {
                     update,

@@ -39,7 +39,7 @@ pub enum StoreError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
     /// Adds a new run.
-    CreateRun(RunRecord),
+    CreateRun(Box<RunRecord>),
     /// Changes a run's status and results. With `only_unfinished`, the change
     /// applies only while the run is `running` or `input_required`, so a run
     /// that was cancelled or finished stays so.
@@ -78,6 +78,9 @@ pub struct RunQuery {
     pub after: Option<(u64, String)>,
     /// At most this many runs; no limit when `None`.
     pub limit: Option<usize>,
+    /// Only the runs of this owner (`Some(None)`: runs nobody owns); every
+    /// run when `None`.
+    pub owner: Option<Option<String>>,
 }
 
 impl RunQuery {
@@ -85,6 +88,9 @@ impl RunQuery {
     pub fn matches(&self, run: &RunRecord) -> bool {
         (self.statuses.is_empty() || self.statuses.contains(&run.status))
             && self.workflow.as_ref().is_none_or(|w| *w == run.workflow)
+            && self.owner.as_ref().is_none_or(|owner| {
+                owner.as_deref() == run.owner.as_ref().map(|o| o.subject.as_str())
+            })
     }
 }
 

@@ -17,6 +17,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use super::{JournalStore, ListedRun, RunQuery, StoreError, Write};
+use crate::agent::Principal;
 use crate::budget::Usage;
 use crate::mcp::meta::{BUDGET_KEY, grant_value, read_grant};
 use crate::workflow::record::{
@@ -24,7 +25,10 @@ use crate::workflow::record::{
 };
 
 /// The version of the file's layout, in SQLite's `user_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// Layout 1 had no owners; runs it kept belong to nobody.
+const MIGRATE_FROM_1: &str = "ALTER TABLE runs ADD COLUMN owner TEXT;";
 
 /// The most writes committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -42,7 +46,8 @@ CREATE TABLE IF NOT EXISTS runs (
     waiting_for TEXT,
     output      TEXT,
     error       TEXT,
-    usage       TEXT
+    usage       TEXT,
+    owner       TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_newest_first ON runs (created_ms DESC, run_id DESC);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
@@ -263,6 +268,13 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection, 
                 .map_err(|e| format!("cannot create the journal's tables: {e}"))?;
         }
         SCHEMA_VERSION => {}
+        1 => {
+            connection
+                .execute_batch(&format!(
+                    "BEGIN; {MIGRATE_FROM_1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(|e| format!("cannot add owners to the journal's runs: {e}"))?;
+        }
         0 => {
             return Err(
                 "the file is an SQLite database, but not an agentwire workflow journal; \
@@ -363,8 +375,8 @@ fn apply(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> rusqlite::Result<V
             Write::CreateRun(run) => {
                 tx.prepare_cached(
                     "INSERT INTO runs (run_id, workflow, status, input, limits, seed, created_ms, \
-                     updated_ms, waiting_for, output, error, usage) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     updated_ms, waiting_for, output, error, usage, owner) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )?
                 .execute(params![
                     run.run_id,
@@ -379,6 +391,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> rusqlite::Result<V
                     run.output.as_ref().map(json),
                     run.error.as_ref().map(json),
                     run.usage.as_ref().map(json),
+                    run.owner.as_ref().map(json),
                 ])?;
             }
             Write::UpdateRun {
@@ -446,7 +459,7 @@ fn io(action: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
 }
 
 const RUN_COLUMNS: &str = "run_id, workflow, status, input, limits, seed, created_ms, updated_ms, \
-                           waiting_for, output, error, usage";
+                           waiting_for, output, error, usage, owner";
 
 /// The raw columns of a run, read without interpreting them, so that a bad
 /// value damages this run only.
@@ -463,6 +476,7 @@ struct RawRun {
     output: Option<String>,
     error: Option<String>,
     usage: Option<String>,
+    owner: Option<String>,
 }
 
 fn raw_run(row: &Row<'_>) -> rusqlite::Result<Result<RawRun, Damaged>> {
@@ -489,6 +503,7 @@ fn raw_run(row: &Row<'_>) -> rusqlite::Result<Result<RawRun, Damaged>> {
             output: row.get(9)?,
             error: row.get(10)?,
             usage: row.get(11)?,
+            owner: row.get(12)?,
         })
     };
     Ok(read().map_err(|e| Damaged {
@@ -532,6 +547,12 @@ fn decode_run(raw: RawRun) -> Result<RunRecord, Damaged> {
         .map(|u| parse::<Usage>(u, "usage"))
         .transpose()
         .map_err(damaged)?;
+    let owner = raw
+        .owner
+        .as_deref()
+        .map(|o| parse::<Principal>(o, "owner"))
+        .transpose()
+        .map_err(damaged)?;
     Ok(RunRecord {
         run_id: raw.run_id.clone(),
         workflow: raw.workflow,
@@ -545,6 +566,7 @@ fn decode_run(raw: RawRun) -> Result<RunRecord, Damaged> {
         output,
         error,
         usage,
+        owner,
     })
 }
 
@@ -600,6 +622,15 @@ impl JournalStore for SqliteStore {
             if let Some(workflow) = &query.workflow {
                 values.push(workflow.clone().into());
                 sql.push_str(&format!(" AND workflow = ?{}", values.len()));
+            }
+            match &query.owner {
+                None => {}
+                Some(None) => sql.push_str(" AND owner IS NULL"),
+                Some(Some(subject)) => {
+                    values.push(subject.clone().into());
+                    let s = values.len();
+                    sql.push_str(&format!(" AND json_extract(owner, '$.subject') = ?{s}"));
+                }
             }
             if let Some((created, run_id)) = &query.after {
                 values.push((*created as i64).into());
@@ -713,5 +744,55 @@ impl JournalStore for SqliteStore {
             }
             Ok(signals)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A journal written before runs had owners opens, and its runs belong
+    /// to nobody.
+    #[tokio::test]
+    async fn a_layout_1_journal_gains_owners_and_its_runs_belong_to_nobody() {
+        let dir = std::env::temp_dir().join(format!("agentwire-v1-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.journal");
+        {
+            let connection = Connection::open(&path).unwrap();
+            let v1 = SCHEMA.replace(
+                "usage       TEXT,\n    owner       TEXT\n",
+                "usage       TEXT\n",
+            );
+            assert!(
+                !v1.contains("owner"),
+                "the layout-1 tables have no owner column"
+            );
+            connection
+                .execute_batch(&format!("{v1} PRAGMA user_version = 1;"))
+                .unwrap();
+            connection
+                .execute(
+                    "INSERT INTO runs (run_id, workflow, status, input, limits, seed, created_ms, \
+                     updated_ms) VALUES ('r1', 'w', 'completed', '{}', '{}', 1, 1, 1)",
+                    [],
+                )
+                .unwrap();
+        }
+        let store = SqliteStore::open(&path, Synchronous::Normal).unwrap();
+        let nobodys = RunQuery {
+            owner: Some(None),
+            ..RunQuery::default()
+        };
+        let runs = store.runs(nobodys).await.unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].as_ref().unwrap().owner, None);
+        let alices = RunQuery {
+            owner: Some(Some("alice".into())),
+            ..RunQuery::default()
+        };
+        assert!(store.runs(alices).await.unwrap().is_empty());
+        drop(store);
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

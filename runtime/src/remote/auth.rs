@@ -1,0 +1,303 @@
+//! `[servers.NAME.auth]`: how this server signs in to another MCP server
+//! over HTTP, with a token of its own: never the token its caller sent.
+//!
+//! ```toml
+//! [servers.reports.auth]
+//! bearer_env = "REPORTS_TOKEN"              # a token from the environment
+//!
+//! [servers.leaf.auth.client_credentials]    # or OAuth client credentials (RFC 6749 §4.4)
+//! issuer = "https://auth.example.com"       # its token endpoint is discovered (RFC 8414, OpenID)
+//! client_id = "reporting-service"
+//! client_secret_env = "LEAF_CLIENT_SECRET"
+//! scope = "reports:read"
+//! # resource = "https://leaf.example.com/mcp"  # RFC 8707; default: the server's url
+//! ```
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// How long one request to the issuer may take.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest answer read from the issuer.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// `[servers.NAME.auth]`: exactly one way to obtain a token.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteAuth {
+    /// The environment variable holding a bearer token for this server.
+    #[serde(default)]
+    pub bearer_env: Option<String>,
+    /// OAuth client credentials: this server is the client.
+    #[serde(default)]
+    pub client_credentials: Option<ClientCredentials>,
+}
+
+/// `[servers.NAME.auth.client_credentials]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCredentials {
+    /// The authorization server; its token endpoint is discovered.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The token endpoint, when it is not discovered from `issuer`.
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    /// This server's client id at that authorization server.
+    pub client_id: String,
+    /// The environment variable holding the client secret.
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// The scopes asked for, space-separated.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// The audience asked for (RFC 8707); default: the server's `url`.
+    #[serde(default)]
+    pub resource: Option<String>,
+}
+
+/// A token for a remote server, and when to get a new one.
+pub(crate) struct Token {
+    pub value: String,
+    /// When it stops being good (a little before its `expires_in`).
+    pub renew_at: Option<Instant>,
+}
+
+impl RemoteAuth {
+    /// Checks the section of the server called `name`.
+    pub(crate) fn check(&self, name: &str) -> Result<(), String> {
+        let key = format!("[servers.{name}.auth]");
+        match (&self.bearer_env, &self.client_credentials) {
+            (Some(_), None) => Ok(()),
+            (None, Some(credentials)) => {
+                if credentials.issuer.is_none() && credentials.token_endpoint.is_none() {
+                    return Err(format!(
+                        "{key} client_credentials needs `issuer` (to discover its token endpoint) \
+                         or `token_endpoint`"
+                    ));
+                }
+                for url in [
+                    &credentials.issuer,
+                    &credentials.token_endpoint,
+                    &credentials.resource,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    check_url(&key, url)?;
+                }
+                Ok(())
+            }
+            _ => Err(format!(
+                "{key} needs exactly one of `bearer_env` or `client_credentials`"
+            )),
+        }
+    }
+
+    /// A token for the server at `url`.
+    pub(crate) async fn token(&self, url: &str) -> Result<Token, String> {
+        if let Some(var) = &self.bearer_env {
+            let value = std::env::var(var)
+                .map_err(|_| format!("set {var} to the bearer token for {url}"))?;
+            return Ok(Token {
+                value,
+                renew_at: None,
+            });
+        }
+        match &self.client_credentials {
+            Some(credentials) => credentials.token(url).await,
+            None => Err("no way to obtain a token is configured".to_owned()),
+        }
+    }
+}
+
+impl ClientCredentials {
+    async fn token(&self, url: &str) -> Result<Token, String> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(FETCH_TIMEOUT)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let endpoint = match (&self.token_endpoint, &self.issuer) {
+            (Some(endpoint), _) => endpoint.clone(),
+            (None, Some(issuer)) => token_endpoint_of(&http, issuer).await?,
+            (None, None) => return Err("no token endpoint".to_owned()),
+        };
+        let secret =
+            match &self.client_secret_env {
+                Some(var) => Some(std::env::var(var).map_err(|_| {
+                    format!("set {var} to the client secret of `{}`", self.client_id)
+                })?),
+                None => None,
+            };
+        let resource = self.resource.as_deref().unwrap_or(url);
+        // The serializer is not `Send`: the body is built before any await.
+        let body = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", "client_credentials");
+            form.append_pair("resource", resource);
+            if let Some(scope) = &self.scope {
+                form.append_pair("scope", scope);
+            }
+            if secret.is_none() {
+                form.append_pair("client_id", &self.client_id);
+            }
+            form.finish()
+        };
+        let mut request = http
+            .post(&endpoint)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json");
+        if let Some(secret) = &secret {
+            // client_secret_basic (RFC 6749 §2.3.1).
+            request = request.basic_auth(&self.client_id, Some(secret));
+        }
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("{endpoint}: {e}"))?;
+        let answer = read_json(&endpoint, response).await?;
+        let value = answer["access_token"]
+            .as_str()
+            .ok_or_else(|| format!("{endpoint} answered without an access_token"))?
+            .to_owned();
+        // Renewed a minute early (or at half its life when it is short).
+        let renew_at = answer["expires_in"].as_u64().map(|secs| {
+            let early = (secs / 2).min(60);
+            Instant::now() + Duration::from_secs(secs - early)
+        });
+        Ok(Token { value, renew_at })
+    }
+}
+
+/// The token endpoint from the issuer's metadata (RFC 8414, then OpenID).
+async fn token_endpoint_of(http: &reqwest::Client, issuer: &str) -> Result<String, String> {
+    let issuer = issuer.trim_end_matches('/');
+    let after_scheme = issuer.find("://").map_or(0, |at| at + 3);
+    let (origin, path) = match issuer[after_scheme..].find('/') {
+        Some(slash) => issuer.split_at(after_scheme + slash),
+        None => (issuer, ""),
+    };
+    let mut failures = Vec::new();
+    for url in [
+        format!("{origin}/.well-known/oauth-authorization-server{path}"),
+        format!("{issuer}/.well-known/openid-configuration"),
+    ] {
+        let answer = match http.get(&url).send().await {
+            Ok(response) => read_json(&url, response).await,
+            Err(e) => Err(format!("{url}: {e}")),
+        };
+        match answer {
+            Ok(metadata)
+                if metadata["issuer"].as_str().map(|i| i.trim_end_matches('/')) == Some(issuer) =>
+            {
+                if let Some(endpoint) = metadata["token_endpoint"].as_str() {
+                    return Ok(endpoint.to_owned());
+                }
+                failures.push(format!("{url} names no token_endpoint"));
+            }
+            Ok(_) => failures.push(format!("{url} is the metadata of another issuer")),
+            Err(error) => failures.push(error),
+        }
+    }
+    Err(format!(
+        "no token endpoint for {issuer}: {}",
+        failures.join("; ")
+    ))
+}
+
+/// A JSON answer of at most [`MAX_ANSWER_BYTES`]; an error status is an
+/// error that carries the issuer's `error`, when it says one.
+async fn read_json(url: &str, mut response: reqwest::Response) -> Result<Value, String> {
+    let status = response.status();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| format!("{url}: {e}"))? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(format!("{url}: the answer is larger than 1 MiB"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if !status.is_success() {
+        let error = value["error"].as_str().unwrap_or("no error code");
+        return Err(format!("{url}: HTTP {status} ({error})"));
+    }
+    if value.is_null() {
+        return Err(format!("{url}: the answer is not JSON"));
+    }
+    Ok(value)
+}
+
+/// An `https://` URL, or `http://` to a loopback host.
+fn check_url(key: &str, url: &str) -> Result<(), String> {
+    let parsed: http::Uri = url
+        .parse()
+        .map_err(|e| format!("{key} {url:?} is not a URL ({e})"))?;
+    let host = parsed.host().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if loopback => Ok(()),
+        _ => Err(format!(
+            "{key} {url:?}: tokens travel over https only (plain http to loopback hosts)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RemoteAuth, String> {
+        let auth: RemoteAuth = toml::from_str(text).map_err(|e| e.to_string())?;
+        auth.check("leaf")?;
+        Ok(auth)
+    }
+
+    #[test]
+    fn exactly_one_way_and_safe_urls() {
+        assert!(parse("bearer_env = \"LEAF_TOKEN\"").is_ok());
+        assert!(
+            parse("[client_credentials]\nissuer = \"https://a.example\"\nclient_id = \"c\"")
+                .is_ok()
+        );
+        for (text, expected) in [
+            ("", "exactly one"),
+            (
+                "bearer_env = \"X\"\n[client_credentials]\nissuer = \"https://a\"\nclient_id = \"c\"",
+                "exactly one",
+            ),
+            ("[client_credentials]\nclient_id = \"c\"", "token_endpoint"),
+            (
+                "[client_credentials]\nissuer = \"http://a.example\"\nclient_id = \"c\"",
+                "https only",
+            ),
+            ("token = \"secret\"", "token"),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bearer_token_comes_from_the_environment_or_the_error_names_the_variable() {
+        let auth = parse("bearer_env = \"AGENTWIRE_TEST_SURELY_UNSET_TOKEN\"").unwrap();
+        let error = auth.token("http://127.0.0.1:1/mcp").await.err().unwrap();
+        assert!(
+            error.contains("AGENTWIRE_TEST_SURELY_UNSET_TOKEN"),
+            "{error}"
+        );
+        // PATH is set in every test environment: its value stands in for a token.
+        let auth = parse("bearer_env = \"PATH\"").unwrap();
+        let token = auth.token("http://127.0.0.1:1/mcp").await.unwrap();
+        assert_eq!(token.value, std::env::var("PATH").unwrap());
+        assert!(token.renew_at.is_none());
+    }
+}

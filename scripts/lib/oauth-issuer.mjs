@@ -1,0 +1,218 @@
+// A real OAuth 2.1 / OpenID issuer for tests: npm `oauth2-mock-server` on a
+// free loopback port, with RS256 keys, discovery, JWKS, /token, /authorize
+// (with PKCE) and /introspect. Started by scripts/oauth-issuer.sh and by the
+// Rust and Python tests, which first install the package with that script.
+//
+//   node oauth-issuer.mjs <dir holding node_modules/oauth2-mock-server>
+//
+// Prints one JSON line, {"issuer": "http://localhost:PORT"}, then serves
+// until its stdin closes (so it never outlives the test that started it).
+//
+// Every token it issues at /token gets, through the `beforeTokenSigning`
+// hook: `aud` = the RFC 8707 `resource` parameter of the request (when
+// given), `client_id` and, for client credentials, `sub` = the client id;
+// an authorization code's token gets the scopes asked for at /authorize.
+//
+// Test-only endpoints, for tokens a well-behaved issuer would never sign:
+//   POST /test/mint   {"claims": {...}, "header": {...}, "key": "issuer" |
+//                     "stranger" | "none" | "hs256", "expiresIn": s}
+//                     -> {"token": "..."}; claims are merged over
+//                     iss/iat/nbf/exp; "stranger" signs with a key the
+//                     JWKS does not hold (same kid unless header.kid says
+//                     otherwise), "none" leaves it unsigned (alg none),
+//                     "hs256" signs with HMAC keyed by the issuer's public
+//                     modulus (algorithm confusion).
+//   POST /test/rotate {"kid": "..."} -> adds a new RS256 key to the JWKS.
+//   POST /test/introspection {"token": "...", "response": {...}} -> what
+//                     /introspect answers for that opaque token (others:
+//                     {"active": false}).
+//   GET  /test/requests -> how many times /jwks and /introspect were asked.
+// It also serves RFC 8414 metadata and RFC 7591 registration, which MCP
+// clients use and the mock lacks.
+
+import { createHmac, createSign, generateKeyPairSync, randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const dir = process.argv[2];
+if (!dir) {
+  console.error("usage: node oauth-issuer.mjs <dir with node_modules/oauth2-mock-server>");
+  process.exit(2);
+}
+const { OAuth2Server, Events } = await import(
+  pathToFileURL(join(dir, "node_modules", "oauth2-mock-server", "dist", "index.mjs")).href
+);
+
+const server = new OAuth2Server(undefined, undefined, {
+  endpoints: { jwks: "/mock-jwks", introspect: "/mock-introspect" },
+});
+const firstKey = await server.issuer.keys.generate("RS256", { kid: "issuer-key-1" });
+
+const counters = { jwks: 0, introspect: 0 };
+const introspection = new Map();
+
+function clientIdOf(req) {
+  const auth = req.headers.authorization ?? "";
+  if (auth.startsWith("Basic ")) {
+    const decoded = Buffer.from(auth.slice(6), "base64").toString("utf8");
+    return decodeURIComponent(decoded.split(":")[0]);
+  }
+  return req.body?.client_id;
+}
+
+// The scopes asked for at /authorize, by authorization code: the mock
+// itself only looks at the token request's `scope`.
+const scopeOfCode = new Map();
+server.service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
+  const code = redirect.url.searchParams.get("code");
+  if (code && typeof req.query?.scope === "string") scopeOfCode.set(code, req.query.scope);
+});
+function grantedScope(body) {
+  if (body.grant_type === "authorization_code" && scopeOfCode.has(body.code)) {
+    return scopeOfCode.get(body.code);
+  }
+  return undefined;
+}
+server.service.on(Events.BeforeResponse, (response, req) => {
+  const scope = grantedScope(req.body ?? {});
+  if (scope !== undefined && response.body) response.body.scope = scope;
+});
+
+server.service.on(Events.BeforeTokenSigning, (token, req) => {
+  const body = req.body ?? {};
+  const clientId = clientIdOf(req);
+  const scope = grantedScope(body);
+  if (scope !== undefined && token.payload.sub !== undefined) token.payload.scope = scope;
+  if (body.resource !== undefined) token.payload.aud = body.resource;
+  if (clientId !== undefined) token.payload.client_id = clientId;
+  if (body.grant_type === "client_credentials" && clientId !== undefined) {
+    token.payload.sub = clientId;
+  }
+});
+
+function b64url(data) {
+  return Buffer.from(data).toString("base64url");
+}
+
+function send(res, status, body) {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+  res.end(JSON.stringify(body));
+}
+
+const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 });
+
+async function mint(request) {
+  const now = Math.floor(Date.now() / 1000);
+  const kind = request.key ?? "issuer";
+  const claims = {
+    iss: server.issuer.url,
+    iat: now,
+    nbf: now - 10,
+    exp: now + (request.expiresIn ?? 3600),
+    ...(request.claims ?? {}),
+  };
+  for (const [name, value] of Object.entries(claims)) {
+    if (value === null) delete claims[name];
+  }
+  if (kind === "issuer") {
+    const kid = request.header?.kid;
+    return await server.issuer.buildToken({
+      kid,
+      scopesOrTransform: (header, payload) => {
+        for (const name of Object.keys(payload)) delete payload[name];
+        Object.assign(payload, claims);
+        Object.assign(header, request.header ?? {});
+      },
+    });
+  }
+  const header = { typ: "JWT", kid: firstKey.kid, ...(request.header ?? {}) };
+  if (kind === "none") header.alg = "none";
+  if (kind === "stranger") header.alg = "RS256";
+  if (kind === "hs256") header.alg = "HS256";
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+  if (kind === "none") return `${input}.`;
+  if (kind === "stranger") {
+    const signer = createSign("RSA-SHA256");
+    signer.update(input);
+    return `${input}.${signer.sign(stranger.privateKey).toString("base64url")}`;
+  }
+  if (kind === "hs256") {
+    const publicJwk = server.issuer.keys.get(firstKey.kid);
+    const mac = createHmac("sha256", Buffer.from(publicJwk.n, "base64url"));
+    mac.update(input);
+    return `${input}.${mac.digest("base64url")}`;
+  }
+  throw new Error(`unknown key kind ${kind}`);
+}
+
+// The mock's own JWKS and introspection move aside so that ours can count
+// fetches and answer for opaque tokens.
+function route(method, path, handle) {
+  server.service.addRoute(method, path, async (req, res) => {
+    try {
+      send(res, 200, await handle(req.body ?? {}, req));
+    } catch (error) {
+      send(res, 400, { error: String(error) });
+    }
+  });
+}
+route("GET", "/jwks", () => {
+  counters.jwks += 1;
+  return { keys: server.issuer.keys.toJSON() };
+});
+route("POST", "/introspect", (body) => {
+  counters.introspect += 1;
+  return introspection.get(body.token) ?? { active: false };
+});
+// RFC 8414 metadata (MCP clients look here before OpenID discovery), with
+// dynamic client registration (RFC 7591), which the mock lacks.
+route("GET", "/.well-known/oauth-authorization-server", () => metadata());
+route("POST", "/register", (body) => ({
+  ...body,
+  client_id: `client-${randomUUID()}`,
+  client_id_issued_at: Math.floor(Date.now() / 1000),
+  token_endpoint_auth_method: "none",
+}));
+route("POST", "/test/mint", async (body) => ({ token: await mint(body) }));
+route("POST", "/test/rotate", async ({ kid }) => {
+  const key = await server.issuer.keys.generate("RS256", { kid });
+  return { kid: key.kid };
+});
+route("POST", "/test/introspection", ({ token, response }) => {
+  introspection.set(token, response);
+  return {};
+});
+route("GET", "/test/requests", () => counters);
+
+function metadata() {
+  const issuer = server.issuer.url;
+  return {
+    issuer,
+    authorization_endpoint: `${issuer}/authorize`,
+    token_endpoint: `${issuer}/token`,
+    jwks_uri: `${issuer}/jwks`,
+    introspection_endpoint: `${issuer}/introspect`,
+    registration_endpoint: `${issuer}/register`,
+    response_types_supported: ["code"],
+    grant_types_supported: [
+      "authorization_code",
+      "client_credentials",
+      "refresh_token",
+    ],
+    token_endpoint_auth_methods_supported: ["none", "client_secret_basic", "client_secret_post"],
+    code_challenge_methods_supported: ["S256"],
+    scopes_supported: ["reports:read", "reports:write", "admin"],
+  };
+}
+server.service.on(Events.BeforeWellKnownOpenIdConfiguration, (response) => {
+  Object.assign(response.body, metadata());
+});
+
+await server.start(0, "127.0.0.1");
+process.stdout.write(JSON.stringify({ issuer: server.issuer.url }) + "\n");
+
+process.stdin.resume();
+process.stdin.on("end", async () => {
+  await server.stop().catch(() => {});
+  process.exit(0);
+});
