@@ -67,6 +67,15 @@ async fn order(ctx: &AgentContext) -> Result<String, ClientRequestError> {
     }
 }
 
+/// Takes a moment, so that it runs as a task; says who started it.
+#[agent(task = "required")]
+async fn slow_report(ctx: &AgentContext) -> String {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ctx.principal()
+        .map(|p| p.subject.clone())
+        .unwrap_or_default()
+}
+
 struct Fixture {
     issuer: Issuer,
     server: HttpServer,
@@ -282,6 +291,56 @@ async fn another_principal_cannot_get_update_or_cancel_a_task() {
         .cancel_task(CancelTaskParams::new(task_id))
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn another_principal_cannot_get_update_or_cancel_an_agents_task() {
+    let fixture = Fixture::start().await;
+    let alice = fixture.client("alice", true).await;
+    let bob = fixture.client("bob", true).await;
+    let response = alice
+        .call_tool_once(params("slow_report", json!({})))
+        .await
+        .unwrap();
+    let CallToolResponse::Task(created) = response else {
+        panic!("a task agent's call becomes a task: {response:?}");
+    };
+    let task_id = created.task.task_id.clone();
+
+    let get = bob
+        .get_task(GetTaskParams::new(task_id.clone()))
+        .await
+        .unwrap_err();
+    // Unknown to bob, as if it did not exist.
+    assert!(get.to_string().contains("-32602"), "{get}");
+    let update = bob
+        .update_task(UpdateTaskParams::new(
+            task_id.clone(),
+            InputResponses::new(),
+        ))
+        .await
+        .unwrap_err();
+    assert!(update.to_string().contains("-32602"), "{update}");
+    let cancel = bob
+        .cancel_task(CancelTaskParams::new(task_id.clone()))
+        .await
+        .unwrap_err();
+    assert!(cancel.to_string().contains("-32602"), "{cancel}");
+
+    // Bob's cancel changed nothing: alice's task finishes, as alice.
+    let result = loop {
+        let task = alice
+            .get_task(GetTaskParams::new(task_id.clone()))
+            .await
+            .unwrap();
+        match task.task.status() {
+            TaskStatus::Working => tokio::time::sleep(Duration::from_millis(50)).await,
+            TaskStatus::Completed => break task,
+            other => panic!("the task ended {other:?}"),
+        }
+    };
+    let text = serde_json::to_string(&result).unwrap();
+    assert!(text.contains("alice"), "{text}");
 }
 
 #[tokio::test]
