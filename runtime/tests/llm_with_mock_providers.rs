@@ -389,7 +389,7 @@ async fn a_cost_budget_stops_a_loop_mid_way() {
 }
 
 #[tokio::test]
-async fn usage_past_the_limit_is_charged_in_full_and_fails_the_call() {
+async fn usage_past_the_reservation_is_clamped_to_it_and_fails_the_call() {
     let mock = MockLlm::start(vec![Reply::text_with_usage("long", 900, 300)]).await;
     let server = server(&mock, "openai", "");
     let result = call(
@@ -408,8 +408,74 @@ async fn usage_past_the_limit_is_charged_in_full_and_fails_the_call() {
         ),
         (Some("tokens"), Some(1000), Some(1200))
     );
+    // Only what was reserved (the whole limit here) is charged: a report
+    // is untrusted, and the rest is the budget error.
     let used = usage(&result);
-    assert_eq!((used.input_tokens, used.output_tokens), (900, 300));
+    assert_eq!((used.input_tokens, used.output_tokens), (900, 100));
+}
+
+#[tokio::test]
+async fn absurd_usage_reports_in_a_loop_saturate_instead_of_wrapping() {
+    // Each report alone fits in a u64 (the mock adds them up too); two
+    // inputs together do not.
+    let (input, output) = (1 << 63, (1 << 63) - 2);
+    let mock = MockLlm::start(vec![
+        Reply::tool_call("double", json!({"n": 21}), input, output),
+        Reply::text_with_usage("It is 42.", input, output),
+    ])
+    .await;
+    let server = server(&mock, "openai", "");
+    let result = call(&server, "doubler", json!({"question": "21 doubled?"}), None).await;
+    assert_eq!(result.is_error, Some(false), "{result:?}");
+    assert_eq!(text(&result), "It is 42.");
+    let used = usage(&result);
+    assert_eq!(
+        (used.input_tokens, used.output_tokens, used.cost_micros),
+        (u64::MAX, 2 * output, u64::MAX),
+        "the totals stop at the largest number instead of wrapping"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_answer_the_provider_bills_is_charged_the_prompts_estimate() {
+    let mock = MockLlm::start(vec![Reply::Malformed]).await;
+    let config = Config::parse(&format!(
+        r#"
+        [llm]
+        provider = "mock"
+        model = "mock-model"
+        [llm.prices."mock-model"]
+        input = "$1"
+        output = "$2"
+        [providers.mock]
+        kind = "openai"
+        base_url = "{url}"
+        api_key_file = "{key}"
+        retries = 0
+        "#,
+        url = mock.openai_url(),
+        key = key_file(),
+    ))
+    .unwrap();
+    let server = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("llm-test", "0"),
+        &config,
+    );
+    let question = "Please answer this question of about forty characters.";
+    let result = call(&server, "chat_once", json!({"question": question}), None).await;
+    assert_eq!(result.is_error, Some(true), "{result:?}");
+    assert!(text(&result).contains("malformed"), "{}", text(&result));
+    let used = usage(&result);
+    assert!(
+        used.input_tokens >= (question.len() as u64) / 4,
+        "the prompt is charged: {used:?}"
+    );
+    assert_eq!(used.output_tokens, 0);
+    assert_eq!(
+        used.cost_micros, used.input_tokens,
+        "$1 per million input tokens"
+    );
 }
 
 #[tokio::test]

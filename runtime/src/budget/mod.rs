@@ -9,6 +9,8 @@
 
 mod config;
 mod scope;
+#[cfg(test)]
+mod tests;
 pub mod units;
 
 pub use config::BudgetConfig;

@@ -213,6 +213,17 @@ impl Model {
             Ok(response) => response,
             Err(error) => {
                 span::record_error(&span, error_type(&error));
+                if error.kind == super::provider::ProviderErrorKind::Malformed {
+                    // The provider answered (and bills) but the answer could
+                    // not be read: the prompt's estimate is charged.
+                    let usage = TokenUsage {
+                        input_tokens: meter.estimated_input(),
+                        estimated: true,
+                        ..TokenUsage::default()
+                    };
+                    let cost = self.cost(&usage);
+                    let _ = meter.settle(&usage, cost, &FinishReason::Other("malformed".into()));
+                }
                 return Err(self.provider_error(error));
             }
         };

@@ -49,6 +49,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+use crate::budget::{Scope, Usage};
 use crate::mcp::client_request::ClientRequestError;
 
 /// How long a `requestState` stays valid after the server issues it: long
@@ -141,6 +142,10 @@ struct SealedState {
     answers: Vec<Recorded>,
     /// The question the client is answering now.
     pending: Option<Asked>,
+    /// What the earlier rounds spent, charged again to the next round's
+    /// budget so that a budget is not granted afresh each round.
+    #[serde(default, rename = "u")]
+    spent: Usage,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -161,6 +166,11 @@ struct Asked {
 /// One 2026-era request's questions and recorded answers.
 pub struct RoundTrip {
     state: Mutex<Rounds>,
+    /// What the earlier rounds spent (from the `requestState`).
+    spent_before: Usage,
+    /// The budget scope of this round's run, whose usage the next
+    /// `requestState` carries.
+    scope: Mutex<Option<Arc<Scope>>>,
     asked: Notify,
     /// Whether a new question can be carried to the next round.
     can_seal: bool,
@@ -184,6 +194,7 @@ impl RoundTrip {
         responses: Option<&InputResponses>,
     ) -> Result<Arc<Self>, ErrorData> {
         let mut answers = Vec::new();
+        let mut spent_before = Usage::default();
         if let Some(sealed) = request_state {
             let opened = match &sealer.codec {
                 Some(codec) => codec.open_json_with::<SealedState>(sealed, &binding.0),
@@ -198,6 +209,7 @@ impl RoundTrip {
                 )
             })?;
             answers = state.answers;
+            spent_before = state.spent;
             if let Some(asked) = state.pending {
                 let Some(answer) = responses.and_then(|r| r.get(&asked.key)) else {
                     return Err(ErrorData::invalid_params(
@@ -220,9 +232,24 @@ impl RoundTrip {
                 next: 0,
                 pending: None,
             }),
+            spent_before,
+            scope: Mutex::new(None),
             asked: Notify::new(),
             can_seal: sealer.codec.is_some(),
         }))
+    }
+
+    /// Charges what the earlier rounds spent to `scope`, this round's
+    /// root budget scope, whose usage the next `requestState` carries. The
+    /// earlier rounds' own invocation is this one, so it is not counted
+    /// again as a call.
+    pub(crate) fn carry_usage(&self, scope: &Arc<Scope>) {
+        let before = self.spent_before;
+        scope.restore(Usage {
+            calls: before.calls.saturating_sub(1),
+            ..before
+        });
+        *self.scope.lock().unwrap_or_else(|p| p.into_inner()) = Some(scope.clone());
     }
 
     /// The recorded answer to `request` when this run asked it before;
@@ -279,7 +306,14 @@ impl RoundTrip {
             return InputRequiredResult::new(None, None);
         };
         let key = input_key(index);
+        let spent = self
+            .scope
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map_or(self.spent_before, |scope| scope.usage());
         let state = SealedState {
+            spent,
             answers: rounds.answers.clone(),
             pending: Some(Asked {
                 key: key.clone(),

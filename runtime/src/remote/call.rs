@@ -15,6 +15,7 @@ use crate::budget::{Budget, Reservation, Usage};
 use crate::mcp::meta::{BUDGET_KEY, grant_value, read_budget_error, read_usage};
 use crate::telemetry::{inject_into, spans};
 
+use super::config::UnreportedUsage;
 use super::pool::RemotePool;
 
 /// What a tool of another server answered.
@@ -83,8 +84,8 @@ impl RemoteCall {
 }
 
 /// Calls `call.tool` of `call.server` as a child of `caller`: the budget grant goes out in `_meta`, the reported
-/// usage comes back and is charged (a server that reports none is charged
-/// one call). An `isError` result is [`CallError::Agent`] with its text, or
+/// usage comes back and is charged, clamped to what was reserved (a server
+/// that reports none is charged by its `unreported_usage` policy). An `isError` result is [`CallError::Agent`] with its text, or
 /// [`CallError::BudgetExceeded`] when it reports a budget error.
 pub(crate) async fn call_remote_tool(
     caller: &AgentContext,
@@ -110,6 +111,14 @@ pub(crate) async fn call_remote_tool(
             ..Usage::default()
         })
         .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
+    // A call that ends without a report (none, unreadable, or stopped
+    // first) is charged by the server's policy: the call and its time (the
+    // reservation goes back when dropped), or all that was reserved.
+    let policy = RemotePool::of(caller.host()).map(|pool| pool.unreported_usage(server));
+    let reservation = match policy {
+        Ok(UnreportedUsage::Reserved) => reservation.spent_if_unsettled(),
+        _ => reservation,
+    };
 
     let span = spans::client_span(agent, server);
     let mut meta = RequestMetaObject::new();
@@ -167,19 +176,21 @@ async fn call_over_mcp(
     let result: CallToolResult = match result {
         Ok(Ok(result)) => result,
         Ok(Err(message)) => return Err(remote_error(message)),
-        // Cancelled or out of time while waiting: the one mapping.
+        // Cancelled or out of time while waiting: the one mapping (the
+        // reservation, dropped unsettled, is charged by the policy).
         Err(interrupted) => {
             return Err(Failure::interrupted(Subject::agent(agent), interrupted).into_call_error());
         }
     };
 
     let meta = result.meta.as_deref().cloned().unwrap_or_default();
-    let usage = read_usage(&meta).unwrap_or(Usage {
-        calls: 1,
-        ..Usage::default()
-    });
-    if let Err(exceeded) = reservation.settle(usage) {
-        return Err(CallError::BudgetExceeded { agent, exceeded });
+    match read_usage(&meta) {
+        Some(usage) => {
+            if let Err(exceeded) = reservation.settle(usage) {
+                return Err(CallError::BudgetExceeded { agent, exceeded });
+            }
+        }
+        None => drop(reservation),
     }
     let text: String = result
         .content

@@ -17,6 +17,26 @@ pub struct RemoteServer {
     /// The working directory of the command; relative to the config file.
     pub cwd: Option<PathBuf>,
     pub url: Option<String>,
+    /// What a call is charged when the server reports no usage (or one
+    /// that cannot be read), or when it is cancelled before it answers.
+    #[serde(default)]
+    pub unreported_usage: UnreportedUsage,
+}
+
+/// What a call to a server that does not report its usage is charged.
+/// Another agentwire server reports it in `_meta["dev.agentwire/usage"]`;
+/// a foreign MCP server cannot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnreportedUsage {
+    /// The call itself and its elapsed time (a foreign server, or a peer
+    /// trusted not to spend tokens without saying so). The default.
+    #[default]
+    Call,
+    /// Everything that was reserved for it: the tokens, cost and calls it
+    /// was granted (a peer that should report, and whose silence is
+    /// suspect).
+    Reserved,
 }
 
 impl RemoteServer {

@@ -8,7 +8,7 @@ use rmcp::service::{ClientLifecycleMode, ClientServiceExt, Peer, RoleClient, Run
 use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
 use tokio::sync::OnceCell;
 
-use super::config::RemoteServer;
+use super::config::{RemoteServer, UnreportedUsage};
 use crate::agent::Host;
 
 type Connection = RunningService<RoleClient, ()>;
@@ -33,6 +33,13 @@ impl RemotePool {
             servers,
             connections: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// What a call to `server` is charged when it reports no usage.
+    pub(crate) fn unreported_usage(&self, server: &str) -> UnreportedUsage {
+        self.servers
+            .get(server)
+            .map_or(UnreportedUsage::default(), |s| s.unreported_usage)
     }
 
     /// The connection to `server`, opened on first use.

@@ -182,6 +182,10 @@ impl AgentServer {
             .min(grant.unwrap_or(Budget::UNLIMITED));
         match Scope::root(definition.name, limits) {
             Ok(scope) => {
+                // A 2026-era round goes on from what the earlier ones spent.
+                if let Some(round_trip) = client.as_ref().and_then(|c| c.round_trip.as_ref()) {
+                    round_trip.carry_usage(&scope);
+                }
                 let ctx = AgentContext::root(definition.name, cancellation, client, scope, host);
                 invoke(definition, ctx, arguments).await
             }
