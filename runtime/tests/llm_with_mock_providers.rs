@@ -81,6 +81,14 @@ async fn double(n: i64) -> i64 {
     n * 2
 }
 
+/// Spends 40 tokens and doubles a number (a tool of the far server in
+/// the parallel-calls test).
+#[agent]
+async fn costly_double(ctx: &AgentContext, n: i64) -> Result<i64, BudgetExceeded> {
+    ctx.charge(Usage::model(30, 10, 0))?;
+    Ok(n * 2)
+}
+
 /// Answers with the help of `double`.
 #[agent(calls = [double])]
 async fn doubler(ctx: &AgentContext, question: String) -> Result<String, LlmError> {
@@ -692,5 +700,56 @@ async fn a_loop_calls_the_tools_of_a_configured_mcp_server() {
             .contains(r#""content":"8""#)
     );
     assert_eq!(usage(&result).calls, 2, "the loop and the remote tool");
+    far.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn parallel_remote_tool_calls_share_a_token_budget_instead_of_the_first_taking_it_all() {
+    let far = HttpServer::bind(
+        AgentServer::new(
+            Registry::collect().unwrap(),
+            ServerIdentity::new("far", "0"),
+        ),
+        "127.0.0.1:0".parse().unwrap(),
+        HttpOptions::default(),
+    )
+    .await
+    .unwrap();
+    let mock = MockLlm::start(vec![
+        Reply::ToolCalls {
+            calls: vec![
+                ("far__costly_double".into(), json!({"n": 21})),
+                ("far__costly_double".into(), json!({"n": 42})),
+            ],
+            usage: Some((50, 10)),
+        },
+        Reply::text_with_usage("42 and 84.", 80, 5),
+    ])
+    .await;
+    let server = server(
+        &mock,
+        "openai",
+        &format!("[servers.far]\nurl = \"http://{}/mcp\"", far.local_addr()),
+    );
+    // 60 tokens for the first turn leave 940: each remote call is granted
+    // half, and spends 40 of it.
+    let grant = Some(Budget::default().with_tokens(1_000));
+    let result = call(
+        &server,
+        "far_user",
+        json!({"question": "Double both"}),
+        grant,
+    )
+    .await;
+    assert_eq!(result.is_error, Some(false), "{result:?}");
+    assert_eq!(text(&result), "42 and 84.");
+    let second_turn = mock.requests()[1].body.to_string();
+    assert!(
+        second_turn.contains(r#""content":"42""#) && second_turn.contains(r#""content":"84""#),
+        "both calls answered: {second_turn}"
+    );
+    let used = usage(&result);
+    assert_eq!(used.input_tokens + used.output_tokens, 60 + 2 * 40 + 85);
+    assert_eq!(used.calls, 3, "the loop and two remote calls");
     far.shutdown().await.unwrap();
 }

@@ -90,6 +90,22 @@ fn an_unsettled_reservation_marked_spent_stays_spent_and_another_comes_back() {
     assert_eq!(scope.remaining().tokens, Some(600));
 }
 
+#[test]
+fn a_fair_share_divides_what_can_be_spent_and_keeps_time_and_depth() {
+    let budget = Budget::UNLIMITED
+        .with_tokens(1_000)
+        .with_cost_micros(u64::MAX)
+        .with_calls(7)
+        .with_depth(3)
+        .with_time(std::time::Duration::from_secs(5));
+    let share = budget.share(3);
+    assert_eq!(share.tokens, Some(333));
+    assert_eq!(share.cost_micros, Some(u64::MAX / 3));
+    assert_eq!(share.calls, Some(2));
+    assert_eq!((share.depth, share.time), (budget.depth, budget.time));
+    assert_eq!(budget.share(0), budget, "no calls: nothing to divide");
+}
+
 /// One step applied to a chain of a root and a child scope.
 #[derive(Debug, Clone)]
 enum Step {

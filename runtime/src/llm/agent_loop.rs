@@ -175,7 +175,9 @@ impl AgentLoop {
             }
             rejection = None;
             tool_calls += calls.len() as u32;
-            let results = join_all(calls.iter().map(|call| tools.call(&ctx, call))).await;
+            // The turn's calls run at once and share what remains fairly.
+            let share = ctx.scope().remaining().share(calls.len());
+            let results = join_all(calls.iter().map(|call| tools.call(&ctx, call, share))).await;
             let mut parts = Vec::with_capacity(results.len());
             for result in results {
                 parts.push(Part::ToolResult(result?));
