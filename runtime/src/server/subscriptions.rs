@@ -169,6 +169,7 @@ impl AgentServer {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
+        super::prompts_resources::check_uri_length(&request.uri)?;
         if self.shared.registry.resource_for(&request.uri).is_none() {
             return Err(ErrorData::resource_not_found(
                 format!("no resource has the URI `{}`", request.uri),
