@@ -46,7 +46,7 @@ use crate::workflow::store::JournalStore;
 use crate::workflow::{WorkflowBackend, WorkflowSettings};
 
 pub use crate::budget::BudgetConfig;
-pub use crate::remote::{RemoteServer, UnreportedUsage};
+pub use crate::remote::{INHERITED_ENV, RemoteServer, UnreportedUsage};
 pub use crate::workflow::WorkflowsConfig;
 
 /// The contents of `agentwire.toml`.

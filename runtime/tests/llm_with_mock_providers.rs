@@ -753,3 +753,49 @@ async fn parallel_remote_tool_calls_share_a_token_budget_instead_of_the_first_ta
     assert_eq!(used.calls, 3, "the loop and two remote calls");
     far.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_provider_redirect_is_not_followed_so_the_key_stays_home() {
+    let mock = MockLlm::start(vec![Reply::text_with_usage("followed", 1, 1)]).await;
+    // A "provider" that sends every request on to the mock, on another port.
+    let target = format!("{}/chat/completions", mock.openai_url());
+    let redirect = axum::Router::new().fallback(move || {
+        let target = target.clone();
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, target)],
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirector = format!("http://{}/v1", listener.local_addr().unwrap());
+    let serving = tokio::spawn(async move { axum::serve(listener, redirect).await });
+    let config = Config::parse(&format!(
+        r#"
+        [llm]
+        provider = "mock"
+        model = "mock-model"
+        [providers.mock]
+        kind = "openai"
+        base_url = "{redirector}"
+        api_key_file = "{key}"
+        retries = 0
+        "#,
+        key = key_file(),
+    ))
+    .unwrap();
+    let server = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("llm-test", "0"),
+        &config,
+    );
+    let result = call(&server, "chat_once", json!({"question": "Hi"}), None).await;
+    assert_eq!(result.is_error, Some(true), "{result:?}");
+    assert!(text(&result).contains("HTTP 307"), "{}", text(&result));
+    assert!(
+        mock.requests().is_empty(),
+        "the request reached the redirect's target"
+    );
+    serving.abort();
+}

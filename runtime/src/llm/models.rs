@@ -87,7 +87,11 @@ impl Models {
         providers: &BTreeMap<String, ProviderConfig>,
         var: impl Fn(&str) -> Option<String>,
     ) -> Self {
+        // A redirect would carry the key (in `x-api-key`, which reqwest does
+        // not strip) to wherever the provider's answer points: none is
+        // followed, and a 3xx is an error naming its status.
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("the HTTP client could not be built: {e}"));
         let mut sections = providers.clone();

@@ -12,6 +12,6 @@ mod pool;
 
 pub use call::call_remote;
 pub(crate) use call::{RemoteCall, call_remote_tool};
-pub use config::{RemoteServer, UnreportedUsage};
+pub use config::{INHERITED_ENV, RemoteServer, UnreportedUsage};
 pub use dispatch::call_agent_json;
 pub(crate) use pool::RemotePool;

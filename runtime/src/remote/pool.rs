@@ -91,7 +91,13 @@ async fn connect(name: &str, config: &RemoteServer) -> Result<Connection, String
         let command = config.command.as_deref().unwrap_or_default();
         let transport =
             TokioChildProcess::new(tokio::process::Command::new(command).configure(|c| {
-                c.args(&config.args).envs(&config.env);
+                // A clean environment: keys and tokens of this process
+                // reach the child only when its section allows them.
+                let parent = std::env::vars_os()
+                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+                c.args(&config.args)
+                    .env_clear()
+                    .envs(config.child_env(parent));
                 if let Some(cwd) = &config.cwd {
                     c.current_dir(cwd);
                 }
