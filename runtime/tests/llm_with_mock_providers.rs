@@ -799,3 +799,38 @@ async fn a_provider_redirect_is_not_followed_so_the_key_stays_home() {
     );
     serving.abort();
 }
+
+#[tokio::test]
+async fn a_provider_answer_or_stream_line_past_its_limit_is_a_clear_error() {
+    // A stream delivers the text in three events of 3,000 bytes.
+    let long = "x".repeat(9_000);
+    let limits = "max_response_bytes = 2000\nmax_sse_line_bytes = 2000";
+    for flavor in FLAVORS {
+        let mock = MockLlm::start(vec![
+            Reply::text_with_usage(long.clone(), 1, 1),
+            Reply::text_with_usage(long.clone(), 1, 1),
+        ])
+        .await;
+        let server = server(&mock, flavor, limits);
+        let whole = call(&server, "chat_once", json!({"question": "Hi"}), None).await;
+        assert_eq!(whole.is_error, Some(true), "{flavor}");
+        assert!(
+            text(&whole).contains("larger than 2000 bytes"),
+            "{flavor}: {}",
+            text(&whole)
+        );
+        let streamed = call(
+            &server,
+            "stream_once",
+            json!({"question": "Hi", "tools": false}),
+            None,
+        )
+        .await;
+        assert_eq!(streamed.is_error, Some(true), "{flavor}");
+        assert!(
+            text(&streamed).contains("longer than 2000 bytes"),
+            "{flavor}: {}",
+            text(&streamed)
+        );
+    }
+}

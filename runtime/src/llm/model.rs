@@ -213,7 +213,8 @@ impl Model {
             Ok(response) => response,
             Err(error) => {
                 span::record_error(&span, error_type(&error));
-                if error.kind == super::provider::ProviderErrorKind::Malformed {
+                use super::provider::ProviderErrorKind as K;
+                if matches!(error.kind, K::Malformed | K::TooLarge) {
                     // The provider answered (and bills) but the answer could
                     // not be read: the prompt's estimate is charged.
                     let usage = TokenUsage {
@@ -335,7 +336,7 @@ fn error_type(error: &ProviderError) -> ErrorType {
         K::Server => ErrorType::ServerError,
         K::Timeout => ErrorType::Timeout,
         K::Connection => ErrorType::Connection,
-        K::Malformed => ErrorType::MalformedResponse,
+        K::Malformed | K::TooLarge => ErrorType::MalformedResponse,
         K::Auth => ErrorType::Auth,
         K::Request => ErrorType::InvalidRequest,
         K::Unsupported => ErrorType::Unsupported,
