@@ -41,7 +41,7 @@ use crate::llm::config::{LlmConfig, ProviderConfig};
 use crate::llm::models::Models;
 use crate::registry::Registry;
 use crate::remote::RemotePool;
-use crate::server::{AgentServer, ServerIdentity};
+use crate::server::{AgentServer, LimitsConfig, ServerIdentity};
 use crate::workflow::store::JournalStore;
 use crate::workflow::{WorkflowBackend, WorkflowSettings};
 
@@ -57,6 +57,9 @@ pub struct Config {
     pub budget: BudgetConfig,
     #[serde(default)]
     pub servers: BTreeMap<String, RemoteServer>,
+    /// How many tool calls run at once (`[limits]`).
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// The models agents use (`[llm]`).
     #[serde(default)]
     pub llm: LlmConfig,
@@ -146,6 +149,7 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         config.budget.check()?;
         config.workflows.check()?;
+        config.limits.check()?;
         crate::llm::config::check(&config.llm, &config.providers)?;
         for (name, server) in &config.servers {
             server.check(name)?;
@@ -170,6 +174,7 @@ impl Config {
         Host::new(self.budget.resolve())
             .with(RemotePool::new(self.servers.clone()))
             .with(models)
+            .with(self.limits)
     }
 }
 

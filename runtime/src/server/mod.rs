@@ -13,6 +13,7 @@
 mod capabilities;
 mod handler;
 mod identity;
+mod limits;
 mod prompts_resources;
 mod round;
 mod subscriptions;
@@ -37,9 +38,11 @@ use crate::workflow::store::{JournalStore, MemoryStore};
 use crate::workflow::{
     BackendKind, ControlError, JournalEngine, Recovery, WorkflowBackend, WorkflowSettings,
 };
+use limits::CallGate;
 use subscriptions::SessionSubscriptions;
 
 pub use identity::ServerIdentity;
+pub use limits::LimitsConfig;
 pub use subscriptions::resource_updated;
 
 /// An MCP server whose tools are the agents of a [`Registry`], with its
@@ -53,6 +56,8 @@ pub struct AgentServer {
     sealer: Arc<StateSealer>,
     log_level: SessionLogLevel,
     subscriptions: Arc<SessionSubscriptions>,
+    /// How many calls this server, and this session, may run at once.
+    calls: CallGate,
 }
 
 struct Shared {
@@ -138,7 +143,9 @@ impl AgentServer {
                 poll_interval: settings.poll_interval,
             }
         });
+        let limits = host.get::<LimitsConfig>().copied().unwrap_or_default();
         AgentServer {
+            calls: CallGate::new(limits),
             shared: Arc::new(Shared {
                 registry,
                 identity,
@@ -182,6 +189,7 @@ impl AgentServer {
             sealer: self.sealer.clone(),
             log_level: SessionLogLevel::default(),
             subscriptions: Arc::default(),
+            calls: self.calls.for_new_session(),
         }
     }
 
