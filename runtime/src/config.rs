@@ -174,7 +174,7 @@ impl Config {
         Host::new(self.budget.resolve())
             .with(RemotePool::new(self.servers.clone()))
             .with(models)
-            .with(self.limits)
+            .with(self.limits.clone())
     }
 }
 

@@ -143,9 +143,9 @@ impl AgentServer {
                 poll_interval: settings.poll_interval,
             }
         });
-        let limits = host.get::<LimitsConfig>().copied().unwrap_or_default();
+        let limits = host.get::<LimitsConfig>().cloned().unwrap_or_default();
         AgentServer {
-            calls: CallGate::new(limits),
+            calls: CallGate::new(&limits),
             shared: Arc::new(Shared {
                 registry,
                 identity,
@@ -191,6 +191,20 @@ impl AgentServer {
             subscriptions: Arc::default(),
             calls: self.calls.for_new_session(),
         }
+    }
+
+    /// How long calls still running at shutdown may take to finish
+    /// (`[limits] shutdown_grace`).
+    pub fn shutdown_grace(&self) -> Duration {
+        self.calls.grace
+    }
+
+    /// Takes no new tool calls (in every session) and waits until the
+    /// calls running finish or the grace period passes; true when they all
+    /// finished. The transport then ends the sessions, which cancels what
+    /// still runs.
+    pub async fn close_for_shutdown(&self) -> bool {
+        self.calls.close(self.calls.grace).await
     }
 
     /// The agents, prompts and resources served.

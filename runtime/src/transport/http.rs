@@ -85,6 +85,8 @@ impl HttpOptions {
 pub struct HttpServer {
     local_addr: SocketAddr,
     shutdown: CancellationToken,
+    /// Stops accepting connections, leaving open sessions be.
+    drain: CancellationToken,
     task: JoinHandle<io::Result<()>>,
 }
 
@@ -112,7 +114,8 @@ impl HttpServer {
             config,
         );
         let app = axum::Router::new().nest_service(&options.path, service);
-        let stop = shutdown.clone();
+        let drain = shutdown.child_token();
+        let stop = drain.clone();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(stop.cancelled_owned())
@@ -121,6 +124,7 @@ impl HttpServer {
         Ok(HttpServer {
             local_addr,
             shutdown,
+            drain,
             task,
         })
     }
@@ -144,5 +148,11 @@ impl HttpServer {
     /// A token that stops the server when cancelled.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
+    }
+
+    /// A token that, when cancelled, stops accepting connections but lets
+    /// open sessions finish their calls (until the shutdown token ends them).
+    pub fn drain_token(&self) -> CancellationToken {
+        self.drain.clone()
     }
 }
