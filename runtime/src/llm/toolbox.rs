@@ -137,6 +137,11 @@ impl Toolbox {
                             Target::ServerTool {
                                 server: server_name,
                                 tool: intern(&tool.name),
+                                idempotent: tool
+                                    .annotations
+                                    .as_ref()
+                                    .and_then(|a| a.idempotent_hint)
+                                    == Some(true),
                             },
                         )?;
                     }
@@ -162,7 +167,9 @@ impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Target::Agent(definition) => write!(f, "agent `{}`", definition.name),
-            Target::ServerTool { server, tool } => write!(f, "tool `{tool}` of `{server}`"),
+            Target::ServerTool { server, tool, .. } => {
+                write!(f, "tool `{tool}` of `{server}`")
+            }
         }
     }
 }
@@ -187,6 +194,8 @@ enum Target {
     ServerTool {
         server: &'static str,
         tool: &'static str,
+        /// Whether it is annotated idempotent (`idempotentHint`).
+        idempotent: bool,
     },
 }
 
@@ -257,9 +266,15 @@ impl ToolSet {
                     Value::Null => String::new(),
                     other => other.to_string(),
                 }),
-            Target::ServerTool { server, tool } => call_remote_tool(
+            Target::ServerTool {
+                server,
+                tool,
+                idempotent,
+            } => call_remote_tool(
                 ctx,
-                RemoteCall::new(server, tool).narrowing(share),
+                RemoteCall::new(server, tool)
+                    .narrowing(share)
+                    .idempotent(idempotent),
                 arguments,
             )
             .await

@@ -37,7 +37,8 @@ pub async fn call_remote<T: DeserializeOwned>(
 ) -> Result<T, CallError> {
     let call = RemoteCall::new(server, callee.name)
         .policy(callee.policy)
-        .narrowing(narrowing);
+        .narrowing(narrowing)
+        .idempotent(callee.annotations.idempotent == Some(true));
     let answer = call_remote_tool(caller, call, arguments).await?;
     decode_output(answer.structured, answer.text).map_err(|e| CallError::Remote {
         agent: callee.name,
@@ -57,6 +58,9 @@ pub(crate) struct RemoteCall {
     pub policy: Budget,
     /// What the caller narrows the call to.
     pub narrowing: Budget,
+    /// Whether the tool is annotated idempotent: only then is the call sent
+    /// again on a new connection when the old one broke (it may have run).
+    pub idempotent: bool,
 }
 
 impl RemoteCall {
@@ -67,7 +71,14 @@ impl RemoteCall {
             tool,
             policy: Budget::UNLIMITED,
             narrowing: Budget::UNLIMITED,
+            idempotent: false,
         }
+    }
+
+    /// Whether the tool is annotated idempotent (`idempotentHint`).
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
     }
 
     /// The callee's own policy.
@@ -97,6 +108,7 @@ pub(crate) async fn call_remote_tool(
         tool: agent,
         policy,
         narrowing,
+        idempotent,
     } = call;
     let child = caller
         .child_named(agent, policy, narrowing)
@@ -127,7 +139,7 @@ pub(crate) async fn call_remote_tool(
     let mut params = CallToolRequestParams::new(agent).with_arguments(arguments);
     params.meta = Some(meta);
 
-    let outcome = call_over_mcp(&child, agent, server, params, reservation)
+    let outcome = call_over_mcp(&child, (agent, server, idempotent), params, reservation)
         .instrument(span.clone())
         .await;
     if let Err(error) = &outcome {
@@ -139,8 +151,7 @@ pub(crate) async fn call_remote_tool(
 /// The remote call itself, under its CLIENT span.
 async fn call_over_mcp(
     child: &AgentContext,
-    agent: &'static str,
-    server: &'static str,
+    (agent, server, idempotent): (&'static str, &'static str, bool),
     params: CallToolRequestParams,
     reservation: Reservation,
 ) -> Result<RemoteAnswer, CallError> {
@@ -159,8 +170,17 @@ async fn call_over_mcp(
         let peer = pool.peer(server).await?;
         match peer.call_tool(params.clone()).await {
             Err(ServiceError::TransportClosed) => {
-                // The server went away since the last call: one new connection.
+                // The connection broke: the next call opens a new one. The
+                // request may have reached the server and run, so it is
+                // sent again only when the tool says that is harmless.
                 pool.forget(server);
+                if !idempotent {
+                    return Err(format!(
+                        "the connection to server `{server}` closed during the call; it is not \
+                         sent again because `{}` is not annotated idempotent",
+                        params.name
+                    ));
+                }
                 let peer = pool.peer(server).await?;
                 peer.call_tool(params).await.map_err(|e| e.to_string())
             }

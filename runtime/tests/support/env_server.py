@@ -1,6 +1,7 @@
 """A minimal MCP server over stdio (2025-11-25, no SDK) with one tool,
 `env`, that answers the names of the variables in its environment: what a
-stdio child process of agentwire was given."""
+stdio child process of agentwire was given. With `--exit-after-call` it
+exits after its first answer, as a server that crashes would."""
 
 import json
 import os
@@ -33,5 +34,7 @@ for line in sys.stdin:
     elif method == "tools/call":
         names = json.dumps(sorted(os.environ))
         answer(message["id"], {"content": [{"type": "text", "text": names}], "isError": False})
+        if "--exit-after-call" in sys.argv:
+            sys.exit(0)
     else:
         answer(message["id"], error={"code": -32601, "message": f"no method {method}"})
