@@ -182,9 +182,9 @@ async fn call_over_mcp(
                     ));
                 }
                 let peer = pool.peer(server).await?;
-                peer.call_tool(params).await.map_err(|e| e.to_string())
+                peer.call_tool(params).await.map_err(|e| describe(&e))
             }
-            other => other.map_err(|e| e.to_string()),
+            other => other.map_err(|e| describe(&e)),
         }
     }));
     let result = guarded(child, async {
@@ -238,6 +238,53 @@ async fn call_over_mcp(
     })
 }
 
+/// What went wrong with a request to another server, in words: rmcp's own
+/// messages name the transport's Rust type, which means nothing to a user
+/// (or a model) reading the error.
+fn describe(error: &ServiceError) -> String {
+    match error {
+        ServiceError::McpError(error) => {
+            format!("the server answered with an error: {}", error.message)
+        }
+        ServiceError::TransportSend(error) => {
+            let mut text = format!("the connection to the server failed: {}", error.error);
+            let mut source = error.error.source();
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            without_type_names(&text)
+        }
+        ServiceError::TransportClosed => "the connection to the server closed".to_owned(),
+        other => without_type_names(&other.to_string()),
+    }
+}
+
+/// `text` without the bracketed Rust type paths (`[a::b<c::D>]`) that
+/// rmcp puts in its messages.
+pub(crate) fn without_type_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let (before, from) = rest.split_at(open);
+        out.push_str(before);
+        match from.find(']') {
+            Some(close) if from[..close].contains("::") => {
+                rest = from[close + 1..].trim_start();
+                out.truncate(out.trim_end().len());
+                out.push(' ');
+            }
+            _ => {
+                out.push('[');
+                rest = &from[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A remote callee gets what its caller may still use, less a reserve of
 /// time for the answer to travel back: a tenth of the time left, at least
 /// 50 ms and at most 1 s, and never more than half. Its call count includes
@@ -263,4 +310,21 @@ fn decode_output<T: DeserializeOwned>(
     }
     // A plain-text tool answers a `String`; other types come as JSON text.
     serde_json::from_value(Value::String(text.clone())).or_else(|_| serde_json::from_str(&text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_type_names;
+
+    #[test]
+    fn rust_type_paths_are_taken_out_of_messages() {
+        let rmcp = "Transport [rmcp::transport::worker::WorkerTransport<rmcp::X<reqwest::Client>>] \
+                    error: Client error: error sending request";
+        assert_eq!(
+            without_type_names(rmcp),
+            "Transport error: Client error: error sending request"
+        );
+        assert_eq!(without_type_names("a [plain] note"), "a [plain] note");
+        assert_eq!(without_type_names("unclosed [a::b"), "unclosed [a::b");
+    }
 }

@@ -2,9 +2,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rmcp::model::ProtocolVersion;
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, Peer, RoleClient, RunningService};
+use rmcp::transport::common::client_side_sse::ExponentialBackoff;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
 use tokio::sync::OnceCell;
 
@@ -85,7 +88,16 @@ async fn connect(name: &str, config: &RemoteServer) -> Result<Connection, String
         legacy_version: Some(ProtocolVersion::V_2025_11_25),
     };
     let connected = if let Some(url) = &config.url {
-        let transport = StreamableHttpClientTransport::from_uri(url.clone());
+        // A broken answer stream is resumed a few times, then the call
+        // fails: a server that died must not hold its callers until their
+        // deadline (rmcp's default retries forever).
+        let mut resume = ExponentialBackoff::default();
+        resume.max_times = Some(3);
+        resume.base_duration = Duration::from_millis(200);
+        resume.max_delay = Some(Duration::from_secs(1));
+        let mut http = StreamableHttpClientTransportConfig::with_uri(url.clone());
+        http.retry_config = Arc::new(resume);
+        let transport = StreamableHttpClientTransport::from_config(http);
         ().serve_with_lifecycle(transport, lifecycle).await
     } else {
         let command = config.command.as_deref().unwrap_or_default();
@@ -105,5 +117,8 @@ async fn connect(name: &str, config: &RemoteServer) -> Result<Connection, String
             .map_err(|e| format!("cannot start server `{name}` (`{command}`): {e}"))?;
         ().serve_with_lifecycle(transport, lifecycle).await
     };
-    connected.map_err(|e| format!("cannot connect to server `{name}`: {e}"))
+    connected.map_err(|e| {
+        let error = super::call::without_type_names(&e.to_string());
+        format!("cannot connect to server `{name}`: {error}")
+    })
 }
