@@ -1,8 +1,11 @@
 //! `[limits]`: a session, and the whole server, run a bounded number of
-//! tool calls at once; a call past either limit is refused at once with a
+//! tool calls at once, and a session holds a bounded number of resource
+//! subscriptions; a call past either limit is refused at once with a
 //! JSON-RPC error naming the setting, the others keep running, and a
 //! finished (or cancelled) call lets the next one in. Real rmcp clients
 //! over streamable HTTP (2025-era sessions).
+
+#![allow(deprecated)] // `resources/subscribe` is legacy-only (SEP-2577), still served.
 
 mod support;
 
@@ -10,7 +13,9 @@ use agentwire::config::Config;
 use agentwire::prelude::*;
 use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
-use rmcp::model::{CallToolRequestParams, object};
+use rmcp::model::{
+    CallToolRequestParams, SubscribeRequestParams, UnsubscribeRequestParams, object,
+};
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::json;
@@ -20,6 +25,12 @@ use support::{DROPPED, Era, STARTED, connect, hang_until_dropped, wait_for};
 #[agent]
 async fn hang(key: String) -> String {
     hang_until_dropped(key).await
+}
+
+/// A note, by id.
+#[resource(uri = "memo://note/{id}")]
+fn note(id: String) -> String {
+    format!("note {id}")
 }
 
 /// Answers at once.
@@ -119,4 +130,38 @@ async fn calls_past_the_session_or_server_limit_are_refused_naming_it() {
 fn a_limit_of_zero_is_refused() {
     let error = Config::parse("[limits]\nconcurrent_calls = 0").unwrap_err();
     assert!(error.contains("at least 1"), "{error}");
+}
+
+#[tokio::test]
+async fn subscriptions_past_the_session_limit_are_refused_naming_it() {
+    let config = Config::parse("[limits]\nsubscriptions_per_session = 2").unwrap();
+    let server = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("limited", "0"),
+        &config,
+    );
+    let http = HttpServer::bind(
+        server,
+        "127.0.0.1:0".parse().unwrap(),
+        HttpOptions::default(),
+    )
+    .await
+    .unwrap();
+    let client = client(&http).await;
+    let subscribe =
+        |n: u32| client.subscribe(SubscribeRequestParams::new(format!("memo://note/{n}")));
+    subscribe(1).await.unwrap();
+    subscribe(2).await.unwrap();
+    subscribe(1)
+        .await
+        .expect("subscribing again to the same resource takes no room");
+    let refused = subscribe(3).await.unwrap_err().to_string();
+    assert!(refused.contains("subscriptions_per_session"), "{refused}");
+    client
+        .unsubscribe(UnsubscribeRequestParams::new("memo://note/1"))
+        .await
+        .unwrap();
+    subscribe(3).await.expect("room again after unsubscribing");
+    client.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
 }

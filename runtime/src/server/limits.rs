@@ -23,6 +23,9 @@ pub struct LimitsConfig {
     /// Tool calls one session (a 2025-era MCP session, or one stdio client)
     /// runs at once (default 64). A 2026-era request is its own session.
     pub concurrent_calls_per_session: usize,
+    /// Resources one 2025-era session may be subscribed to at once
+    /// (default 1024).
+    pub subscriptions_per_session: usize,
     /// How long calls still running when the server is told to stop
     /// (SIGTERM, Ctrl-C) may take to finish before they are cancelled
     /// (default "10s").
@@ -34,6 +37,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             concurrent_calls: 512,
             concurrent_calls_per_session: 64,
+            subscriptions_per_session: 1024,
             shutdown_grace: "10s".to_owned(),
         }
     }
@@ -67,6 +71,8 @@ pub(crate) struct CallGate {
     per_session: usize,
     /// The shutdown grace period.
     pub grace: Duration,
+    /// Subscriptions one session may hold.
+    pub subscriptions: usize,
     server: Arc<Semaphore>,
     session: Arc<Semaphore>,
     /// Set at shutdown: no new call is let in.
@@ -83,6 +89,7 @@ impl CallGate {
             per_session: limits.concurrent_calls_per_session,
             // Checked when the file was read.
             grace: limits.grace().unwrap_or(Duration::from_secs(10)),
+            subscriptions: limits.subscriptions_per_session,
             server: Arc::new(Semaphore::new(limits.concurrent_calls)),
             session: Arc::new(Semaphore::new(limits.concurrent_calls_per_session)),
             closing: Arc::default(),
@@ -95,6 +102,7 @@ impl CallGate {
             per_server: self.per_server,
             per_session: self.per_session,
             grace: self.grace,
+            subscriptions: self.subscriptions,
             server: self.server.clone(),
             session: Arc::new(Semaphore::new(self.per_session)),
             closing: self.closing.clone(),
