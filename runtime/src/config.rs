@@ -44,12 +44,14 @@ use crate::llm::models::Models;
 use crate::quota::Quotas;
 use crate::registry::Registry;
 use crate::remote::RemotePool;
-use crate::server::{AgentServer, ServerIdentity};
+use crate::server::{AgentServer, LimitsConfig, ServerIdentity};
 use crate::workflow::store::JournalStore;
 use crate::workflow::{WorkflowBackend, WorkflowSettings};
 
 pub use crate::budget::BudgetConfig;
-pub use crate::remote::{ClientCredentials, RemoteAuth, RemoteServer};
+pub use crate::remote::{
+    ClientCredentials, INHERITED_ENV, RemoteAuth, RemoteServer, UnreportedUsage,
+};
 pub use crate::transport::auth::AuthConfig;
 pub use crate::workflow::WorkflowsConfig;
 
@@ -63,6 +65,9 @@ pub struct Config {
     #[serde(default)]
     /// `[servers.NAME]`: the other MCP servers remote agents live on.
     pub servers: BTreeMap<String, RemoteServer>,
+    /// How many tool calls run at once (`[limits]`).
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// The models agents use (`[llm]`).
     #[serde(default)]
     pub llm: LlmConfig,
@@ -178,6 +183,7 @@ impl Config {
         if let Some(auth) = &config.auth {
             auth.check()?;
         }
+        config.limits.check()?;
         crate::llm::config::check(&config.llm, &config.providers)?;
         for (name, server) in &config.servers {
             server.check(name)?;
@@ -201,7 +207,8 @@ impl Config {
         let models = Models::new(&self.llm, &self.providers, |key| std::env::var(key).ok());
         let host = Host::new(self.budget.resolve())
             .with(RemotePool::new(self.servers.clone()))
-            .with(models);
+            .with(models)
+            .with(self.limits.clone());
         match &self.auth {
             Some(auth) if !auth.quotas.is_empty() => {
                 let file = auth

@@ -68,6 +68,16 @@ async fn order_twice(ctx: &AgentContext, shop: String) -> Result<String, ClientR
     ))
 }
 
+/// Spends 40 tokens, then asks for an order.
+#[agent]
+async fn spend_then_ask(ctx: &AgentContext) -> Result<String, ClientRequestError> {
+    if let Err(exceeded) = ctx.charge(Usage::model(30, 10, 0)) {
+        return Ok(format!("refused: {exceeded}"));
+    }
+    let order = ctx.elicit::<Order>("Order?").await?;
+    Ok(format!("{}", matches!(order, Elicitation::Accepted(_))))
+}
+
 /// Sends the user to a URL.
 #[agent]
 async fn visit(ctx: &AgentContext) -> Result<String, ClientRequestError> {
@@ -404,5 +414,40 @@ async fn a_forged_or_foreign_request_state_is_refused() {
         other => panic!("expected the second question, got {other:?}"),
     }
     client.cancel().await.unwrap();
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn each_round_of_a_2026_request_is_charged_what_the_earlier_ones_spent() {
+    let server = start().await;
+    for (era, tokens_used, within_60) in [(Era::Legacy, 40, true), (Era::Stateless, 80, false)] {
+        let client = connect(&server, era, Answering::default()).await;
+        let result = call(&client, "spend_then_ask", json!({})).await;
+        assert_eq!(text(&result), "true", "{era:?}");
+        let usage = &result.meta.as_ref().unwrap()["dev.agentwire/usage"];
+        // The stateless era runs the agent twice: once up to the question,
+        // once with the answer; both spent their tokens.
+        assert_eq!(
+            usage["inputTokens"].as_u64().unwrap() + usage["outputTokens"].as_u64().unwrap(),
+            tokens_used,
+            "{era:?}"
+        );
+
+        // Under a grant of 60 tokens the second round is not granted them
+        // afresh.
+        let mut params =
+            CallToolRequestParams::new("spend_then_ask").with_arguments(object(json!({})));
+        let mut meta = rmcp::model::RequestMetaObject::new();
+        meta.insert("dev.agentwire/budget".into(), json!({"tokens": 60}));
+        params.meta = Some(meta);
+        let result = client.call_tool(params).await.unwrap();
+        assert_eq!(
+            text(&result).starts_with("refused: budget exceeded on tokens"),
+            !within_60,
+            "{era:?}: {}",
+            text(&result)
+        );
+        client.cancel().await.unwrap();
+    }
     server.shutdown().await.unwrap();
 }

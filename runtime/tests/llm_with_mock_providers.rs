@@ -81,6 +81,14 @@ async fn double(n: i64) -> i64 {
     n * 2
 }
 
+/// Spends 40 tokens and doubles a number (a tool of the far server in
+/// the parallel-calls test).
+#[agent]
+async fn costly_double(ctx: &AgentContext, n: i64) -> Result<i64, BudgetExceeded> {
+    ctx.charge(Usage::model(30, 10, 0))?;
+    Ok(n * 2)
+}
+
 /// Answers with the help of `double`.
 #[agent(calls = [double])]
 async fn doubler(ctx: &AgentContext, question: String) -> Result<String, LlmError> {
@@ -389,7 +397,7 @@ async fn a_cost_budget_stops_a_loop_mid_way() {
 }
 
 #[tokio::test]
-async fn usage_past_the_limit_is_charged_in_full_and_fails_the_call() {
+async fn usage_past_the_reservation_is_clamped_to_it_and_fails_the_call() {
     let mock = MockLlm::start(vec![Reply::text_with_usage("long", 900, 300)]).await;
     let server = server(&mock, "openai", "");
     let result = call(
@@ -408,8 +416,74 @@ async fn usage_past_the_limit_is_charged_in_full_and_fails_the_call() {
         ),
         (Some("tokens"), Some(1000), Some(1200))
     );
+    // Only what was reserved (the whole limit here) is charged: a report
+    // is untrusted, and the rest is the budget error.
     let used = usage(&result);
-    assert_eq!((used.input_tokens, used.output_tokens), (900, 300));
+    assert_eq!((used.input_tokens, used.output_tokens), (900, 100));
+}
+
+#[tokio::test]
+async fn absurd_usage_reports_in_a_loop_saturate_instead_of_wrapping() {
+    // Each report alone fits in a u64 (the mock adds them up too); two
+    // inputs together do not.
+    let (input, output) = (1 << 63, (1 << 63) - 2);
+    let mock = MockLlm::start(vec![
+        Reply::tool_call("double", json!({"n": 21}), input, output),
+        Reply::text_with_usage("It is 42.", input, output),
+    ])
+    .await;
+    let server = server(&mock, "openai", "");
+    let result = call(&server, "doubler", json!({"question": "21 doubled?"}), None).await;
+    assert_eq!(result.is_error, Some(false), "{result:?}");
+    assert_eq!(text(&result), "It is 42.");
+    let used = usage(&result);
+    assert_eq!(
+        (used.input_tokens, used.output_tokens, used.cost_micros),
+        (u64::MAX, 2 * output, u64::MAX),
+        "the totals stop at the largest number instead of wrapping"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_answer_the_provider_bills_is_charged_the_prompts_estimate() {
+    let mock = MockLlm::start(vec![Reply::Malformed]).await;
+    let config = Config::parse(&format!(
+        r#"
+        [llm]
+        provider = "mock"
+        model = "mock-model"
+        [llm.prices."mock-model"]
+        input = "$1"
+        output = "$2"
+        [providers.mock]
+        kind = "openai"
+        base_url = "{url}"
+        api_key_file = "{key}"
+        retries = 0
+        "#,
+        url = mock.openai_url(),
+        key = key_file(),
+    ))
+    .unwrap();
+    let server = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("llm-test", "0"),
+        &config,
+    );
+    let question = "Please answer this question of about forty characters.";
+    let result = call(&server, "chat_once", json!({"question": question}), None).await;
+    assert_eq!(result.is_error, Some(true), "{result:?}");
+    assert!(text(&result).contains("malformed"), "{}", text(&result));
+    let used = usage(&result);
+    assert!(
+        used.input_tokens >= (question.len() as u64) / 4,
+        "the prompt is charged: {used:?}"
+    );
+    assert_eq!(used.output_tokens, 0);
+    assert_eq!(
+        used.cost_micros, used.input_tokens,
+        "$1 per million input tokens"
+    );
 }
 
 #[tokio::test]
@@ -627,4 +701,136 @@ async fn a_loop_calls_the_tools_of_a_configured_mcp_server() {
     );
     assert_eq!(usage(&result).calls, 2, "the loop and the remote tool");
     far.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn parallel_remote_tool_calls_share_a_token_budget_instead_of_the_first_taking_it_all() {
+    let far = HttpServer::bind(
+        AgentServer::new(
+            Registry::collect().unwrap(),
+            ServerIdentity::new("far", "0"),
+        ),
+        "127.0.0.1:0".parse().unwrap(),
+        HttpOptions::default(),
+    )
+    .await
+    .unwrap();
+    let mock = MockLlm::start(vec![
+        Reply::ToolCalls {
+            calls: vec![
+                ("far__costly_double".into(), json!({"n": 21})),
+                ("far__costly_double".into(), json!({"n": 42})),
+            ],
+            usage: Some((50, 10)),
+        },
+        Reply::text_with_usage("42 and 84.", 80, 5),
+    ])
+    .await;
+    let server = server(
+        &mock,
+        "openai",
+        &format!("[servers.far]\nurl = \"http://{}/mcp\"", far.local_addr()),
+    );
+    // 60 tokens for the first turn leave 940: each remote call is granted
+    // half, and spends 40 of it.
+    let grant = Some(Budget::default().with_tokens(1_000));
+    let result = call(
+        &server,
+        "far_user",
+        json!({"question": "Double both"}),
+        grant,
+    )
+    .await;
+    assert_eq!(result.is_error, Some(false), "{result:?}");
+    assert_eq!(text(&result), "42 and 84.");
+    let second_turn = mock.requests()[1].body.to_string();
+    assert!(
+        second_turn.contains(r#""content":"42""#) && second_turn.contains(r#""content":"84""#),
+        "both calls answered: {second_turn}"
+    );
+    let used = usage(&result);
+    assert_eq!(used.input_tokens + used.output_tokens, 60 + 2 * 40 + 85);
+    assert_eq!(used.calls, 3, "the loop and two remote calls");
+    far.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_provider_redirect_is_not_followed_so_the_key_stays_home() {
+    let mock = MockLlm::start(vec![Reply::text_with_usage("followed", 1, 1)]).await;
+    // A "provider" that sends every request on to the mock, on another port.
+    let target = format!("{}/chat/completions", mock.openai_url());
+    let redirect = axum::Router::new().fallback(move || {
+        let target = target.clone();
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, target)],
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirector = format!("http://{}/v1", listener.local_addr().unwrap());
+    let serving = tokio::spawn(async move { axum::serve(listener, redirect).await });
+    let config = Config::parse(&format!(
+        r#"
+        [llm]
+        provider = "mock"
+        model = "mock-model"
+        [providers.mock]
+        kind = "openai"
+        base_url = "{redirector}"
+        api_key_file = "{key}"
+        retries = 0
+        "#,
+        key = key_file(),
+    ))
+    .unwrap();
+    let server = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("llm-test", "0"),
+        &config,
+    );
+    let result = call(&server, "chat_once", json!({"question": "Hi"}), None).await;
+    assert_eq!(result.is_error, Some(true), "{result:?}");
+    assert!(text(&result).contains("HTTP 307"), "{}", text(&result));
+    assert!(
+        mock.requests().is_empty(),
+        "the request reached the redirect's target"
+    );
+    serving.abort();
+}
+
+#[tokio::test]
+async fn a_provider_answer_or_stream_line_past_its_limit_is_a_clear_error() {
+    // A stream delivers the text in three events of 3,000 bytes.
+    let long = "x".repeat(9_000);
+    let limits = "max_response_bytes = 2000\nmax_sse_line_bytes = 2000";
+    for flavor in FLAVORS {
+        let mock = MockLlm::start(vec![
+            Reply::text_with_usage(long.clone(), 1, 1),
+            Reply::text_with_usage(long.clone(), 1, 1),
+        ])
+        .await;
+        let server = server(&mock, flavor, limits);
+        let whole = call(&server, "chat_once", json!({"question": "Hi"}), None).await;
+        assert_eq!(whole.is_error, Some(true), "{flavor}");
+        assert!(
+            text(&whole).contains("larger than 2000 bytes"),
+            "{flavor}: {}",
+            text(&whole)
+        );
+        let streamed = call(
+            &server,
+            "stream_once",
+            json!({"question": "Hi", "tools": false}),
+            None,
+        )
+        .await;
+        assert_eq!(streamed.is_error, Some(true), "{flavor}");
+        assert!(
+            text(&streamed).contains("longer than 2000 bytes"),
+            "{flavor}: {}",
+            text(&streamed)
+        );
+    }
 }

@@ -101,6 +101,13 @@ fn page(number: u32) -> ResourceContent {
     ResourceContent::json(&json!({ "page": number, "next": number + 1 }))
 }
 
+/// Three parts of a path (three reserved variables: the worst case for a
+/// matcher that tries every split).
+#[resource(uri = "tree:///{+a}/{+b}/{+c}.txt")]
+fn tree(a: String, b: String, c: String) -> String {
+    format!("{a}|{b}|{c}")
+}
+
 /// A resource that cannot be read.
 #[resource(uri = "memo://locked")]
 fn locked() -> Result<String, std::io::Error> {
@@ -306,7 +313,8 @@ async fn resources_and_templates_list_and_read_with_their_variables() {
             [
                 "file:///{+path}",
                 "memo://notes/{day}",
-                "memo://page/{number}"
+                "memo://page/{number}",
+                "tree:///{+a}/{+b}/{+c}.txt"
             ],
             "{era:?}"
         );
@@ -392,6 +400,38 @@ async fn unknown_uris_bad_variables_and_failing_resources_are_errors() {
         assert_eq!(locked.message, "permission denied");
         client.cancel().await.unwrap();
     }
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_long_uri_is_matched_in_linear_time_and_one_past_the_cap_is_refused_clearly() {
+    let server = start().await;
+    let client = connect(&server, Era::Legacy).await;
+    // 16,000 slashes and no `.txt`: a backtracking matcher tries about
+    // 10^15 splits here (this request used to keep a core busy for hours);
+    // the limit only turns a hang into a failure.
+    let long = format!("tree:///{}x", "/".repeat(16_000));
+    let answer = tokio::time::timeout(Duration::from_secs(60), read(&client, &long))
+        .await
+        .expect("answered");
+    let error = mcp_error(answer);
+    assert_eq!(error.code, ErrorCode::RESOURCE_NOT_FOUND);
+
+    let hit = read(&client, "tree:///a/b/c/d.txt").await.unwrap();
+    let ResourceContents::TextResourceContents { text, .. } = hit else {
+        panic!("text expected");
+    };
+    assert_eq!(text, "a|b|c/d", "each variable takes the least that fits");
+
+    let too_long = format!("file:///{}", "a".repeat(20_000));
+    let error = mcp_error(read(&client, &too_long).await);
+    assert_eq!(error.code, ErrorCode::INVALID_PARAMS);
+    assert!(
+        error.message.contains("20008 bytes") && error.message.contains("at most 16384"),
+        "{}",
+        error.message
+    );
+    client.cancel().await.unwrap();
     server.shutdown().await.unwrap();
 }
 

@@ -9,6 +9,8 @@
 
 mod config;
 mod scope;
+#[cfg(test)]
+mod tests;
 pub mod units;
 
 pub use config::BudgetConfig;
@@ -73,6 +75,21 @@ impl Budget {
         depth: Some(8),
         calls: Some(256),
     };
+
+    /// One of `n` parallel calls' fair share of this budget: tokens, cost
+    /// and calls divided evenly (rounded down), time and depth as they are
+    /// (parallel calls run side by side). Without it a call that reserves
+    /// all that remains (a remote call) leaves nothing to its siblings.
+    pub fn share(self, n: usize) -> Budget {
+        let n64 = u64::try_from(n.max(1)).unwrap_or(u64::MAX);
+        let n32 = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
+        Budget {
+            tokens: self.tokens.map(|t| t / n64),
+            cost_micros: self.cost_micros.map(|c| c / n64),
+            calls: self.calls.map(|c| c / n32),
+            ..self
+        }
+    }
 
     /// This budget with a time limit.
     pub fn with_time(mut self, time: Duration) -> Self {

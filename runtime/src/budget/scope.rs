@@ -21,14 +21,16 @@ impl Counter {
         }
     }
 
-    /// Adds `amount` unless that would pass the limit; on refusal returns the
-    /// limit and the total the addition would have made.
-    fn try_add(&self, amount: u64) -> Result<(), (u64, u64)> {
+    /// Adds `amount` unless that would pass the limit, and returns what was
+    /// added (less than `amount` only where an unlimited counter stopped at
+    /// `u64::MAX`); on refusal returns the limit and the total the addition
+    /// would have made.
+    fn try_add(&self, amount: u64) -> Result<u64, (u64, u64)> {
         let mut current = self.used.load(Ordering::Relaxed);
         loop {
             let next = current.saturating_add(amount);
             if let Some(limit) = self.limit
-                && next > limit
+                && (next > limit || current.checked_add(amount).is_none())
             {
                 return Err((limit, next));
             }
@@ -38,22 +40,28 @@ impl Counter {
                 Ordering::AcqRel,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return Ok(()),
+                Ok(_) => return Ok(next - current),
                 Err(actual) => current = actual,
             }
         }
     }
 
-    fn sub(&self, amount: u64) {
+    /// Takes back part of what [`Counter::try_add`] added.
+    fn undo(&self, added: u64) {
+        if added == 0 {
+            return;
+        }
         let _ = self
             .used
             .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| {
-                Some(u.saturating_sub(amount))
+                Some(u.saturating_sub(added))
             });
     }
 
+    /// Adds `amount` whatever the limit (it was already spent), stopping
+    /// at `u64::MAX` rather than wrapping to a small number.
     fn force_add(&self, amount: u64) {
-        self.used.fetch_add(amount, Ordering::AcqRel);
+        add_saturating(&self.used, amount);
     }
 
     fn used(&self) -> u64 {
@@ -63,6 +71,17 @@ impl Counter {
     fn remaining(&self) -> Option<u64> {
         self.limit.map(|limit| limit.saturating_sub(self.used()))
     }
+}
+
+/// Adds to a counter of untrusted amounts: it saturates at `u64::MAX`, so
+/// an absurd report cannot wrap it back to a small number.
+fn add_saturating(counter: &AtomicU64, amount: u64) {
+    if amount == 0 {
+        return;
+    }
+    let _ = counter.fetch_update(Ordering::AcqRel, Ordering::Relaxed, |u| {
+        Some(u.saturating_add(amount))
+    });
 }
 
 /// One agent invocation's budget: its own limits, what its subtree used, and
@@ -205,53 +224,62 @@ impl Scope {
 
     /// Charges model usage to this scope and every caller's, all or nothing.
     pub fn charge(&self, usage: Usage) -> Result<(), BudgetExceeded> {
-        self.charge_chain(Dimension::Tokens, usage.tokens())?;
+        let tokens = self.charge_chain(Dimension::Tokens, usage.tokens())?;
         if let Err(e) = self.charge_chain(Dimension::Cost, usage.cost_micros) {
-            self.release_chain(Dimension::Tokens, usage.tokens());
+            self.give_back(Dimension::Tokens, &tokens, 0);
             return Err(e);
         }
-        let mut scope = Some(self);
-        while let Some(s) = scope {
-            s.input_tokens
-                .fetch_add(usage.input_tokens, Ordering::AcqRel);
-            s.output_tokens
-                .fetch_add(usage.output_tokens, Ordering::AcqRel);
-            scope = s.parent.as_deref();
-        }
+        self.attribute_tokens(usage.input_tokens, usage.output_tokens);
         Ok(())
     }
 
-    /// Adds `amount` of `dimension` to every scope up the chain, or to none.
-    fn charge_chain(&self, dimension: Dimension, amount: u64) -> Result<(), BudgetExceeded> {
+    /// Adds to the input and output token counts of this scope and every
+    /// caller's (what `usage` reports; the limit counts their sum).
+    fn attribute_tokens(&self, input: u64, output: u64) {
+        let mut scope = Some(self);
+        while let Some(s) = scope {
+            add_saturating(&s.input_tokens, input);
+            add_saturating(&s.output_tokens, output);
+            scope = s.parent.as_deref();
+        }
+    }
+
+    /// Adds `amount` of `dimension` to every scope up the chain, or to none;
+    /// returns what was added at each level (less than `amount` only where
+    /// an unlimited counter saturated), for [`Scope::give_back`].
+    fn charge_chain(&self, dimension: Dimension, amount: u64) -> Result<Added, BudgetExceeded> {
+        let mut added = Added(Vec::new());
         if amount == 0 {
-            return Ok(());
+            return Ok(added);
         }
-        let mut charged: Vec<&Scope> = Vec::new();
         let mut scope = Some(self);
         while let Some(s) = scope {
-            if let Err((limit, used)) = s.counter(dimension).try_add(amount) {
-                for done in charged {
-                    done.counter(dimension).sub(amount);
+            match s.counter(dimension).try_add(amount) {
+                Ok(level) => added.0.push(level),
+                Err((limit, used)) => {
+                    self.give_back(dimension, &added, 0);
+                    return Err(self.record(
+                        BudgetExceeded {
+                            dimension,
+                            limit,
+                            used,
+                        },
+                        self.agent,
+                    ));
                 }
-                return Err(self.record(
-                    BudgetExceeded {
-                        dimension,
-                        limit,
-                        used,
-                    },
-                    self.agent,
-                ));
             }
-            charged.push(s);
             scope = s.parent.as_deref();
         }
-        Ok(())
+        Ok(added)
     }
 
-    fn release_chain(&self, dimension: Dimension, amount: u64) {
+    /// Takes back what [`Scope::charge_chain`] added, except `keep` of it,
+    /// level by level: a level that saturated gets back only what it took.
+    fn give_back(&self, dimension: Dimension, added: &Added, keep: u64) {
         let mut scope = Some(self);
-        while let Some(s) = scope {
-            s.counter(dimension).sub(amount);
+        for &level in &added.0 {
+            let Some(s) = scope else { break };
+            s.counter(dimension).undo(level - keep.min(level));
             scope = s.parent.as_deref();
         }
     }
@@ -380,96 +408,185 @@ impl Scope {
             level.tokens.force_add(usage.tokens());
             level.cost.force_add(usage.cost_micros);
             level.calls.force_add(u64::from(usage.calls));
-            level
-                .input_tokens
-                .fetch_add(usage.input_tokens, Ordering::AcqRel);
-            level
-                .output_tokens
-                .fetch_add(usage.output_tokens, Ordering::AcqRel);
             s = level.parent.as_deref();
         }
+        self.attribute_tokens(usage.input_tokens, usage.output_tokens);
     }
 
-    /// Holds back `amount` of this scope's chain for a remote callee, which
-    /// reports its real usage later; see [`Reservation::settle`].
+    /// Whether some scope of the chain limits `dimension`.
+    fn limited(&self, dimension: Dimension) -> bool {
+        let mut scope = Some(self);
+        while let Some(s) = scope {
+            if s.counter(dimension).limit.is_some() {
+                return true;
+            }
+            scope = s.parent.as_deref();
+        }
+        false
+    }
+
+    /// Holds back `amount` of this scope's chain for a remote callee or a
+    /// model, which reports its real usage later; see [`Reservation::settle`].
+    /// Only limited dimensions are held back: in an unlimited one there is
+    /// nothing to protect, and the report is charged as it comes.
     pub fn reserve(self: &Arc<Self>, amount: Usage) -> Result<Reservation, BudgetExceeded> {
-        self.charge_chain(Dimension::Tokens, amount.tokens())?;
-        if let Err(e) = self.charge_chain(Dimension::Cost, amount.cost_micros) {
-            self.release_chain(Dimension::Tokens, amount.tokens());
-            return Err(e);
-        }
-        if let Err(e) = self.charge_chain(Dimension::Calls, u64::from(amount.calls)) {
-            self.release_chain(Dimension::Tokens, amount.tokens());
-            self.release_chain(Dimension::Cost, amount.cost_micros);
-            return Err(e);
-        }
+        let held = |dimension, value| if self.limited(dimension) { value } else { 0 };
+        let tokens = held(Dimension::Tokens, amount.tokens());
+        let amount = Usage {
+            // The split does not matter while held; only the sum is counted.
+            input_tokens: tokens,
+            output_tokens: 0,
+            cost_micros: held(Dimension::Cost, amount.cost_micros),
+            calls: u32::try_from(held(Dimension::Calls, u64::from(amount.calls)))
+                .unwrap_or(u32::MAX),
+            elapsed_ms: 0,
+        };
+        let tokens = self.charge_chain(Dimension::Tokens, amount.tokens())?;
+        let cost = match self.charge_chain(Dimension::Cost, amount.cost_micros) {
+            Ok(cost) => cost,
+            Err(e) => {
+                self.give_back(Dimension::Tokens, &tokens, 0);
+                return Err(e);
+            }
+        };
+        let calls = match self.charge_chain(Dimension::Calls, u64::from(amount.calls)) {
+            Ok(calls) => calls,
+            Err(e) => {
+                self.give_back(Dimension::Tokens, &tokens, 0);
+                self.give_back(Dimension::Cost, &cost, 0);
+                return Err(e);
+            }
+        };
         Ok(Reservation {
             scope: self.clone(),
-            amount: Some(amount),
+            spent_if_unsettled: false,
+            held: Some(Held {
+                amount,
+                tokens,
+                cost,
+                calls,
+            }),
         })
     }
 }
 
-/// Budget held back for a remote call until it reports what it used.
+/// What one charge added at each level of a scope chain, from the scope
+/// charged up to the request's root.
+#[derive(Debug)]
+struct Added(Vec<u64>);
+
+/// Budget held back for a remote call or a model call until it reports
+/// what it used.
 #[derive(Debug)]
 pub(crate) struct Reservation {
     scope: Arc<Scope>,
+    /// Whether a reservation dropped before it is settled (the call was
+    /// cancelled, or never reported) counts as spent rather than given back.
+    spent_if_unsettled: bool,
     /// `None` once settled.
-    amount: Option<Usage>,
+    held: Option<Held>,
+}
+
+/// What a reservation holds, in total and at each level.
+#[derive(Debug)]
+struct Held {
+    amount: Usage,
+    tokens: Added,
+    cost: Added,
+    calls: Added,
 }
 
 impl Reservation {
-    /// Replaces the reservation by the callee's reported usage. A callee that
-    /// reports more than it was granted is charged in full, and the excess is
-    /// returned as an error.
+    /// Replaces the reservation by the reported usage, which is untrusted:
+    /// in a dimension that some scope of the chain limits, the charge is
+    /// clamped to what was reserved and a report beyond it is returned as
+    /// the budget error (recorded like a refused charge); in an unlimited
+    /// dimension (where nothing was held) the report is charged as it is,
+    /// saturating at `u64::MAX`.
     pub fn settle(mut self, reported: Usage) -> Result<(), BudgetExceeded> {
-        let Some(amount) = self.amount.take() else {
+        let Some(held) = self.held.take() else {
             return Ok(());
         };
         let scope = &self.scope;
-        let reserved_calls = u64::from(amount.calls);
+        let amount = held.amount;
         // The remote call itself was already counted when its scope opened.
         let reported_calls = u64::from(reported.calls.saturating_sub(1));
         let mut overspent = None;
-        for (dimension, reserved, used) in [
-            (Dimension::Tokens, amount.tokens(), reported.tokens()),
-            (Dimension::Cost, amount.cost_micros, reported.cost_micros),
-            (Dimension::Calls, reserved_calls, reported_calls),
+        let mut charged_tokens = 0;
+        for (dimension, reserved, added, used) in [
+            (
+                Dimension::Tokens,
+                amount.tokens(),
+                &held.tokens,
+                reported.tokens(),
+            ),
+            (
+                Dimension::Cost,
+                amount.cost_micros,
+                &held.cost,
+                reported.cost_micros,
+            ),
+            (
+                Dimension::Calls,
+                u64::from(amount.calls),
+                &held.calls,
+                reported_calls,
+            ),
         ] {
-            scope.release_chain(dimension, reserved);
-            if let Err(e) = scope.charge_chain(dimension, used) {
+            let charged = if scope.limited(dimension) {
+                // Only the part of the reservation not used goes back, so
+                // no parallel charge can slip in between.
+                let charged = used.min(reserved);
+                scope.give_back(dimension, added, charged);
+                if used > reserved {
+                    overspent.get_or_insert(scope.exceeded_by(dimension, used - reserved));
+                }
+                charged
+            } else {
                 let mut s = Some(&**scope);
                 while let Some(level) = s {
                     level.counter(dimension).force_add(used);
                     s = level.parent.as_deref();
                 }
-                overspent.get_or_insert(e);
+                used
+            };
+            if dimension == Dimension::Tokens {
+                charged_tokens = charged;
             }
         }
-        let mut s = Some(&**scope);
-        while let Some(level) = s {
-            level
-                .input_tokens
-                .fetch_add(reported.input_tokens, Ordering::AcqRel);
-            level
-                .output_tokens
-                .fetch_add(reported.output_tokens, Ordering::AcqRel);
-            s = level.parent.as_deref();
+        if scope.limited(Dimension::Tokens) {
+            let input = reported.input_tokens.min(charged_tokens);
+            let output = reported.output_tokens.min(charged_tokens - input);
+            scope.attribute_tokens(input, output);
+        } else {
+            scope.attribute_tokens(reported.input_tokens, reported.output_tokens);
         }
         overspent.map_or(Ok(()), Err)
+    }
+
+    /// Makes this reservation count as spent if it is dropped before it is
+    /// settled (the call was cancelled, or never reported): the policy that
+    /// assumes the worst of a callee that does not say what it used.
+    pub fn spent_if_unsettled(mut self) -> Self {
+        self.spent_if_unsettled = true;
+        self
     }
 }
 
 impl Drop for Reservation {
-    /// A remote call that never reported (cancelled, failed) gives back what
-    /// was held for it.
+    /// A call that never reported (cancelled, failed) gives back what was
+    /// held for it, or keeps it all as spent (see
+    /// [`Reservation::spent_if_unsettled`]).
     fn drop(&mut self) {
-        if let Some(amount) = self.amount.take() {
-            self.scope.release_chain(Dimension::Tokens, amount.tokens());
-            self.scope
-                .release_chain(Dimension::Cost, amount.cost_micros);
-            self.scope
-                .release_chain(Dimension::Calls, u64::from(amount.calls));
+        let Some(held) = self.held.take() else {
+            return;
+        };
+        if self.spent_if_unsettled {
+            self.scope.attribute_tokens(held.amount.tokens(), 0);
+        } else {
+            self.scope.give_back(Dimension::Tokens, &held.tokens, 0);
+            self.scope.give_back(Dimension::Cost, &held.cost, 0);
+            self.scope.give_back(Dimension::Calls, &held.calls, 0);
         }
     }
 }

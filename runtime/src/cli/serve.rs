@@ -69,6 +69,7 @@ async fn serve_on_http(
         auth,
     };
     let path = options.path.clone();
+    let closing = server.clone();
     let http = match HttpServer::bind(server, addr, options).await {
         Ok(http) => http,
         Err(error) => {
@@ -84,13 +85,30 @@ async fn serve_on_http(
         "{name} serves {tools} tools on http://{}{path}",
         http.local_addr()
     );
-    let stop = http.shutdown_token();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down");
-        stop.cancel();
-    });
-    match http.wait().await {
+    let (stop, drain) = (http.shutdown_token(), http.drain_token());
+    let mut served = std::pin::pin!(http.wait());
+    let outcome = tokio::select! {
+        outcome = &mut served => outcome,
+        () = shutdown_signal() => {
+            // No new connections and no new calls; calls in flight get the
+            // grace period, then the sessions end, which cancels them.
+            // Workflow runs stay in their journal and resume at the next
+            // start.
+            let grace = closing.shutdown_grace();
+            tracing::info!("shutting down: calls in flight have {} ms", grace.as_millis());
+            drain.cancel();
+            if !closing.close_for_shutdown().await {
+                tracing::warn!("calls still running after the grace period are cancelled");
+            }
+            stop.cancel();
+            // Ending the sessions is quick; a stream that does not end is
+            // not waited for.
+            tokio::time::timeout(std::time::Duration::from_secs(5), served)
+                .await
+                .unwrap_or(Ok(()))
+        }
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: the HTTP server stopped: {error}");

@@ -135,10 +135,18 @@ impl AgentLoop {
         let mut rejection = None;
         for turn in 1..=self.max_turns {
             let response = self.model.complete(request.clone()).await?;
-            usage.input_tokens += response.usage.input_tokens;
-            usage.output_tokens += response.usage.output_tokens;
-            usage.cache_read_tokens += response.usage.cache_read_tokens;
-            usage.cache_write_tokens += response.usage.cache_write_tokens;
+            usage.input_tokens = usage
+                .input_tokens
+                .saturating_add(response.usage.input_tokens);
+            usage.output_tokens = usage
+                .output_tokens
+                .saturating_add(response.usage.output_tokens);
+            usage.cache_read_tokens = usage
+                .cache_read_tokens
+                .saturating_add(response.usage.cache_read_tokens);
+            usage.cache_write_tokens = usage
+                .cache_write_tokens
+                .saturating_add(response.usage.cache_write_tokens);
             usage.estimated |= response.usage.estimated;
             request.messages.push(response.message.clone());
             let calls: Vec<_> = response.message.tool_calls().cloned().collect();
@@ -167,7 +175,9 @@ impl AgentLoop {
             }
             rejection = None;
             tool_calls += calls.len() as u32;
-            let results = join_all(calls.iter().map(|call| tools.call(&ctx, call))).await;
+            // The turn's calls run at once and share what remains fairly.
+            let share = ctx.scope().remaining().share(calls.len());
+            let results = join_all(calls.iter().map(|call| tools.call(&ctx, call, share))).await;
             let mut parts = Vec::with_capacity(results.len());
             for result in results {
                 parts.push(Part::ToolResult(result?));

@@ -33,6 +33,12 @@ pub struct Anthropic {
 }
 
 impl Anthropic {
+    /// Other limits on what the provider may send back.
+    pub(crate) fn with_limits(mut self, limits: super::http::ResponseLimits) -> Self {
+        self.endpoint = self.endpoint.with_limits(limits);
+        self
+    }
+
     /// A provider for the API at `base_url` (without `/v1`), authenticated
     /// with `api_key` (`x-api-key`) when given.
     pub fn new(

@@ -152,6 +152,10 @@ pub struct ProviderConfig {
     pub retries: Option<u32>,
     /// `max_tokens` or `max_completion_tokens` (OpenAI kind only).
     pub max_tokens_field: Option<String>,
+    /// The largest answer read from the provider, in bytes (16 MiB).
+    pub max_response_bytes: Option<usize>,
+    /// The longest line of a streamed answer, in bytes (1 MiB).
+    pub max_sse_line_bytes: Option<usize>,
     /// Refused with an explanation: keys do not belong in the config file.
     #[serde(default)]
     api_key: Option<IgnoredAny>,
@@ -168,6 +172,8 @@ impl ProviderConfig {
             timeout: None,
             retries: None,
             max_tokens_field: None,
+            max_response_bytes: None,
+            max_sse_line_bytes: None,
             api_key: None,
         }
     }

@@ -24,14 +24,35 @@ pub(crate) struct SseEvent {
 /// The events of an SSE response body.
 pub(crate) type SseEvents = BoxStream<'static, Result<SseEvent, ProviderError>>;
 
+/// What a provider may send back, at most: a provider (or whatever answers
+/// at its URL) is outside this process, and its answer is read into memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseLimits {
+    /// The bytes of a whole (non-streamed) answer, or of an error body.
+    pub max_body_bytes: usize,
+    /// The bytes of one line of an event stream (an event's `data:`).
+    pub max_sse_line_bytes: usize,
+}
+
+impl Default for ResponseLimits {
+    /// 16 MiB a body, 1 MiB a stream line.
+    fn default() -> Self {
+        ResponseLimits {
+            max_body_bytes: 16 * 1024 * 1024,
+            max_sse_line_bytes: 1024 * 1024,
+        }
+    }
+}
+
 /// A JSON endpoint of a provider: its URL, headers (the key among them,
-/// marked sensitive) and retry policy.
+/// marked sensitive), retry policy and response limits.
 #[derive(Clone)]
 pub(crate) struct Endpoint {
     client: reqwest::Client,
     url: String,
     headers: HeaderMap,
     retry: ProviderRetry,
+    limits: ResponseLimits,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -52,7 +73,14 @@ impl Endpoint {
             url,
             headers: HeaderMap::new(),
             retry,
+            limits: ResponseLimits::default(),
         }
+    }
+
+    /// Other limits on what the provider may send back.
+    pub fn with_limits(mut self, limits: ResponseLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Adds a plain header.
@@ -103,7 +131,10 @@ impl Endpoint {
             return Ok(response);
         }
         let wait = retry_after(response.headers());
-        let text = response.text().await.unwrap_or_default();
+        let body = read_body(response, self.limits.max_body_bytes)
+            .await
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
         Err(ProviderError::from_status(status.as_u16(), wait, &text))
     }
 
@@ -115,7 +146,7 @@ impl Endpoint {
     ) -> Result<T, ProviderError> {
         retrying(&self.retry, deadline, |timeout| async move {
             let response = self.send(body, Some(timeout)).await?;
-            let bytes = response.bytes().await.map_err(transport_error)?;
+            let bytes = read_body(response, self.limits.max_body_bytes).await?;
             serde_json::from_slice(&bytes).map_err(ProviderError::malformed)
         })
         .await
@@ -142,8 +173,9 @@ impl Endpoint {
                 })?
         })
         .await?;
-        let events = sse_stream::SseStream::from_bytes_stream(response.bytes_stream()).filter_map(
-            |item| async move {
+        let bytes = lines_at_most(response.bytes_stream(), self.limits.max_sse_line_bytes);
+        let events =
+            sse_stream::SseStream::from_bytes_stream(bytes).filter_map(|item| async move {
                 match item {
                     Ok(sse) => sse.data.map(|data| {
                         Ok(SseEvent {
@@ -156,11 +188,91 @@ impl Endpoint {
                         format!("the event stream broke: {error}"),
                     ))),
                 }
-            },
-        );
+            });
         Ok(Box::pin(events))
     }
 }
+
+/// Reads a response body of at most `max` bytes; a longer one is an error
+/// as soon as it passes the limit (nothing more is read).
+async fn read_body(response: reqwest::Response, max: usize) -> Result<Vec<u8>, ProviderError> {
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_large(max));
+    }
+    let mut body = Vec::new();
+    let mut chunks = response.bytes_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(transport_error)?;
+        if body.len() + chunk.len() > max {
+            return Err(too_large(max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn too_large(max: usize) -> ProviderError {
+    ProviderError::new(
+        ProviderErrorKind::TooLarge,
+        format!(
+            "the provider's answer is larger than {max} bytes (max_response_bytes of its \
+             [providers] section)"
+        ),
+    )
+}
+
+/// The chunks of an event stream, cut off with an error at the first line
+/// longer than `max` bytes (an SSE parser buffers a line until it ends).
+fn lines_at_most<B: AsRef<[u8]>, E: std::fmt::Display>(
+    chunks: impl futures::Stream<Item = Result<B, E>>,
+    max: usize,
+) -> impl futures::Stream<Item = Result<B, LineTooLong>> {
+    // The length of the line in progress; `None` once the stream failed.
+    chunks.scan(Some(0usize), move |state, chunk| {
+        let Some(line) = state.as_mut() else {
+            return std::future::ready(None);
+        };
+        let checked = match chunk {
+            Err(error) => Err(LineTooLong(format!("the connection failed: {error}"))),
+            Ok(chunk) => {
+                for &byte in chunk.as_ref() {
+                    *line = if byte == b'\n' || byte == b'\r' {
+                        0
+                    } else {
+                        *line + 1
+                    };
+                    if *line > max {
+                        break;
+                    }
+                }
+                if *line > max {
+                    Err(LineTooLong(format!(
+                        "a line of the event stream is longer than {max} bytes \
+                         (max_sse_line_bytes of its [providers] section)"
+                    )))
+                } else {
+                    Ok(chunk)
+                }
+            }
+        };
+        if checked.is_err() {
+            *state = None;
+        }
+        std::future::ready(Some(checked))
+    })
+}
+
+/// Why an event stream was cut off.
+#[derive(Debug)]
+struct LineTooLong(String);
+
+impl std::fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LineTooLong {}
 
 /// A failure below HTTP: no connection, a timeout, a body cut short.
 fn transport_error(error: reqwest::Error) -> ProviderError {

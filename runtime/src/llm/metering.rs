@@ -6,9 +6,10 @@
 //! that cannot fit even a small answer is refused. The prompt estimate plus
 //! `max_tokens` (and its cost) is then reserved in the budget, so parallel
 //! calls cannot together overspend it. After the call the reservation is
-//! replaced by exactly the usage the provider reported: a report beyond the
-//! limit is still charged in full (the tokens were spent) and the call
-//! fails with the budget error. An answer cut short (`length`) because the
+//! replaced by the usage the provider reported, which is untrusted: where a
+//! limit applies it is clamped to the reservation, and a report beyond it
+//! fails the call with the budget error. A billed answer that cannot be
+//! read is charged the prompt's estimate. An answer cut short (`length`) because the
 //! budget clamped it fails with the budget error too: the budget, not the
 //! model, ended it.
 

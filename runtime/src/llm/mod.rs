@@ -65,7 +65,7 @@ pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 #[non_exhaustive]
 pub enum LlmError {
     /// A budget ran out: the call was refused before it was made, or the
-    /// usage it reported (charged in full) went past a limit, or the budget
+    /// usage it reported (charged up to what was reserved) went past it, or the budget
     /// cut its answer short.
     #[error("{0}")]
     Budget(BudgetExceeded),

@@ -213,6 +213,18 @@ impl Model {
             Ok(response) => response,
             Err(error) => {
                 span::record_error(&span, error_type(&error));
+                use super::provider::ProviderErrorKind as K;
+                if matches!(error.kind, K::Malformed | K::TooLarge) {
+                    // The provider answered (and bills) but the answer could
+                    // not be read: the prompt's estimate is charged.
+                    let usage = TokenUsage {
+                        input_tokens: meter.estimated_input(),
+                        estimated: true,
+                        ..TokenUsage::default()
+                    };
+                    let cost = self.cost(&usage);
+                    let _ = meter.settle(&usage, cost, &FinishReason::Other("malformed".into()));
+                }
                 return Err(self.provider_error(error));
             }
         };
@@ -324,7 +336,7 @@ fn error_type(error: &ProviderError) -> ErrorType {
         K::Server => ErrorType::ServerError,
         K::Timeout => ErrorType::Timeout,
         K::Connection => ErrorType::Connection,
-        K::Malformed => ErrorType::MalformedResponse,
+        K::Malformed | K::TooLarge => ErrorType::MalformedResponse,
         K::Auth => ErrorType::Auth,
         K::Request => ErrorType::InvalidRequest,
         K::Unsupported => ErrorType::Unsupported,

@@ -13,6 +13,7 @@ use super::anthropic::{ANTHROPIC_BASE_URL, Anthropic};
 use crate::agent::AgentContext;
 
 use super::config::{LlmConfig, ProviderConfig, ProviderKind, parse_price};
+use super::http::ResponseLimits;
 use super::openai::{MaxTokensField, OPENAI_BASE_URL, OpenAi};
 use super::pricing::{Price, PriceTable};
 use super::provider::Provider;
@@ -87,7 +88,11 @@ impl Models {
         providers: &BTreeMap<String, ProviderConfig>,
         var: impl Fn(&str) -> Option<String>,
     ) -> Self {
+        // A redirect would carry the key (in `x-api-key`, which reqwest does
+        // not strip) to wherever the provider's answer points: none is
+        // followed, and a 3xx is an error naming its status.
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("the HTTP client could not be built: {e}"));
         let mut sections = providers.clone();
@@ -248,15 +253,22 @@ fn build(
              in [providers.{name}]"
         ));
     }
+    let defaults = ResponseLimits::default();
+    let limits = ResponseLimits {
+        max_body_bytes: section
+            .max_response_bytes
+            .unwrap_or(defaults.max_body_bytes),
+        max_sse_line_bytes: section
+            .max_sse_line_bytes
+            .unwrap_or(defaults.max_sse_line_bytes),
+    };
     let provider: Arc<dyn Provider> = match section.kind {
-        ProviderKind::Anthropic => Arc::new(Anthropic::new(
-            client.clone(),
-            &base_url,
-            key.as_ref(),
-            retry,
-        )?),
+        ProviderKind::Anthropic => Arc::new(
+            Anthropic::new(client.clone(), &base_url, key.as_ref(), retry)?.with_limits(limits),
+        ),
         _ => {
-            let mut openai = OpenAi::new(client.clone(), &base_url, key.as_ref(), retry)?;
+            let mut openai =
+                OpenAi::new(client.clone(), &base_url, key.as_ref(), retry)?.with_limits(limits);
             match section.max_tokens_field.as_deref() {
                 Some("max_tokens") => {
                     openai = openai.with_max_tokens_field(MaxTokensField::MaxTokens)

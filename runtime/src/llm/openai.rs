@@ -51,6 +51,12 @@ pub struct OpenAi {
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 
 impl OpenAi {
+    /// Other limits on what the provider may send back.
+    pub(crate) fn with_limits(mut self, limits: super::http::ResponseLimits) -> Self {
+        self.endpoint = self.endpoint.with_limits(limits);
+        self
+    }
+
     /// A provider for the API at `base_url` (ending in `/v1` as a rule),
     /// authenticated with `api_key` when given (local servers need none).
     pub fn new(

@@ -132,6 +132,9 @@ pub enum ProviderErrorKind {
     Connection,
     /// The answer was not the JSON the provider's API promises. Retried.
     Malformed,
+    /// The answer, or a line of its stream, was larger than the provider's
+    /// limit. Not retried (the same request would get the same answer).
+    TooLarge,
     /// 401 or 403: the key is missing, wrong or not allowed. Not retried.
     Auth,
     /// Another 4xx: the request itself is wrong. Not retried.

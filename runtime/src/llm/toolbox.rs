@@ -137,6 +137,11 @@ impl Toolbox {
                             Target::ServerTool {
                                 server: server_name,
                                 tool: intern(&tool.name),
+                                idempotent: tool
+                                    .annotations
+                                    .as_ref()
+                                    .and_then(|a| a.idempotent_hint)
+                                    == Some(true),
                             },
                         )?;
                     }
@@ -162,7 +167,9 @@ impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Target::Agent(definition) => write!(f, "agent `{}`", definition.name),
-            Target::ServerTool { server, tool } => write!(f, "tool `{tool}` of `{server}`"),
+            Target::ServerTool { server, tool, .. } => {
+                write!(f, "tool `{tool}` of `{server}`")
+            }
         }
     }
 }
@@ -187,6 +194,8 @@ enum Target {
     ServerTool {
         server: &'static str,
         tool: &'static str,
+        /// Whether it is annotated idempotent (`idempotentHint`).
+        idempotent: bool,
     },
 }
 
@@ -204,8 +213,14 @@ impl ToolSet {
     /// Runs one tool call of the model. A failure the model can act on (bad
     /// arguments, an agent's error, a callee's own budget) is an error
     /// result for the model to read; a budget of the looping agent running
-    /// out stops the loop.
-    pub async fn call(&self, ctx: &AgentContext, call: &ToolCall) -> Result<ToolResult, LlmError> {
+    /// out stops the loop. The call may use at most `share` (its part of
+    /// what remains, when several run at once).
+    pub async fn call(
+        &self,
+        ctx: &AgentContext,
+        call: &ToolCall,
+        share: Budget,
+    ) -> Result<ToolResult, LlmError> {
         let result = |content: String, is_error: bool| ToolResult {
             call_id: call.id.clone(),
             content,
@@ -244,23 +259,29 @@ impl ToolSet {
             }
         };
         let outcome = match *target {
-            Target::Agent(definition) => {
-                call_agent_json(ctx, definition, arguments, Budget::UNLIMITED)
-                    .await
-                    .map(|value| match value {
-                        Value::String(text) => text,
-                        Value::Null => String::new(),
-                        other => other.to_string(),
-                    })
-            }
-            Target::ServerTool { server, tool } => {
-                call_remote_tool(ctx, RemoteCall::new(server, tool), arguments)
-                    .await
-                    .map(|answer| match answer.structured {
-                        Some(structured) => structured.to_string(),
-                        None => answer.text,
-                    })
-            }
+            Target::Agent(definition) => call_agent_json(ctx, definition, arguments, share)
+                .await
+                .map(|value| match value {
+                    Value::String(text) => text,
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                }),
+            Target::ServerTool {
+                server,
+                tool,
+                idempotent,
+            } => call_remote_tool(
+                ctx,
+                RemoteCall::new(server, tool)
+                    .narrowing(share)
+                    .idempotent(idempotent),
+                arguments,
+            )
+            .await
+            .map(|answer| match answer.structured {
+                Some(structured) => structured.to_string(),
+                None => answer.text,
+            }),
         };
         match outcome {
             Ok(content) => Ok(result(content, false)),

@@ -49,6 +49,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+use crate::budget::{Scope, Usage};
 use crate::mcp::client_request::ClientRequestError;
 
 /// How long a `requestState` stays valid after the server issues it: long
@@ -168,6 +169,10 @@ struct SealedState {
     answers: Vec<Recorded>,
     /// The questions the client is answering now.
     pending: Vec<Asked>,
+    /// What the earlier rounds spent, charged again to the next round's
+    /// budget so that a budget is not granted afresh each round.
+    #[serde(default, rename = "u")]
+    spent: Usage,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -194,6 +199,11 @@ struct Asked {
 /// One 2026-era request's questions and recorded answers.
 pub struct RoundTrip {
     state: Mutex<Rounds>,
+    /// What the earlier rounds spent (from the `requestState`).
+    spent_before: Usage,
+    /// The budget scope of this round's run, whose usage the next
+    /// `requestState` carries.
+    scope: Mutex<Option<Arc<Scope>>>,
     asked: Notify,
     /// Whether a new question can be carried to the next round.
     can_seal: bool,
@@ -231,6 +241,7 @@ impl RoundTrip {
     ) -> Result<Arc<Self>, ErrorData> {
         let mut answers = Vec::new();
         let mut unsolicited = responses.cloned().unwrap_or_default();
+        let mut spent_before = Usage::default();
         if let Some(sealed) = request_state {
             let opened = match &sealer.codec {
                 Some(codec) => codec.open_json_with::<SealedState>(sealed, &binding.0),
@@ -245,6 +256,7 @@ impl RoundTrip {
                 )
             })?;
             answers = state.answers;
+            spent_before = state.spent;
             for asked in state.pending {
                 if let Some(answer) = unsolicited.remove(&asked.key) {
                     answers.push(Recorded {
@@ -263,9 +275,24 @@ impl RoundTrip {
                 missing: None,
                 unsolicited,
             }),
+            spent_before,
+            scope: Mutex::new(None),
             asked: Notify::new(),
             can_seal: sealer.codec.is_some(),
         }))
+    }
+
+    /// Charges what the earlier rounds spent to `scope`, this round's
+    /// root budget scope, whose usage the next `requestState` carries. The
+    /// earlier rounds' own invocation is this one, so it is not counted
+    /// again as a call.
+    pub(crate) fn carry_usage(&self, scope: &Arc<Scope>) {
+        let before = self.spent_before;
+        scope.restore(Usage {
+            calls: before.calls.saturating_sub(1),
+            ..before
+        });
+        *self.scope.lock().unwrap_or_else(|p| p.into_inner()) = Some(scope.clone());
     }
 
     /// The recorded answer to `request` when this run asked it before, or
@@ -366,7 +393,14 @@ impl RoundTrip {
         if rounds.pending.is_empty() {
             return InputRequiredResult::new(None, None);
         }
+        let spent = self
+            .scope
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map_or(self.spent_before, |scope| scope.usage());
         let state = SealedState {
+            spent,
             answers: rounds.answers.clone(),
             pending: rounds.pending.iter().map(|p| p.asked.clone()).collect(),
         };

@@ -15,6 +15,7 @@ use crate::budget::{Budget, Reservation, Usage};
 use crate::mcp::meta::{BUDGET_KEY, grant_value, read_budget_error, read_usage};
 use crate::telemetry::{inject_into, spans};
 
+use super::config::UnreportedUsage;
 use super::pool::RemotePool;
 
 /// What a tool of another server answered.
@@ -36,7 +37,8 @@ pub async fn call_remote<T: DeserializeOwned>(
 ) -> Result<T, CallError> {
     let call = RemoteCall::new(server, callee.name)
         .policy(callee.policy)
-        .narrowing(narrowing);
+        .narrowing(narrowing)
+        .idempotent(callee.annotations.idempotent == Some(true));
     let answer = call_remote_tool(caller, call, arguments).await?;
     decode_output(answer.structured, answer.text).map_err(|e| CallError::Remote {
         agent: callee.name,
@@ -56,6 +58,9 @@ pub(crate) struct RemoteCall {
     pub policy: Budget,
     /// What the caller narrows the call to.
     pub narrowing: Budget,
+    /// Whether the tool is annotated idempotent: only then is the call sent
+    /// again on a new connection when the old one broke (it may have run).
+    pub idempotent: bool,
 }
 
 impl RemoteCall {
@@ -66,7 +71,14 @@ impl RemoteCall {
             tool,
             policy: Budget::UNLIMITED,
             narrowing: Budget::UNLIMITED,
+            idempotent: false,
         }
+    }
+
+    /// Whether the tool is annotated idempotent (`idempotentHint`).
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
     }
 
     /// The callee's own policy.
@@ -83,8 +95,8 @@ impl RemoteCall {
 }
 
 /// Calls `call.tool` of `call.server` as a child of `caller`: the budget grant goes out in `_meta`, the reported
-/// usage comes back and is charged (a server that reports none is charged
-/// one call). An `isError` result is [`CallError::Agent`] with its text, or
+/// usage comes back and is charged, clamped to what was reserved (a server
+/// that reports none is charged by its `unreported_usage` policy). An `isError` result is [`CallError::Agent`] with its text, or
 /// [`CallError::BudgetExceeded`] when it reports a budget error.
 pub(crate) async fn call_remote_tool(
     caller: &AgentContext,
@@ -96,6 +108,7 @@ pub(crate) async fn call_remote_tool(
         tool: agent,
         policy,
         narrowing,
+        idempotent,
     } = call;
     let child = caller
         .child_named(agent, policy, narrowing)
@@ -110,6 +123,14 @@ pub(crate) async fn call_remote_tool(
             ..Usage::default()
         })
         .map_err(|exceeded| CallError::BudgetExceeded { agent, exceeded })?;
+    // A call that ends without a report (none, unreadable, or stopped
+    // first) is charged by the server's policy: the call and its time (the
+    // reservation goes back when dropped), or all that was reserved.
+    let policy = RemotePool::of(caller.host()).map(|pool| pool.unreported_usage(server));
+    let reservation = match policy {
+        Ok(UnreportedUsage::Reserved) => reservation.spent_if_unsettled(),
+        _ => reservation,
+    };
 
     let span = spans::client_span(agent, server);
     let mut meta = RequestMetaObject::new();
@@ -118,7 +139,7 @@ pub(crate) async fn call_remote_tool(
     let mut params = CallToolRequestParams::new(agent).with_arguments(arguments);
     params.meta = Some(meta);
 
-    let outcome = call_over_mcp(&child, agent, server, params, reservation)
+    let outcome = call_over_mcp(&child, (agent, server, idempotent), params, reservation)
         .instrument(span.clone())
         .await;
     if let Err(error) = &outcome {
@@ -130,8 +151,7 @@ pub(crate) async fn call_remote_tool(
 /// The remote call itself, under its CLIENT span.
 async fn call_over_mcp(
     child: &AgentContext,
-    agent: &'static str,
-    server: &'static str,
+    (agent, server, idempotent): (&'static str, &'static str, bool),
     params: CallToolRequestParams,
     reservation: Reservation,
 ) -> Result<RemoteAnswer, CallError> {
@@ -150,12 +170,21 @@ async fn call_over_mcp(
         let peer = pool.peer(server).await?;
         match peer.call_tool(params.clone()).await {
             Err(ServiceError::TransportClosed) => {
-                // The server went away since the last call: one new connection.
+                // The connection broke: the next call opens a new one. The
+                // request may have reached the server and run, so it is
+                // sent again only when the tool says that is harmless.
                 pool.forget(server);
+                if !idempotent {
+                    return Err(format!(
+                        "the connection to server `{server}` closed during the call; it is not \
+                         sent again because `{}` is not annotated idempotent",
+                        params.name
+                    ));
+                }
                 let peer = pool.peer(server).await?;
-                peer.call_tool(params).await.map_err(|e| e.to_string())
+                peer.call_tool(params).await.map_err(|e| describe(&e))
             }
-            other => other.map_err(|e| e.to_string()),
+            other => other.map_err(|e| describe(&e)),
         }
     }));
     let result = guarded(child, async {
@@ -167,19 +196,21 @@ async fn call_over_mcp(
     let result: CallToolResult = match result {
         Ok(Ok(result)) => result,
         Ok(Err(message)) => return Err(remote_error(message)),
-        // Cancelled or out of time while waiting: the one mapping.
+        // Cancelled or out of time while waiting: the one mapping (the
+        // reservation, dropped unsettled, is charged by the policy).
         Err(interrupted) => {
             return Err(Failure::interrupted(Subject::agent(agent), interrupted).into_call_error());
         }
     };
 
     let meta = result.meta.as_deref().cloned().unwrap_or_default();
-    let usage = read_usage(&meta).unwrap_or(Usage {
-        calls: 1,
-        ..Usage::default()
-    });
-    if let Err(exceeded) = reservation.settle(usage) {
-        return Err(CallError::BudgetExceeded { agent, exceeded });
+    match read_usage(&meta) {
+        Some(usage) => {
+            if let Err(exceeded) = reservation.settle(usage) {
+                return Err(CallError::BudgetExceeded { agent, exceeded });
+            }
+        }
+        None => drop(reservation),
     }
     let text: String = result
         .content
@@ -207,6 +238,53 @@ async fn call_over_mcp(
     })
 }
 
+/// What went wrong with a request to another server, in words: rmcp's own
+/// messages name the transport's Rust type, which means nothing to a user
+/// (or a model) reading the error.
+fn describe(error: &ServiceError) -> String {
+    match error {
+        ServiceError::McpError(error) => {
+            format!("the server answered with an error: {}", error.message)
+        }
+        ServiceError::TransportSend(error) => {
+            let mut text = format!("the connection to the server failed: {}", error.error);
+            let mut source = error.error.source();
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            without_type_names(&text)
+        }
+        ServiceError::TransportClosed => "the connection to the server closed".to_owned(),
+        other => without_type_names(&other.to_string()),
+    }
+}
+
+/// `text` without the bracketed Rust type paths (`[a::b<c::D>]`) that
+/// rmcp puts in its messages.
+pub(crate) fn without_type_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let (before, from) = rest.split_at(open);
+        out.push_str(before);
+        match from.find(']') {
+            Some(close) if from[..close].contains("::") => {
+                rest = from[close + 1..].trim_start();
+                out.truncate(out.trim_end().len());
+                out.push(' ');
+            }
+            _ => {
+                out.push('[');
+                rest = &from[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A remote callee gets what its caller may still use, less a reserve of
 /// time for the answer to travel back: a tenth of the time left, at least
 /// 50 ms and at most 1 s, and never more than half. Its call count includes
@@ -232,4 +310,21 @@ fn decode_output<T: DeserializeOwned>(
     }
     // A plain-text tool answers a `String`; other types come as JSON text.
     serde_json::from_value(Value::String(text.clone())).or_else(|_| serde_json::from_str(&text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_type_names;
+
+    #[test]
+    fn rust_type_paths_are_taken_out_of_messages() {
+        let rmcp = "Transport [rmcp::transport::worker::WorkerTransport<rmcp::X<reqwest::Client>>] \
+                    error: Client error: error sending request";
+        assert_eq!(
+            without_type_names(rmcp),
+            "Transport error: Client error: error sending request"
+        );
+        assert_eq!(without_type_names("a [plain] note"), "a [plain] note");
+        assert_eq!(without_type_names("unclosed [a::b"), "unclosed [a::b");
+    }
 }

@@ -26,6 +26,78 @@ pub struct RemoteServer {
     /// How this server signs in to an HTTP server (`[servers.NAME.auth]`).
     #[serde(default)]
     pub auth: Option<RemoteAuth>,
+    /// Variables of this process's environment a stdio server also gets,
+    /// beyond [`INHERITED_ENV`] (a name ending in `*` is a prefix). A child
+    /// process starts from a clean environment: provider keys and tokens
+    /// stay home unless named here. `env` sets variables outright.
+    #[serde(default)]
+    pub env_allow: Vec<String>,
+    /// What a call is charged when the server reports no usage (or one
+    /// that cannot be read), or when it is cancelled before it answers.
+    #[serde(default)]
+    pub unreported_usage: UnreportedUsage,
+}
+
+/// The variables every stdio server inherits (a name ending in `*` is a
+/// prefix): what a process needs to run (and `cargo run` to build),
+/// locale, logging and OpenTelemetry settings, and agentwire's own
+/// per-server routing. Keys and tokens are not among them.
+pub const INHERITED_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TERM",
+    "TZ",
+    "TMPDIR",
+    "LANG",
+    "LC_*",
+    "RUST_LOG",
+    "RUST_BACKTRACE",
+    "CARGO_*",
+    "RUSTUP_*",
+    "OTEL_*",
+    "AGENTWIRE_SERVER_*",
+];
+
+impl RemoteServer {
+    /// The environment a stdio server starts with: the variables of
+    /// `parent` that [`INHERITED_ENV`] or `env_allow` name, then `env`.
+    pub(crate) fn child_env(
+        &self,
+        parent: impl Iterator<Item = (String, String)>,
+    ) -> Vec<(String, String)> {
+        let allowed = |name: &str| {
+            INHERITED_ENV
+                .iter()
+                .copied()
+                .chain(self.env_allow.iter().map(String::as_str))
+                .any(|pattern| match pattern.strip_suffix('*') {
+                    Some(prefix) => name.starts_with(prefix),
+                    None => name == pattern,
+                })
+        };
+        let mut env: Vec<(String, String)> = parent.filter(|(name, _)| allowed(name)).collect();
+        env.extend(self.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env
+    }
+}
+
+/// What a call to a server that does not report its usage is charged.
+/// Another agentwire server reports it in `_meta["dev.agentwire/usage"]`;
+/// a foreign MCP server cannot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnreportedUsage {
+    /// The call itself and its elapsed time (a foreign server, or a peer
+    /// trusted not to spend tokens without saying so). The default.
+    #[default]
+    Call,
+    /// Everything that was reserved for it: the tokens, cost and calls it
+    /// was granted (a peer that should report, and whose silence is
+    /// suspect).
+    Reserved,
 }
 
 impl RemoteServer {

@@ -18,7 +18,7 @@ mod pool;
 pub use auth::{ClientCredentials, RemoteAuth};
 pub use call::call_remote;
 pub(crate) use call::{RemoteCall, call_remote_tool};
-pub use config::RemoteServer;
+pub use config::{INHERITED_ENV, RemoteServer, UnreportedUsage};
 pub use dispatch::call_agent_json;
 #[cfg(feature = "testing")]
 pub(crate) use pool::InMemoryConnector;

@@ -2,15 +2,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rmcp::model::ProtocolVersion;
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, Peer, RoleClient, RunningService};
+use rmcp::transport::common::client_side_sse::ExponentialBackoff;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
 use tokio::sync::OnceCell;
 
-use super::config::RemoteServer;
+use super::config::{RemoteServer, UnreportedUsage};
 use crate::agent::Host;
 
 /// A connection, and when its token must be renewed (a new connection).
@@ -70,6 +71,13 @@ impl RemotePool {
     pub fn with_in_memory(mut self, server: &str, connector: InMemoryConnector) -> Self {
         self.in_memory.insert(server.to_owned(), connector);
         self
+    }
+
+    /// What a call to `server` is charged when it reports no usage.
+    pub(crate) fn unreported_usage(&self, server: &str) -> UnreportedUsage {
+        self.servers
+            .get(server)
+            .map_or(UnreportedUsage::default(), |s| s.unreported_usage)
     }
 
     /// The connection to `server`, opened on first use.
@@ -148,7 +156,15 @@ async fn connect(name: &str, target: &Target<'_>) -> Result<Connection, String> 
     };
     let mut renew_at = None;
     let connected = if let Some(url) = &config.url {
+        // A broken answer stream is resumed a few times, then the call
+        // fails: a server that died must not hold its callers until their
+        // deadline (rmcp's default retries forever).
+        let mut resume = ExponentialBackoff::default();
+        resume.max_times = Some(3);
+        resume.base_duration = Duration::from_millis(200);
+        resume.max_delay = Some(Duration::from_secs(1));
         let mut transport = StreamableHttpClientTransportConfig::with_uri(url.clone());
+        transport.retry_config = Arc::new(resume);
         if let Some(auth) = &config.auth {
             let token = auth
                 .token(url)
@@ -163,7 +179,13 @@ async fn connect(name: &str, target: &Target<'_>) -> Result<Connection, String> 
         let command = config.command.as_deref().unwrap_or_default();
         let transport =
             TokioChildProcess::new(tokio::process::Command::new(command).configure(|c| {
-                c.args(&config.args).envs(&config.env);
+                // A clean environment: keys and tokens of this process
+                // reach the child only when its section allows them.
+                let parent = std::env::vars_os()
+                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+                c.args(&config.args)
+                    .env_clear()
+                    .envs(config.child_env(parent));
                 if let Some(cwd) = &config.cwd {
                     c.current_dir(cwd);
                 }
@@ -171,6 +193,9 @@ async fn connect(name: &str, target: &Target<'_>) -> Result<Connection, String> 
             .map_err(|e| format!("cannot start server `{name}` (`{command}`): {e}"))?;
         ().serve_with_lifecycle(transport, lifecycle).await
     };
-    let service = connected.map_err(|e| format!("cannot connect to server `{name}`: {e}"))?;
+    let service = connected.map_err(|e| {
+        let error = super::call::without_type_names(&e.to_string());
+        format!("cannot connect to server `{name}`: {error}")
+    })?;
     Ok(Connection { service, renew_at })
 }

@@ -15,6 +15,7 @@ mod caller;
 mod capabilities;
 mod handler;
 mod identity;
+mod limits;
 mod prompts_resources;
 mod round;
 mod subscriptions;
@@ -39,9 +40,11 @@ use crate::workflow::store::{JournalStore, MemoryStore};
 use crate::workflow::{
     BackendKind, ControlError, JournalEngine, Recovery, WorkflowBackend, WorkflowSettings,
 };
+use limits::CallGate;
 use subscriptions::SessionSubscriptions;
 
 pub use identity::ServerIdentity;
+pub use limits::LimitsConfig;
 pub use subscriptions::resource_updated;
 
 /// An MCP server whose tools are the agents of a [`Registry`], with its
@@ -55,6 +58,8 @@ pub struct AgentServer {
     sealer: Arc<StateSealer>,
     log_level: SessionLogLevel,
     subscriptions: Arc<SessionSubscriptions>,
+    /// How many calls this server, and this session, may run at once.
+    calls: CallGate,
 }
 
 struct Shared {
@@ -147,7 +152,9 @@ impl AgentServer {
                 poll_interval: settings.poll_interval,
             }
         });
+        let limits = host.get::<LimitsConfig>().cloned().unwrap_or_default();
         AgentServer {
+            calls: CallGate::new(&limits),
             shared: Arc::new(Shared {
                 registry,
                 identity,
@@ -193,7 +200,22 @@ impl AgentServer {
             sealer: self.sealer.clone(),
             log_level: SessionLogLevel::default(),
             subscriptions: Arc::default(),
+            calls: self.calls.for_new_session(),
         }
+    }
+
+    /// How long calls still running at shutdown may take to finish
+    /// (`[limits] shutdown_grace`).
+    pub fn shutdown_grace(&self) -> Duration {
+        self.calls.grace
+    }
+
+    /// Takes no new tool calls (in every session) and waits until the
+    /// calls running finish or the grace period passes; true when they all
+    /// finished. The transport then ends the sessions, which cancels what
+    /// still runs.
+    pub async fn close_for_shutdown(&self) -> bool {
+        self.calls.close(self.calls.grace).await
     }
 
     /// The agents, prompts and resources served.

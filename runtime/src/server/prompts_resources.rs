@@ -22,6 +22,7 @@ use crate::budget::Scope;
 use crate::mcp::channel::ClientChannel;
 use crate::mcp::completion::{CompletionError, CompletionRequest, complete};
 use crate::mcp::round_trip::Round;
+use crate::mcp::uri_template::MAX_URI_BYTES;
 use crate::mcp::{PromptMessage, ResourceContent};
 use crate::prompt::PromptDefinition;
 use crate::resource::ResourceDefinition;
@@ -161,6 +162,7 @@ impl AgentServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let uri = request.uri;
+        check_uri_length(&uri)?;
         let Some((definition, variables)) = self.shared.registry.resource_for(&uri) else {
             return Err(ErrorData::resource_not_found(
                 format!("no resource has the URI `{uri}`"),
@@ -273,4 +275,19 @@ fn into_error(failure: Failure) -> ErrorData {
     } else {
         ErrorData::internal_error(failure.message(), None)
     }
+}
+
+/// Refuses a URI longer than templates are matched against, with a clear
+/// error rather than a "not found" that hides why.
+pub(super) fn check_uri_length(uri: &str) -> Result<(), ErrorData> {
+    if uri.len() <= MAX_URI_BYTES {
+        return Ok(());
+    }
+    Err(ErrorData::invalid_params(
+        format!(
+            "the URI is {} bytes long; this server reads URIs of at most {MAX_URI_BYTES} bytes",
+            uri.len()
+        ),
+        None,
+    ))
 }

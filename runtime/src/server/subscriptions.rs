@@ -57,12 +57,16 @@ impl Default for SessionSubscriptions {
 }
 
 impl SessionSubscriptions {
-    /// Subscribes the session reached through `peer` to `uri`.
-    pub fn subscribe(&self, uri: String, peer: &Peer<RoleServer>) {
-        self.uris
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(uri);
+    /// Subscribes the session reached through `peer` to `uri`, unless it
+    /// holds `cap` other subscriptions already.
+    pub fn subscribe(&self, uri: String, peer: &Peer<RoleServer>, cap: usize) -> Result<(), ()> {
+        {
+            let mut uris = self.uris.lock().unwrap_or_else(|p| p.into_inner());
+            if uris.len() >= cap && !uris.contains(&uri) {
+                return Err(());
+            }
+            uris.insert(uri);
+        }
         let mut listener = self.listener.lock().unwrap_or_else(|p| p.into_inner());
         if listener.is_none() {
             let stop = CancellationToken::new();
@@ -77,6 +81,7 @@ impl SessionSubscriptions {
             ));
             *listener = Some(stop);
         }
+        Ok(())
     }
 
     /// Ends the subscription to `uri`; unknown URIs are fine.
@@ -169,14 +174,25 @@ impl AgentServer {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
+        super::prompts_resources::check_uri_length(&request.uri)?;
         if self.shared.registry.resource_for(&request.uri).is_none() {
             return Err(ErrorData::resource_not_found(
                 format!("no resource has the URI `{}`", request.uri),
                 Some(serde_json::json!({ "uri": request.uri })),
             ));
         }
-        self.subscriptions.subscribe(request.uri, &context.peer);
-        Ok(())
+        let cap = self.calls.subscriptions;
+        self.subscriptions
+            .subscribe(request.uri, &context.peer, cap)
+            .map_err(|()| {
+                ErrorData::invalid_params(
+                    format!(
+                        "this session is subscribed to {cap} resources, its limit ([limits] \
+                         subscriptions_per_session); unsubscribe from one first"
+                    ),
+                    None,
+                )
+            })
     }
 
     pub(super) async fn serve_unsubscribe(

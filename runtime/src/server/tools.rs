@@ -73,6 +73,8 @@ impl AgentServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        // Refused before any work (and any span) when too many run already.
+        let _permit = self.calls.enter()?;
         let started = Instant::now();
         let span = server_span(&request, &context);
         let tool = request.name.clone();
@@ -265,6 +267,10 @@ impl AgentServer {
         let host = self.shared.host.clone();
         match Scope::root(definition.name, limits) {
             Ok(scope) => {
+                // A 2026-era round goes on from what the earlier ones spent.
+                if let Some(round_trip) = client.as_ref().and_then(|c| c.round_trip.as_ref()) {
+                    round_trip.carry_usage(&scope);
+                }
                 let ctx = AgentContext::root(
                     definition.name,
                     cancellation,

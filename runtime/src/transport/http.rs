@@ -90,6 +90,8 @@ impl HttpOptions {
 pub struct HttpServer {
     local_addr: SocketAddr,
     shutdown: CancellationToken,
+    /// Stops accepting connections, leaving open sessions be.
+    drain: CancellationToken,
     task: JoinHandle<io::Result<()>>,
 }
 
@@ -130,7 +132,8 @@ impl HttpServer {
         } else if let Some(warning) = auth::exposure_warning(local_addr) {
             tracing::warn!("{warning}");
         }
-        let stop = shutdown.clone();
+        let drain = shutdown.child_token();
+        let stop = drain.clone();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(stop.cancelled_owned())
@@ -139,6 +142,7 @@ impl HttpServer {
         Ok(HttpServer {
             local_addr,
             shutdown,
+            drain,
             task,
         })
     }
@@ -162,5 +166,11 @@ impl HttpServer {
     /// A token that stops the server when cancelled.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
+    }
+
+    /// A token that, when cancelled, stops accepting connections but lets
+    /// open sessions finish their calls (until the shutdown token ends them).
+    pub fn drain_token(&self) -> CancellationToken {
+        self.drain.clone()
     }
 }

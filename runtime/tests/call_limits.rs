@@ -1,0 +1,167 @@
+//! `[limits]`: a session, and the whole server, run a bounded number of
+//! tool calls at once, and a session holds a bounded number of resource
+//! subscriptions; a call past either limit is refused at once with a
+//! JSON-RPC error naming the setting, the others keep running, and a
+//! finished (or cancelled) call lets the next one in. Real rmcp clients
+//! over streamable HTTP (2025-era sessions).
+
+#![allow(deprecated)] // `resources/subscribe` is legacy-only (SEP-2577), still served.
+
+mod support;
+
+use agentwire::config::Config;
+use agentwire::prelude::*;
+use agentwire::transport::http::{HttpOptions, HttpServer};
+use agentwire::{AgentServer, Registry, ServerIdentity};
+use rmcp::model::{
+    CallToolRequestParams, SubscribeRequestParams, UnsubscribeRequestParams, object,
+};
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use serde_json::json;
+use support::{DROPPED, Era, STARTED, connect, hang_until_dropped, wait_for};
+
+/// Waits until its future is dropped.
+#[agent]
+async fn hang(key: String) -> String {
+    hang_until_dropped(key).await
+}
+
+/// A note, by id.
+#[resource(uri = "memo://note/{id}")]
+fn note(id: String) -> String {
+    format!("note {id}")
+}
+
+/// Answers at once.
+#[agent]
+async fn quick() -> String {
+    "done".to_owned()
+}
+
+async fn client(server: &HttpServer) -> RunningService<RoleClient, ()> {
+    let url = format!("http://{}/mcp", server.local_addr());
+    connect(StreamableHttpClientTransport::from_uri(url), Era::Legacy).await
+}
+
+/// Starts `hang` under `key` and waits until it runs.
+async fn start_hang(
+    client: &RunningService<RoleClient, ()>,
+    key: &str,
+) -> tokio::task::JoinHandle<()> {
+    let peer = client.peer().clone();
+    let params = CallToolRequestParams::new("hang").with_arguments(object(json!({"key": key})));
+    let task = tokio::spawn(async move {
+        let _ = peer.call_tool(params).await;
+    });
+    wait_for(&STARTED, key).await;
+    task
+}
+
+async fn quick_call(client: &RunningService<RoleClient, ()>) -> Result<String, String> {
+    client
+        .call_tool(CallToolRequestParams::new("quick"))
+        .await
+        .map(|r| support::text(&r))
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn calls_past_the_session_or_server_limit_are_refused_naming_it() {
+    let config =
+        Config::parse("[limits]\nconcurrent_calls = 3\nconcurrent_calls_per_session = 2").unwrap();
+    let server = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("limited", "0"),
+        &config,
+    );
+    let http = HttpServer::bind(
+        server,
+        "127.0.0.1:0".parse().unwrap(),
+        HttpOptions::default(),
+    )
+    .await
+    .unwrap();
+    let a = client(&http).await;
+    let b = client(&http).await;
+
+    let a1 = start_hang(&a, "limits-a1").await;
+    let a2 = start_hang(&a, "limits-a2").await;
+    let refused = quick_call(&a).await.unwrap_err();
+    assert!(
+        refused.contains("concurrent_calls_per_session"),
+        "{refused}"
+    );
+
+    // Another session still has room, until the server is full.
+    assert_eq!(quick_call(&b).await.unwrap(), "done");
+    let b1 = start_hang(&b, "limits-b1").await;
+    let refused = quick_call(&b).await.unwrap_err();
+    assert!(
+        refused.contains("[limits] concurrent_calls)"),
+        "the server's limit: {refused}"
+    );
+
+    // A cancelled call frees its place.
+    a1.abort();
+    wait_for(&DROPPED, "limits-a1").await;
+    let mut answered = None;
+    for _ in 0..100 {
+        match quick_call(&b).await {
+            Ok(text) => {
+                answered = Some(text);
+                break;
+            }
+            // The cancellation reaches the server a moment later.
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    assert_eq!(answered.as_deref(), Some("done"));
+
+    for task in [a2, b1] {
+        task.abort();
+    }
+    a.cancel().await.unwrap();
+    b.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
+}
+
+#[test]
+fn a_limit_of_zero_is_refused() {
+    let error = Config::parse("[limits]\nconcurrent_calls = 0").unwrap_err();
+    assert!(error.contains("at least 1"), "{error}");
+}
+
+#[tokio::test]
+async fn subscriptions_past_the_session_limit_are_refused_naming_it() {
+    let config = Config::parse("[limits]\nsubscriptions_per_session = 2").unwrap();
+    let server = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("limited", "0"),
+        &config,
+    );
+    let http = HttpServer::bind(
+        server,
+        "127.0.0.1:0".parse().unwrap(),
+        HttpOptions::default(),
+    )
+    .await
+    .unwrap();
+    let client = client(&http).await;
+    let subscribe =
+        |n: u32| client.subscribe(SubscribeRequestParams::new(format!("memo://note/{n}")));
+    subscribe(1).await.unwrap();
+    subscribe(2).await.unwrap();
+    subscribe(1)
+        .await
+        .expect("subscribing again to the same resource takes no room");
+    let refused = subscribe(3).await.unwrap_err().to_string();
+    assert!(refused.contains("subscriptions_per_session"), "{refused}");
+    client
+        .unsubscribe(UnsubscribeRequestParams::new("memo://note/1"))
+        .await
+        .unwrap();
+    subscribe(3).await.expect("room again after unsubscribing");
+    client.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
+}
