@@ -41,7 +41,7 @@ pub struct HttpOptions {
     /// browsers) are not affected.
     pub allowed_origins: Option<Vec<String>>,
     /// `[auth]`: when set, the endpoint is an OAuth 2.1 resource server
-    /// (see [`auth`](super::auth)); when not, anyone who reaches it may call.
+    /// (see [`auth`]); when not, anyone who reaches it may call.
     pub auth: Option<AuthConfig>,
 }
 

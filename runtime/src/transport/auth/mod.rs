@@ -1,22 +1,21 @@
 //! Streamable HTTP as an OAuth 2.1 resource server (MCP authorization,
 //! 2025-11-25 and 2026-07-28), configured by `[auth]` ([`config`]).
 //!
-//! * [`metadata`]: Protected Resource Metadata (RFC 9728) at
+//! * `metadata`: Protected Resource Metadata (RFC 9728) at
 //!   `/.well-known/oauth-protected-resource` and its path-suffixed form,
 //!   naming the issuer, so clients know where to sign in.
-//! * [`guard`]: the axum middleware in front of rmcp's service: a request
+//! * `guard`: the axum middleware in front of rmcp's service: a request
 //!   without a valid bearer token gets `401` and a challenge pointing at the
 //!   metadata; a token lacking a needed scope gets `403 insufficient_scope`.
-//!   The caller's [`Principal`](crate::agent::Principal) rides on the
-//!   request to the server.
-//! * [`token`]: a JWT checked against the issuer's keys ([`issuer`]:
+//!   The caller's [`Principal`] rides on the request to the server.
+//! * `token`: a JWT checked against the issuer's keys (`issuer`:
 //!   discovered, cached, refetched on an unknown `kid`), or an opaque
 //!   token through RFC 7662 introspection.
-//! * [`needs`]: the scopes of the tool, prompt or resource a message
+//! * `needs`: the scopes of the tool, prompt or resource a message
 //!   names (`#[agent(scopes = [...])]`), on top of the server's own.
-//! * [`sessions`]: a 2025-era session answers only the principal that
+//! * `sessions`: a 2025-era session answers only the principal that
 //!   opened it.
-//! * [`refusal`]: the status and `WWW-Authenticate` of each refusal.
+//! * `refusal`: the status and `WWW-Authenticate` of each refusal.
 //!
 //! Tokens are read from the `Authorization` header only, never from the URL
 //! or the body. stdio has no such layer: the parent process is trusted.
