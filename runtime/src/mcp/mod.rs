@@ -15,6 +15,7 @@ pub(crate) mod icon;
 pub(crate) mod logging;
 pub(crate) mod message;
 pub mod meta;
+pub(crate) mod oauth;
 pub(crate) mod resource_content;
 pub(crate) mod roots;
 pub(crate) mod round_trip;

@@ -18,10 +18,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// How long one request to the issuer may take.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest answer read from the issuer.
-const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+use crate::mcp::oauth::{FETCH_TIMEOUT, metadata_urls, read_bounded};
 
 /// `[servers.NAME.auth]`: exactly one way to obtain a token.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -176,17 +173,9 @@ impl ClientCredentials {
 /// The token endpoint from the issuer's metadata (RFC 8414, then OpenID).
 async fn token_endpoint_of(http: &reqwest::Client, issuer: &str) -> Result<String, String> {
     let issuer = issuer.trim_end_matches('/');
-    let after_scheme = issuer.find("://").map_or(0, |at| at + 3);
-    let (origin, path) = match issuer[after_scheme..].find('/') {
-        Some(slash) => issuer.split_at(after_scheme + slash),
-        None => (issuer, ""),
-    };
     let mut failures = Vec::new();
-    for url in [
-        format!("{origin}/.well-known/oauth-authorization-server{path}"),
-        format!("{issuer}/.well-known/openid-configuration"),
-    ] {
-        let answer = match http.get(&url).send().await {
+    for url in metadata_urls(issuer) {
+        let answer = match http.get(&url).timeout(FETCH_TIMEOUT).send().await {
             Ok(response) => read_json(&url, response).await,
             Err(e) => Err(format!("{url}: {e}")),
         };
@@ -209,17 +198,11 @@ async fn token_endpoint_of(http: &reqwest::Client, issuer: &str) -> Result<Strin
     ))
 }
 
-/// A JSON answer of at most [`MAX_ANSWER_BYTES`]; an error status is an
-/// error that carries the issuer's `error`, when it says one.
-async fn read_json(url: &str, mut response: reqwest::Response) -> Result<Value, String> {
+/// A JSON answer within the size bound of [`read_bounded`]; an error
+/// status is an error that carries the issuer's `error`, when it says one.
+async fn read_json(url: &str, response: reqwest::Response) -> Result<Value, String> {
     let status = response.status();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| format!("{url}: {e}"))? {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(format!("{url}: the answer is larger than 1 MiB"));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_bounded(url, response).await?;
     let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if !status.is_success() {
         let error = value["error"].as_str().unwrap_or("no error code");

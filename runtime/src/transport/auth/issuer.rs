@@ -10,10 +10,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 
-/// How long one request to the issuer may take.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest metadata or JWKS document accepted.
-const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+use crate::mcp::oauth::{FETCH_TIMEOUT, metadata_urls, read_bounded};
 
 /// What this server needs from the issuer's metadata.
 #[derive(Debug, Clone, Deserialize)]
@@ -83,13 +80,8 @@ impl Issuer {
     /// then OpenID discovery; the document must name this very issuer.
     async fn discover(&self) -> Result<IssuerMetadata, String> {
         let issuer = self.issuer.trim_end_matches('/');
-        let (origin, path) = split_origin(issuer);
-        let candidates = [
-            format!("{origin}/.well-known/oauth-authorization-server{path}"),
-            format!("{issuer}/.well-known/openid-configuration"),
-        ];
         let mut failures = Vec::new();
-        for url in candidates {
+        for url in metadata_urls(issuer) {
             match get_json::<IssuerMetadata>(&self.http, &url).await {
                 Ok(metadata) if metadata.issuer.trim_end_matches('/') == issuer => {
                     return Ok(metadata);
@@ -148,17 +140,8 @@ fn find(keys: &JwkSet, kid: Option<&str>) -> Option<Jwk> {
     }
 }
 
-/// `https://host:port` and the rest of `url` (`/path`, or empty).
-fn split_origin(url: &str) -> (&str, &str) {
-    let after_scheme = url.find("://").map_or(0, |at| at + 3);
-    match url[after_scheme..].find('/') {
-        Some(slash) => url.split_at(after_scheme + slash),
-        None => (url, ""),
-    }
-}
-
-/// GETs a JSON document of at most [`MAX_DOCUMENT_BYTES`] within
-/// [`FETCH_TIMEOUT`].
+/// GETs a JSON document, within [`FETCH_TIMEOUT`] and the size bound of
+/// [`read_bounded`].
 pub(crate) async fn get_json<T: DeserializeOwned>(
     http: &reqwest::Client,
     url: &str,
@@ -173,39 +156,16 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
     read_json(url, response).await
 }
 
-/// Reads a JSON answer of at most [`MAX_DOCUMENT_BYTES`]; a status other
-/// than success is an error.
+/// Reads a JSON answer within the size bound of [`read_bounded`]; a status
+/// other than success is an error.
 pub(crate) async fn read_json<T: DeserializeOwned>(
     url: &str,
-    mut response: reqwest::Response,
+    response: reqwest::Response,
 ) -> Result<T, String> {
     let status = response.status();
     if !status.is_success() {
         return Err(format!("{url}: HTTP {status}"));
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| format!("{url}: {e}"))? {
-        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(format!("{url}: the answer is larger than 1 MiB"));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_bounded(url, response).await?;
     serde_json::from_slice(&body).map_err(|e| format!("{url}: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_origin;
-
-    #[test]
-    fn the_well_known_part_goes_between_origin_and_path() {
-        assert_eq!(
-            split_origin("https://a.example/tenant/1"),
-            ("https://a.example", "/tenant/1")
-        );
-        assert_eq!(
-            split_origin("http://localhost:9"),
-            ("http://localhost:9", "")
-        );
-    }
 }
