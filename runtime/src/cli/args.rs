@@ -17,9 +17,11 @@ pub(super) struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
     /// Where workflow runs are kept: `embedded` (a journal file that
-    /// survives crashes and restarts; the default) or `memory`. Overrides
-    /// `[workflows] backend` in the configuration.
-    #[arg(long, global = true, value_name = "BACKEND", value_parser = ["memory", "embedded"])]
+    /// survives crashes and restarts; the default), `memory`, or
+    /// `temporal` (a Temporal cluster; programs built with agentwire's
+    /// `temporal` feature). Overrides `[workflows] backend` in the
+    /// configuration.
+    #[arg(long, global = true, value_name = "BACKEND", value_parser = BACKENDS)]
     pub workflow_backend: Option<String>,
     /// The embedded journal's file (default: <server name>.journal in the
     /// working directory).
@@ -28,6 +30,12 @@ pub(super) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The values of `--workflow-backend`.
+#[cfg(not(feature = "temporal"))]
+const BACKENDS: [&str; 2] = ["memory", "embedded"];
+#[cfg(feature = "temporal")]
+const BACKENDS: [&str; 3] = ["memory", "embedded", "temporal"];
 
 #[derive(Subcommand, Debug)]
 pub(super) enum Command {
@@ -41,6 +49,11 @@ pub(super) enum Command {
     Prompt(PromptArgs),
     /// Read one resource in this process and print its contents.
     Read(ReadArgs),
+    /// Execute workflow runs from the Temporal cluster of
+    /// `[workflows.temporal]` (or $TEMPORAL_ADDRESS) until a signal: start
+    /// as many as you like, on as many machines.
+    #[cfg(feature = "temporal")]
+    Worker,
 }
 
 #[derive(Args, Debug)]

@@ -100,7 +100,13 @@ impl App {
             &config.telemetry,
             default_log_filter(&cli.command),
         );
-        let code = match self.assemble(&cli, &config) {
+        #[cfg(feature = "temporal")]
+        if let Command::Worker = cli.command {
+            let code = self.work(&cli, &config).await;
+            telemetry.shutdown().await;
+            return code;
+        }
+        let code = match self.assemble(&cli, &config).await {
             Ok(server) => run_command(server, cli.command, config.auth.clone()).await,
             Err(message) => {
                 eprintln!("error: {message}");
@@ -136,7 +142,7 @@ impl App {
 
     /// The server the command runs against: the registry, checked against
     /// the configuration, with its workflows on the chosen backend.
-    fn assemble(&self, cli: &Cli, config: &Config) -> Result<AgentServer, String> {
+    async fn assemble(&self, cli: &Cli, config: &Config) -> Result<AgentServer, String> {
         let registry = Registry::collect().map_err(|error| error.to_string())?;
         for (server, agent) in registry.remote_servers() {
             if !config.servers.contains_key(server) {
@@ -149,6 +155,25 @@ impl App {
         }
         let defaults = self.workflow_defaults.clone().unwrap_or_default();
         let settings = workflow_settings(cli, config, &registry, defaults);
+        #[cfg(feature = "temporal")]
+        if settings.backend == BackendKind::Temporal {
+            let temporal = settings.temporal.clone().with_environment();
+            let backend = crate::workflow::temporal::TemporalBackend::connect(
+                &temporal,
+                &self.identity.name,
+                registry.definitions(),
+                config.budget.resolve(),
+            )
+            .await?;
+            let identity = self.identity.clone();
+            return Ok(AgentServer::with_workflow_backend(
+                registry,
+                identity,
+                config,
+                std::sync::Arc::new(backend),
+                &settings,
+            ));
+        }
         let store = settings
             .open_store(&self.identity.name)
             .map_err(|error| error.to_string())?;
@@ -159,12 +184,48 @@ impl App {
     }
 }
 
+#[cfg(feature = "temporal")]
+impl App {
+    /// `worker`: executes this program's workflows for its Temporal task
+    /// queue until a signal.
+    async fn work(&self, cli: &Cli, config: &Config) -> ExitCode {
+        let registry = match Registry::collect() {
+            Ok(registry) => registry,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let defaults = self.workflow_defaults.clone().unwrap_or_default();
+        let settings = workflow_settings(cli, config, &registry, defaults);
+        let temporal = settings.temporal.with_environment();
+        let host = std::sync::Arc::new(config.host());
+        let worked = crate::workflow::temporal::run_worker(
+            &temporal,
+            &self.identity.name,
+            registry.definitions(),
+            host,
+            serve::shutdown_signal(),
+        )
+        .await;
+        match worked {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
 /// Logs go to stderr (stdout belongs to the protocol under --stdio):
 /// `info` while serving, `warn` otherwise, unless RUST_LOG says more.
 /// rmcp's per-connection chatter stays at `warn`.
 fn default_log_filter(command: &Command) -> &'static str {
     match command {
         Command::Serve(_) => "info,rmcp=warn",
+        #[cfg(feature = "temporal")]
+        Command::Worker => "info,temporalio_sdk_core=warn",
         _ => "warn",
     }
 }
@@ -204,6 +265,8 @@ async fn run_command(server: AgentServer, command: Command, auth: Option<AuthCon
         Command::Call(args) => commands::call(&server, args).await,
         Command::Prompt(args) => commands::prompt(&server, args).await,
         Command::Read(args) => commands::read(&server, args).await,
+        #[cfg(feature = "temporal")]
+        Command::Worker => ExitCode::SUCCESS,
     };
     server.close_connections().await;
     code

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::settings::{BackendKind, WorkflowSettings};
+use super::settings::{BackendKind, TemporalSettings, WorkflowSettings};
 use super::store::Synchronous;
 use crate::budget::units::parse_duration;
 
@@ -21,6 +21,31 @@ pub struct WorkflowsConfig {
     pub sync: Option<String>,
     /// How long a `tools/call` of a workflow waits before answering with a task.
     pub task_after: Option<String>,
+    /// `[workflows.temporal]`: the cluster of `backend = "temporal"`.
+    pub temporal: Option<TemporalConfig>,
+}
+
+/// `[workflows.temporal]`: where the Temporal cluster is, for
+/// `--workflow-backend temporal` and the `worker` subcommand. The
+/// environment variables `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE` and
+/// `TEMPORAL_API_KEY` override it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemporalConfig {
+    /// The frontend's address, `host:port` (default `127.0.0.1:7233`).
+    pub address: Option<String>,
+    /// The namespace (default `default`).
+    pub namespace: Option<String>,
+    /// The task queue the workers poll (default: the server's name).
+    pub task_queue: Option<String>,
+    /// Connect with TLS (Temporal Cloud); implied by an API key.
+    pub tls: Option<bool>,
+    /// The name of the environment variable holding an API key (Temporal
+    /// Cloud); never the key itself.
+    pub api_key_env: Option<String>,
+    /// How long one workflow task may take, steps and agent calls included
+    /// (they run in it); at most 120 s (default 60 s).
+    pub task_timeout: Option<String>,
 }
 
 impl WorkflowsConfig {
@@ -29,7 +54,8 @@ impl WorkflowsConfig {
             && BackendKind::parse(backend).is_none()
         {
             return Err(format!(
-                "[workflows] backend = {backend:?}: the backends are \"embedded\" and \"memory\""
+                "[workflows] backend = {backend:?}: the backends are \"embedded\" and \"memory\", \
+                 and \"temporal\" in programs built with agentwire's `temporal` feature"
             ));
         }
         if let Some(sync) = &self.sync
@@ -38,6 +64,23 @@ impl WorkflowsConfig {
             return Err(format!(
                 "[workflows] sync = {sync:?}: choose \"full\" or \"normal\""
             ));
+        }
+        if let Some(temporal) = &self.temporal
+            && let Some(timeout) = &temporal.task_timeout
+        {
+            match parse_duration(timeout) {
+                Ok(t) if !t.is_zero() && t <= std::time::Duration::from_secs(120) => {}
+                Ok(_) => {
+                    return Err(format!(
+                        "[workflows.temporal] task_timeout = {timeout:?}: between 1ms and 120s"
+                    ));
+                }
+                Err(p) => {
+                    return Err(format!(
+                        "[workflows.temporal] task_timeout = {timeout:?}: {p}"
+                    ));
+                }
+            }
         }
         if let Some(after) = &self.task_after {
             parse_duration(after)
@@ -70,7 +113,29 @@ impl WorkflowsConfig {
                 .as_deref()
                 .and_then(|t| parse_duration(t).ok())
                 .unwrap_or(default.task_after),
+            temporal: self
+                .temporal
+                .as_ref()
+                .map(|t| t.resolve_over(default.temporal.clone()))
+                .unwrap_or(default.temporal),
             ..default
+        }
+    }
+}
+
+impl TemporalConfig {
+    fn resolve_over(&self, default: TemporalSettings) -> TemporalSettings {
+        TemporalSettings {
+            address: self.address.clone().unwrap_or(default.address),
+            namespace: self.namespace.clone().unwrap_or(default.namespace),
+            task_queue: self.task_queue.clone().or(default.task_queue),
+            tls: self.tls.unwrap_or(default.tls),
+            api_key_env: self.api_key_env.clone().or(default.api_key_env),
+            task_timeout: self
+                .task_timeout
+                .as_deref()
+                .and_then(|t| parse_duration(t).ok())
+                .unwrap_or(default.task_timeout),
         }
     }
 }

@@ -30,10 +30,12 @@ mod replay;
 mod settings;
 mod step;
 pub mod store;
+#[cfg(feature = "temporal")]
+pub mod temporal;
 pub(crate) mod time;
 
 pub use backend::{ControlError, Recovery, Resumed, RunDriver, RunView, WorkflowBackend};
-pub use config::WorkflowsConfig;
+pub use config::{TemporalConfig, WorkflowsConfig};
 #[doc(hidden)]
 pub use context::{Journaled, WorkflowDeclares};
 pub use context::{WorkflowCaller, WorkflowContext};
@@ -42,5 +44,5 @@ pub use engine::JournalEngine;
 pub use error::WorkflowError;
 pub use policy::{RetryPolicy, StepPolicy};
 pub use record::{RunRecord, RunStatus};
-pub use settings::{BackendKind, WorkflowSettings};
+pub use settings::{BackendKind, TemporalSettings, WorkflowSettings};
 pub use step::Step;

@@ -16,14 +16,20 @@ pub enum BackendKind {
     /// A journal in one SQLite file: runs survive crashes and restarts.
     #[default]
     Embedded,
+    /// A Temporal cluster (cargo feature `temporal`): runs are executed by
+    /// `worker` processes and kept by the cluster.
+    Temporal,
 }
 
 impl BackendKind {
-    /// Reads `memory` or `embedded`.
+    /// Reads `memory`, `embedded`, or `temporal` (only with the `temporal`
+    /// feature).
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "memory" => Some(BackendKind::Memory),
             "embedded" => Some(BackendKind::Embedded),
+            #[cfg(feature = "temporal")]
+            "temporal" => Some(BackendKind::Temporal),
             _ => None,
         }
     }
@@ -44,6 +50,63 @@ pub struct WorkflowSettings {
     pub task_after: Duration,
     /// How often clients are asked to poll a task.
     pub poll_interval: Duration,
+    /// The Temporal cluster, for the `temporal` backend.
+    pub temporal: TemporalSettings,
+}
+
+/// Where the Temporal cluster is (`[workflows.temporal]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemporalSettings {
+    /// The frontend's address, `host:port`.
+    pub address: String,
+    /// The namespace.
+    pub namespace: String,
+    /// The task queue; the server's name when `None`.
+    pub task_queue: Option<String>,
+    /// Whether to connect with TLS.
+    pub tls: bool,
+    /// The environment variable holding an API key, if any.
+    pub api_key_env: Option<String>,
+    /// How long one workflow task may take.
+    pub task_timeout: Duration,
+}
+
+impl Default for TemporalSettings {
+    fn default() -> Self {
+        TemporalSettings {
+            address: "127.0.0.1:7233".to_owned(),
+            namespace: "default".to_owned(),
+            task_queue: None,
+            tls: false,
+            api_key_env: None,
+            task_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl TemporalSettings {
+    /// These settings with `TEMPORAL_ADDRESS` and `TEMPORAL_NAMESPACE` from
+    /// the environment, when set.
+    pub fn with_environment(mut self) -> Self {
+        if let Ok(address) = std::env::var("TEMPORAL_ADDRESS")
+            && !address.is_empty()
+        {
+            self.address = address;
+        }
+        if let Ok(namespace) = std::env::var("TEMPORAL_NAMESPACE")
+            && !namespace.is_empty()
+        {
+            self.namespace = namespace;
+        }
+        self
+    }
+
+    /// The task queue of the server `server_name`.
+    pub fn task_queue_for(&self, server_name: &str) -> String {
+        self.task_queue
+            .clone()
+            .unwrap_or_else(|| format!("agentwire-{server_name}"))
+    }
 }
 
 impl Default for WorkflowSettings {
@@ -54,6 +117,7 @@ impl Default for WorkflowSettings {
             synchronous: Synchronous::Full,
             task_after: Duration::from_secs(1),
             poll_interval: Duration::from_millis(500),
+            temporal: TemporalSettings::default(),
         }
     }
 }
@@ -69,7 +133,8 @@ impl WorkflowSettings {
     /// Opens the store of the chosen backend.
     pub fn open_store(&self, server_name: &str) -> Result<Arc<dyn JournalStore>, StoreError> {
         Ok(match self.backend {
-            BackendKind::Memory => Arc::new(MemoryStore::new()),
+            // Temporal keeps its runs itself; the server opens no journal.
+            BackendKind::Memory | BackendKind::Temporal => Arc::new(MemoryStore::new()),
             BackendKind::Embedded => Arc::new(SqliteStore::open(
                 self.journal_path(server_name),
                 self.synchronous,

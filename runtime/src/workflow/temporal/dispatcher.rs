@@ -1,0 +1,365 @@
+//! The one Temporal workflow type of agentwire, `agentwire`: it looks the
+//! run's `#[workflow]` up by name, polls its code, and turns what the code
+//! asks its driver for into Temporal commands; and the local activity
+//! `record` that keeps the outcome of each step and agent call in the
+//! history.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::sync::{Arc, RwLock};
+use std::task::Poll;
+use std::time::Duration;
+
+use futures::future::{Either, LocalBoxFuture};
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
+use serde_json::Value;
+use temporalio_macros::{activities, workflow, workflow_methods};
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use temporalio_sdk::{
+    LocalActivityOptions, SyncWorkflowContext, TimerResult, WorkflowContext, WorkflowContextView,
+    WorkflowResult, WorkflowTermination,
+};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::driver::{Bridge, Reply, Request, TemporalRun};
+use super::{Ending, Progress, Resume, RunInput};
+use crate::agent::context::AgentContext;
+use crate::agent::execution::{exceeded_below, guarded};
+use crate::agent::host::Host;
+use crate::agent::{AgentDefinition, Failure, Interrupted, InvokeError, Subject};
+use crate::budget::{BudgetExceeded, Dimension, Scope, Usage};
+use crate::mcp::meta::{BUDGET_KEY, read_grant};
+use crate::telemetry::{ErrorType, set_parent_from};
+use crate::workflow::context::WorkflowContext as RunContext;
+use crate::workflow::definition::WorkflowDefinition;
+use crate::workflow::record::{BudgetFailure, RunError, RunStatus};
+
+/// What the worker of this process runs: its workflows and its host.
+pub(super) struct WorkerSetup {
+    pub workflows: BTreeMap<&'static str, (&'static AgentDefinition, &'static WorkflowDefinition)>,
+    pub host: Arc<Host>,
+}
+
+/// The SDK creates workflow instances itself (`Default`), so the
+/// dispatcher finds the registry of its process here.
+static SETUP: RwLock<Option<Arc<WorkerSetup>>> = RwLock::new(None);
+
+pub(super) fn install(setup: WorkerSetup) {
+    *SETUP.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(setup));
+}
+
+fn setup() -> Option<Arc<WorkerSetup>> {
+    SETUP.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// The state of one run's workflow execution: the signals not taken yet,
+/// and what `progress` shows.
+#[workflow]
+#[derive(Default)]
+pub struct Dispatcher {
+    signals: Vec<Resume>,
+    progress: Progress,
+}
+
+#[workflow_methods]
+impl Dispatcher {
+    #[run(name = "agentwire")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: Value) -> WorkflowResult<Value> {
+        let ending = dispatch(ctx.clone(), input).await?;
+        Ok(serde_json::to_value(ending).unwrap_or(Value::Null))
+    }
+
+    /// `workflows-resume`: a payload for the wait of its name.
+    #[signal(name = "resume")]
+    pub fn resume(&mut self, _ctx: &mut SyncWorkflowContext<Self>, signal: Value) {
+        match serde_json::from_value::<Resume>(signal) {
+            Ok(resume) => self.signals.push(resume),
+            Err(error) => tracing::warn!(
+                "a `resume` signal that is not {{name, payload}} is dropped: {error}"
+            ),
+        }
+    }
+
+    /// The step the run is in, its open waits, and what it used.
+    #[query(name = "progress")]
+    pub fn progress(&self, _ctx: &WorkflowContextView) -> Value {
+        serde_json::to_value(&self.progress).unwrap_or(Value::Null)
+    }
+}
+
+/// The local activity that records outcomes: it returns its input, which
+/// the history keeps in the activity's marker.
+pub struct Recorder;
+
+#[activities]
+impl Recorder {
+    #[activity(name = "agentwire.record")]
+    pub async fn record(_ctx: ActivityContext, outcome: Value) -> Result<Value, ActivityError> {
+        Ok(outcome)
+    }
+}
+
+/// A run that broke (its input or its history do not fit the code).
+fn broke(message: impl Into<String>) -> Ending {
+    let mut error = RunError::new(message);
+    error.broke = true;
+    Ending {
+        status: RunStatus::Failed,
+        output: None,
+        error: Some(error),
+        usage: Usage::default(),
+    }
+}
+
+fn from_failure(failure: Failure, usage: Usage) -> Ending {
+    let budget = failure
+        .budget_exceeded()
+        .map(|(exceeded, agent)| BudgetFailure {
+            exceeded: *exceeded,
+            agent: agent.to_owned(),
+        });
+    Ending {
+        status: RunStatus::Failed,
+        output: None,
+        error: Some(RunError {
+            message: failure.message(),
+            budget,
+            broke: failure.error_type() == ErrorType::Panic,
+        }),
+        usage,
+    }
+}
+
+/// Runs the agentwire workflow the input names to its end.
+async fn dispatch(
+    ctx: WorkflowContext<Dispatcher>,
+    input: Value,
+) -> Result<Ending, WorkflowTermination> {
+    let input: RunInput = match serde_json::from_value(input) {
+        Ok(input) => input,
+        Err(error) => return Ok(broke(format!("the run's input cannot be read: {error}"))),
+    };
+    let Some(setup) = setup() else {
+        return Ok(broke("this process runs no agentwire worker"));
+    };
+    let Some(&(definition, workflow)) = setup.workflows.get(input.workflow.as_str()) else {
+        return Ok(broke(format!(
+            "`{}` is not a workflow of this worker",
+            input.workflow
+        )));
+    };
+    let mut meta = serde_json::Map::new();
+    meta.insert(BUDGET_KEY.into(), input.limits.clone());
+    let mut limits = match read_grant(&meta) {
+        Ok(limits) => limits.unwrap_or_default(),
+        Err(error) => return Ok(broke(format!("the run's budget cannot be read: {error}"))),
+    };
+    // The time limit counts from the run's creation, in workflow time.
+    if let Some(time) = limits.time {
+        let now = ctx
+            .workflow_time()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(input.created_ms);
+        let elapsed = Duration::from_millis(now.saturating_sub(input.created_ms));
+        match time.checked_sub(elapsed) {
+            Some(left) if !left.is_zero() => limits.time = Some(left),
+            _ => {
+                let exceeded = BudgetExceeded {
+                    dimension: Dimension::Time,
+                    limit: time.as_millis() as u64,
+                    used: elapsed.as_millis() as u64,
+                };
+                let failure = Failure::out_of_budget(
+                    Subject::new("workflow", definition.name),
+                    "the run ran out of time".to_owned(),
+                    exceeded,
+                    definition.name.to_owned(),
+                );
+                return Ok(from_failure(failure, Usage::default()));
+            }
+        }
+    }
+    let scope = match Scope::root(definition.name, limits) {
+        Ok(scope) => scope,
+        Err(exceeded) => {
+            let failure = Failure::out_of_budget(
+                Subject::new("workflow", definition.name),
+                "the run cannot go on".to_owned(),
+                exceeded,
+                definition.name.to_owned(),
+            );
+            return Ok(from_failure(failure, Usage::default()));
+        }
+    };
+    let cancel = CancellationToken::new();
+    let agent = AgentContext::root(
+        definition.name,
+        cancel.clone(),
+        None,
+        scope,
+        setup.host.clone(),
+        input.owner.clone().map(Arc::new),
+    );
+    let bridge = Arc::new(Bridge::default());
+    let run_id = ctx.workflow_id().to_owned();
+    let driver = Arc::new(TemporalRun {
+        bridge: bridge.clone(),
+        run_id: run_id.clone(),
+        workflow: definition.name,
+        seed: input.seed,
+        policy: workflow.step_policy(),
+        agent: agent.clone(),
+        next_op: AtomicU32::new(0),
+        draws: AtomicU64::new(0),
+        waits: AtomicU64::new(0),
+    });
+    let span = tracing::info_span!("workflow run", run = %run_id, workflow = definition.name);
+    set_parent_from(&span, &input.trace);
+    let code = (workflow.run)(RunContext::new(driver), input.arguments.clone());
+    let mut code = Box::pin(guarded(&agent, code).instrument(span));
+
+    let mut commands: FuturesUnordered<LocalBoxFuture<'static, (u64, Reply)>> =
+        FuturesUnordered::new();
+    let mut cancelled = Box::pin(cancelled_future(ctx.clone()));
+    let mut cancel_seen = false;
+    let outcome = std::future::poll_fn(|cx| {
+        loop {
+            if !cancel_seen && cancelled.poll_unpin(cx).is_ready() {
+                cancel_seen = true;
+                cancel.cancel();
+            }
+            bridge.set_replaying(ctx.is_replaying());
+            if let Poll::Ready(outcome) = code.poll_unpin(cx) {
+                return Poll::Ready(outcome);
+            }
+            let mut progressed = false;
+            for (id, request) in bridge.take_requests() {
+                commands.push(command(ctx.clone(), id, request));
+                progressed = true;
+            }
+            while let Poll::Ready(Some((id, reply))) = commands.poll_next_unpin(cx) {
+                bridge.reply(id, reply);
+                progressed = true;
+            }
+            show_progress(&ctx, &bridge, &agent);
+            if !progressed {
+                return Poll::Pending;
+            }
+        }
+    })
+    .await;
+    drop(code);
+    let usage = agent.usage();
+    if cancel_seen {
+        return Err(WorkflowTermination::cancelled());
+    }
+    Ok(ending(outcome, &agent, definition, usage))
+}
+
+fn ending(
+    outcome: Result<Result<Value, InvokeError>, Interrupted>,
+    agent: &AgentContext,
+    definition: &'static AgentDefinition,
+    usage: Usage,
+) -> Ending {
+    let subject = Subject::new("workflow", definition.name);
+    match Failure::check(subject, outcome, || exceeded_below(agent)) {
+        Ok(output) => Ending {
+            status: RunStatus::Completed,
+            output: Some(output),
+            error: None,
+            usage,
+        },
+        Err(failure) => from_failure(failure, usage),
+    }
+}
+
+async fn cancelled_future(ctx: WorkflowContext<Dispatcher>) {
+    ctx.cancelled().await;
+}
+
+/// Keeps the state `progress` answers from up to date (only when it
+/// changed: each change wakes the workflow's conditions).
+fn show_progress(ctx: &WorkflowContext<Dispatcher>, bridge: &Bridge, agent: &AgentContext) {
+    let (current, waits) = bridge.progress();
+    let usage = Usage {
+        elapsed_ms: 0,
+        ..agent.usage()
+    };
+    let changed = ctx.state(|s| {
+        s.progress.current != current || s.progress.waits != waits || s.progress.usage != usage
+    });
+    if changed {
+        ctx.state_mut(|s| {
+            s.progress = Progress {
+                current,
+                waits,
+                usage,
+            }
+        });
+    }
+}
+
+/// The Temporal command for one request of the workflow's code.
+fn command(
+    ctx: WorkflowContext<Dispatcher>,
+    id: u64,
+    request: Request,
+) -> LocalBoxFuture<'static, (u64, Reply)> {
+    async move {
+        let reply = match request {
+            Request::Record(outcome) => {
+                let mut options = LocalActivityOptions::default();
+                options.start_to_close_timeout = Some(Duration::from_secs(30));
+                match ctx
+                    .execute_local_activity(
+                        Recorder::record,
+                        outcome.unwrap_or(Value::Null),
+                        options,
+                    )
+                    .await
+                {
+                    Ok(value) => Reply::Value(value),
+                    Err(error) => Reply::Failed(format!("the record could not be kept: {error}")),
+                }
+            }
+            Request::Sleep(duration) => match ctx.timer(duration).await {
+                TimerResult::Fired => Reply::Done,
+                TimerResult::Cancelled => Reply::Cancelled,
+            },
+            Request::Now => match ctx.workflow_time() {
+                Some(time) => Reply::Time(time),
+                None => Reply::Failed("the workflow has no time yet".to_owned()),
+            },
+            Request::Wait { name, timeout } => wait(&ctx, &name, timeout).await,
+        };
+        (id, reply)
+    }
+    .boxed_local()
+}
+
+/// The next signal for the wait `name`, in arrival order.
+async fn wait(ctx: &WorkflowContext<Dispatcher>, name: &str, timeout: Option<Duration>) -> Reply {
+    let arrived = ctx.wait_condition(|s| s.signals.iter().any(|r| r.name == name));
+    let arrived = match timeout {
+        None => arrived.await.is_ok(),
+        Some(timeout) => {
+            let timer = ctx.timer(timeout);
+            match futures::future::select(Box::pin(arrived), Box::pin(timer)).await {
+                Either::Left((result, _)) => result.is_ok(),
+                Either::Right((TimerResult::Fired, _)) => return Reply::TimedOut,
+                Either::Right((TimerResult::Cancelled, _)) => return Reply::Cancelled,
+            }
+        }
+    };
+    if !arrived {
+        return Reply::Cancelled;
+    }
+    ctx.state_mut(|s| match s.signals.iter().position(|r| r.name == name) {
+        Some(at) => Reply::Value(s.signals.remove(at).payload),
+        None => Reply::Cancelled,
+    })
+}

@@ -1,0 +1,433 @@
+//! The [`RunDriver`] of a run on Temporal, and the queue between it and the
+//! dispatcher workflow.
+//!
+//! The workflow's code is polled inside the SDK's workflow task, never
+//! elsewhere. What it asks of the driver goes into a [`Bridge`] queue that
+//! the dispatcher turns into Temporal commands after each poll, and the
+//! answers come back through the bridge. The driver's futures register no
+//! waker: the dispatcher polls the code again whenever it delivered an
+//! answer, so every wake-up comes from the SDK, in history order.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use super::Recorded;
+use crate::agent::context::AgentContext;
+use crate::budget::Usage;
+use crate::workflow::WorkflowError;
+use crate::workflow::backend::{
+    Activity, ActivityError, ActivityKind, Attempt, AttemptError, RunDriver, Wait,
+};
+use crate::workflow::policy::StepPolicy;
+use crate::workflow::record::Failure;
+
+/// What the workflow's code asks the dispatcher for.
+pub(super) enum Request {
+    /// Record an outcome in the history (`None` on replay: the history has it).
+    Record(Option<Value>),
+    /// A durable timer.
+    Sleep(Duration),
+    /// The next signal for the wait `name`, or `None` after `timeout`.
+    Wait {
+        name: String,
+        timeout: Option<Duration>,
+    },
+    /// The workflow's time.
+    Now,
+}
+
+/// The dispatcher's answer to a [`Request`].
+pub(super) enum Reply {
+    /// A recorded outcome, or a signal's payload.
+    Value(Value),
+    /// A timer fired.
+    Done,
+    /// A wait's timeout passed first.
+    TimedOut,
+    /// The workflow's time.
+    Time(SystemTime),
+    /// The run was cancelled.
+    Cancelled,
+    /// Temporal refused (the history does not match the code).
+    Failed(String),
+}
+
+#[derive(Default)]
+struct Shared {
+    next: u64,
+    queue: VecDeque<(u64, Request)>,
+    replies: HashMap<u64, Reply>,
+    current: Option<String>,
+    waits: BTreeMap<u64, (String, Value)>,
+}
+
+/// The queue between a run's driver and its dispatcher.
+#[derive(Default)]
+pub(super) struct Bridge {
+    shared: Mutex<Shared>,
+    replaying: AtomicBool,
+}
+
+impl Bridge {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the dispatcher is replaying history (then every outcome the
+    /// code reaches is recorded already).
+    pub fn set_replaying(&self, replaying: bool) {
+        self.replaying.store(replaying, Ordering::Release);
+    }
+
+    fn replaying(&self) -> bool {
+        self.replaying.load(Ordering::Acquire)
+    }
+
+    /// The requests made since the last call, in the order the code made them.
+    pub fn take_requests(&self) -> Vec<(u64, Request)> {
+        self.lock().queue.drain(..).collect()
+    }
+
+    pub fn reply(&self, id: u64, reply: Reply) {
+        self.lock().replies.insert(id, reply);
+    }
+
+    /// The step or wait the run is in, and its open waits.
+    pub fn progress(&self) -> (Option<String>, Vec<(String, Value)>) {
+        let shared = self.lock();
+        (
+            shared.current.clone(),
+            shared.waits.values().cloned().collect(),
+        )
+    }
+
+    fn set_current(&self, name: &str) {
+        self.lock().current = Some(name.to_owned());
+    }
+
+    /// Asks the dispatcher; the future is ready once it answered.
+    fn request(&self, request: Request) -> Pending<'_> {
+        let mut shared = self.lock();
+        let id = shared.next;
+        shared.next += 1;
+        shared.queue.push_back((id, request));
+        Pending { bridge: self, id }
+    }
+}
+
+/// A request waiting for its reply. It registers no waker: the dispatcher
+/// polls the workflow again after every reply.
+struct Pending<'a> {
+    bridge: &'a Bridge,
+    id: u64,
+}
+
+impl Future for Pending<'_> {
+    type Output = Reply;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Reply> {
+        match self.bridge.lock().replies.remove(&self.id) {
+            Some(reply) => Poll::Ready(reply),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// A wait the run is in, shown by `progress` until it ends.
+struct OpenWait<'a> {
+    bridge: &'a Bridge,
+    id: u64,
+}
+
+impl Drop for OpenWait<'_> {
+    fn drop(&mut self) {
+        self.bridge.lock().waits.remove(&self.id);
+    }
+}
+
+/// The driver of one run on a Temporal worker.
+pub(super) struct TemporalRun {
+    pub bridge: Arc<Bridge>,
+    pub run_id: String,
+    pub workflow: &'static str,
+    pub seed: u64,
+    pub policy: StepPolicy,
+    pub agent: AgentContext,
+    pub next_op: AtomicU32,
+    pub draws: AtomicU64,
+    pub waits: AtomicU64,
+}
+
+impl TemporalRun {
+    /// Runs the attempts of an activity here, as its policy says.
+    async fn attempts(&self, activity: &mut Activity<'_>) -> Result<Value, ActivityError> {
+        let retry = activity.policy.retry;
+        let mut number = 1;
+        loop {
+            if self.agent.is_cancelled() {
+                return Err(ActivityError::Interrupted(WorkflowError::Interrupted(
+                    "the run was cancelled".to_owned(),
+                )));
+            }
+            match run_attempt(&mut activity.attempt, number, activity.policy.timeout).await {
+                Ok(value) => return Ok(value),
+                Err(error) if error.retryable && number < retry.attempts.max(1) => {
+                    tracing::debug!(run = %self.run_id, step = %activity.name, attempt = number, "attempt failed: {}", error.message);
+                    tokio::time::sleep(retry.delay_after(number)).await;
+                    number += 1;
+                }
+                Err(error) => {
+                    return Err(ActivityError::Failed(Failure {
+                        message: error.message,
+                        attempts: number,
+                        call: error.call,
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Charges the run with what a replayed agent call had used.
+    fn restore(&self, recorded: Usage) {
+        let now = self.agent.usage();
+        let delta = Usage {
+            input_tokens: recorded.input_tokens.saturating_sub(now.input_tokens),
+            output_tokens: recorded.output_tokens.saturating_sub(now.output_tokens),
+            cost_micros: recorded.cost_micros.saturating_sub(now.cost_micros),
+            elapsed_ms: 0,
+            calls: recorded.calls.saturating_sub(now.calls),
+        };
+        if delta != Usage::default() {
+            self.agent.scope().restore(delta);
+        }
+    }
+}
+
+/// Runs `work` to its end before the workflow task goes on. The SDK ends a
+/// workflow task as soon as the code waits for something that is not a
+/// Temporal command, so a step or agent call cannot simply be awaited: a
+/// thread of its own runs it on the process's tokio runtime while the
+/// workflow task waits, and the runtime's threads carry the worker's polls.
+fn run_here<T: Send>(
+    work: impl Future<Output = Result<T, ActivityError>> + Send,
+) -> Result<T, ActivityError> {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return Err(ActivityError::Interrupted(refused(
+            "a Temporal worker runs steps on a tokio runtime only".to_owned(),
+        )));
+    };
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("agentwire-step".to_owned())
+            .spawn_scoped(scope, || handle.block_on(work))
+            .map_err(|e| {
+                ActivityError::Interrupted(refused(format!("cannot start a step's thread: {e}")))
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(ActivityError::Interrupted(refused(
+                    "a step's thread panicked".to_owned(),
+                )))
+            })
+    })
+}
+
+async fn run_attempt(
+    attempt: &mut Attempt<'_>,
+    number: u32,
+    timeout: Option<Duration>,
+) -> Result<Value, AttemptError> {
+    let future = AssertUnwindSafe(attempt(number)).catch_unwind();
+    let outcome = match timeout {
+        Some(limit) => match tokio::time::timeout(limit, future).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                return Err(AttemptError {
+                    message: format!(
+                        "the attempt did not finish within its timeout of {} ms",
+                        limit.as_millis()
+                    ),
+                    retryable: true,
+                    call: None,
+                });
+            }
+        },
+        None => future.await,
+    };
+    outcome.unwrap_or_else(|_| {
+        Err(AttemptError {
+            message: "the attempt panicked".to_owned(),
+            retryable: true,
+            call: None,
+        })
+    })
+}
+
+fn refused(message: String) -> WorkflowError {
+    WorkflowError::Interrupted(message)
+}
+
+fn cancelled() -> WorkflowError {
+    WorkflowError::Interrupted("the run was cancelled".to_owned())
+}
+
+/// splitmix64: a well-mixed 64-bit value from a seed and a counter.
+fn mix(seed: u64, counter: u64) -> u64 {
+    let mut z = seed.wrapping_add(counter.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl RunDriver for TemporalRun {
+    fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    fn workflow(&self) -> &'static str {
+        self.workflow
+    }
+
+    fn next_op(&self) -> u32 {
+        self.next_op.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn default_policy(&self) -> StepPolicy {
+        self.policy
+    }
+
+    fn agent_context(&self) -> &AgentContext {
+        &self.agent
+    }
+
+    fn activity<'a>(
+        &'a self,
+        mut activity: Activity<'a>,
+    ) -> BoxFuture<'a, Result<Value, ActivityError>> {
+        async move {
+            let name: Cow<'_, str> = activity.name.clone();
+            self.bridge.set_current(&name);
+            let outcome = if self.bridge.replaying() {
+                None
+            } else {
+                let outcome = run_here(self.attempts(&mut activity));
+                if let Err(ActivityError::Interrupted(error)) = outcome {
+                    return Err(ActivityError::Interrupted(error));
+                }
+                let usage = (activity.kind == ActivityKind::AgentCall).then(|| self.agent.usage());
+                let recorded = match outcome {
+                    Ok(value) => Recorded {
+                        value: Some(value),
+                        failure: None,
+                        usage,
+                    },
+                    Err(ActivityError::Failed(failure)) => Recorded {
+                        value: None,
+                        failure: Some(failure),
+                        usage,
+                    },
+                    Err(ActivityError::Interrupted(_)) => unreachable!("returned above"),
+                };
+                Some(serde_json::to_value(recorded).map_err(|e| {
+                    ActivityError::Interrupted(refused(format!(
+                        "the outcome of `{name}` cannot be recorded: {e}"
+                    )))
+                })?)
+            };
+            match self.bridge.request(Request::Record(outcome)).await {
+                Reply::Value(value) => {
+                    let recorded: Recorded = serde_json::from_value(value).map_err(|e| {
+                        ActivityError::Interrupted(refused(format!(
+                            "the history's record of `{name}` cannot be read: {e}"
+                        )))
+                    })?;
+                    if let Some(usage) = recorded.usage {
+                        self.restore(usage);
+                    }
+                    match (recorded.value, recorded.failure) {
+                        (_, Some(failure)) => Err(ActivityError::Failed(failure)),
+                        (Some(value), None) => Ok(value),
+                        (None, None) => Ok(Value::Null),
+                    }
+                }
+                Reply::Cancelled => Err(ActivityError::Interrupted(cancelled())),
+                Reply::Failed(message) => Err(ActivityError::Interrupted(refused(message))),
+                Reply::Done | Reply::TimedOut | Reply::Time(_) => Err(ActivityError::Interrupted(
+                    refused("the dispatcher answered a record with something else".to_owned()),
+                )),
+            }
+        }
+        .boxed()
+    }
+
+    fn sleep(&self, _op: u32, duration: Duration) -> BoxFuture<'_, Result<(), WorkflowError>> {
+        async move {
+            self.bridge.set_current("sleep");
+            match self.bridge.request(Request::Sleep(duration)).await {
+                Reply::Done => Ok(()),
+                Reply::Failed(message) => Err(refused(message)),
+                _ => Err(cancelled()),
+            }
+        }
+        .boxed()
+    }
+
+    fn wait_for<'a>(
+        &'a self,
+        _op: u32,
+        wait: Wait<'a>,
+    ) -> BoxFuture<'a, Result<Value, WorkflowError>> {
+        async move {
+            self.bridge.set_current(wait.name);
+            let id = self.waits.fetch_add(1, Ordering::Relaxed);
+            self.bridge
+                .lock()
+                .waits
+                .insert(id, (wait.name.to_owned(), (wait.schema)()));
+            let _open = OpenWait {
+                bridge: &self.bridge,
+                id,
+            };
+            let request = Request::Wait {
+                name: wait.name.to_owned(),
+                timeout: wait.timeout,
+            };
+            match self.bridge.request(request).await {
+                Reply::Value(payload) => Ok(payload),
+                Reply::TimedOut => Err(WorkflowError::TimedOut {
+                    name: wait.name.to_owned(),
+                    timeout: wait.timeout.unwrap_or(Duration::MAX),
+                }),
+                Reply::Failed(message) => Err(refused(message)),
+                _ => Err(cancelled()),
+            }
+        }
+        .boxed()
+    }
+
+    fn now(&self, _op: u32) -> BoxFuture<'_, Result<SystemTime, WorkflowError>> {
+        async move {
+            match self.bridge.request(Request::Now).await {
+                Reply::Time(time) => Ok(time),
+                Reply::Failed(message) => Err(refused(message)),
+                _ => Err(cancelled()),
+            }
+        }
+        .boxed()
+    }
+
+    fn random_u64(&self) -> u64 {
+        mix(self.seed, self.draws.fetch_add(1, Ordering::Relaxed))
+    }
+}

@@ -1,0 +1,110 @@
+//! Workflows on a Temporal cluster (cargo feature `temporal`,
+//! `--workflow-backend temporal`): the same `#[workflow]` code, run by
+//! `worker` processes that any number of machines can share.
+//!
+//! * [`TemporalBackend`] (the control plane of `serve`): a run is a Temporal
+//!   workflow execution of the one workflow type `agentwire`, whose workflow
+//!   id is the run id and whose input names the agentwire workflow, its
+//!   arguments, its budget, its owner and the W3C trace context of the
+//!   `tools/call` that started it. Status is `DescribeWorkflowExecution`
+//!   plus the query `progress`; listing is Temporal's visibility;
+//!   `workflows-resume` is the signal `resume` carrying the wait's name;
+//!   cancellation is Temporal's.
+//! * [`run_worker`]: a Temporal worker whose dispatcher workflow looks the
+//!   agentwire workflow up by name and polls its code (a `Send` future)
+//!   inside the SDK's workflow task. The workflow's
+//!   [`RunDriver`](super::RunDriver) requests (timers, waits, time, the
+//!   record of a step or agent call) go through a queue that the dispatcher
+//!   turns into Temporal commands: deterministic, because the polling is.
+//! * Steps and agent calls run in the worker that runs the workflow task;
+//!   each outcome is recorded in the history by the local activity
+//!   `record`, so a replay (on this worker or another) returns it without
+//!   running it again.
+//!
+//! See docs/workflows.md ("Temporal") for the guide and the determinism
+//! rules.
+
+mod client;
+mod dispatcher;
+mod driver;
+mod worker;
+
+pub use client::TemporalBackend;
+pub use worker::run_worker;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::record::{Failure, RunError};
+use crate::agent::Principal;
+use crate::budget::Usage;
+
+/// The Temporal workflow type of every agentwire run.
+pub const WORKFLOW_TYPE: &str = "agentwire";
+
+/// The input of a run's Temporal workflow execution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RunInput {
+    /// The agentwire workflow's tool name.
+    pub workflow: String,
+    /// Its arguments.
+    pub arguments: Map<String, Value>,
+    /// The run's budget, as `_meta["dev.agentwire/budget"]` writes it.
+    pub limits: Value,
+    /// The seed of `ctx.random_u64()`.
+    pub seed: u64,
+    /// When the run was created (ms since the epoch).
+    pub created_ms: u64,
+    /// Who started it.
+    #[serde(default)]
+    pub owner: Option<Principal>,
+    /// The W3C trace context (`traceparent`, `tracestate`) of the call that
+    /// started it.
+    #[serde(default)]
+    pub trace: Map<String, Value>,
+}
+
+/// What the query `progress` answers about a running run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Progress {
+    /// The step, agent call, timer or wait the run is in, or was last in.
+    pub current: Option<String>,
+    /// The waits it is blocked in, with their payloads' JSON Schemas.
+    pub waits: Vec<(String, Value)>,
+    /// What the run used so far.
+    pub usage: Usage,
+}
+
+/// How a run ended: the result of its Temporal workflow execution (a run
+/// that failed completes its execution too, with the error here, so that
+/// the error keeps its budget details).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Ending {
+    /// `completed` or `failed`.
+    pub status: super::RunStatus,
+    pub output: Option<Value>,
+    pub error: Option<RunError>,
+    pub usage: Usage,
+}
+
+/// A step's or agent call's outcome as the local activity `record` keeps it
+/// in the history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Recorded {
+    /// The value, when it succeeded.
+    #[serde(default)]
+    pub value: Option<Value>,
+    /// Why it failed for good.
+    #[serde(default)]
+    pub failure: Option<Failure>,
+    /// For agent calls: what the run had used once the call was over.
+    #[serde(default)]
+    pub usage: Option<Usage>,
+}
+
+/// A signal for a wait: the payload goes to the wait named `name` only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Resume {
+    pub name: String,
+    pub payload: Value,
+}

@@ -1,0 +1,58 @@
+//! [`run_worker`]: the process that executes runs on Temporal.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+
+use super::client::connect;
+use super::dispatcher::{Dispatcher, Recorder, WorkerSetup, install};
+use crate::agent::AgentDefinition;
+use crate::agent::host::Host;
+use crate::workflow::TemporalSettings;
+
+/// Executes the workflows among `definitions` for the task queue of
+/// `server_name` until `stop` resolves: it polls workflow tasks (the
+/// dispatcher) and the local activity that records outcomes. Run as many
+/// as you like, on as many machines; they share the queue.
+///
+/// Must be awaited on the thread of a tokio runtime (the SDK polls workflow
+/// code, which is not `Send`, on it); one worker per process.
+pub async fn run_worker(
+    settings: &TemporalSettings,
+    server_name: &str,
+    definitions: impl IntoIterator<Item = &'static AgentDefinition>,
+    host: Arc<Host>,
+    stop: impl Future<Output = ()>,
+) -> Result<(), String> {
+    let workflows = definitions
+        .into_iter()
+        .filter_map(|definition| Some((definition.name, (definition, definition.workflow()?))))
+        .collect();
+    install(WorkerSetup { workflows, host });
+    let runtime = Runtime::from_current_tokio(Default::default())
+        .map_err(|e| format!("cannot start the Temporal runtime: {e}"))?;
+    let client = connect(settings).await?;
+    let task_queue = settings.task_queue_for(server_name);
+    let mut options = WorkerOptions::new(task_queue.clone())
+        .register_workflow::<Dispatcher>()
+        .map_err(|e| format!("cannot register the dispatcher workflow: {e}"))?
+        .register_activities(Recorder)
+        .build();
+    // The workflow's code is agentwire's, polled inside the workflow task:
+    // its steps and agent calls wake it through tokio, by design.
+    options.detect_nondeterministic_futures = false;
+    let mut worker = Worker::new(&runtime, client, options)
+        .map_err(|e| format!("cannot start the Temporal worker: {e}"))?;
+    let shutdown = worker.shutdown_handle();
+    tracing::info!(task_queue, address = %settings.address, namespace = %settings.namespace, "Temporal worker polling");
+    let run = worker.run();
+    tokio::pin!(run);
+    tokio::select! {
+        outcome = &mut run => outcome.map_err(|e| format!("the Temporal worker stopped: {e}")),
+        () = stop => {
+            shutdown();
+            run.await.map_err(|e| format!("the Temporal worker stopped: {e}"))
+        }
+    }
+}
