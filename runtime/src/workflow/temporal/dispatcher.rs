@@ -1,6 +1,6 @@
 //! The one Temporal workflow type of agentwire, `agentwire`: it looks the
 //! run's `#[workflow]` up by name, polls its code, and turns what the code
-//! asks its driver for into Temporal commands; and the local activity
+//! asks its driver for into Temporal commands; and the activity
 //! `record` that keeps the outcome of each step and agent call in the
 //! history.
 
@@ -17,7 +17,7 @@ use serde_json::Value;
 use temporalio_macros::{activities, workflow, workflow_methods};
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use temporalio_sdk::{
-    LocalActivityOptions, SyncWorkflowContext, TimerResult, WorkflowContext, WorkflowContextView,
+    ActivityOptions, SyncWorkflowContext, TimerResult, WorkflowContext, WorkflowContextView,
     WorkflowResult, WorkflowTermination,
 };
 use tokio_util::sync::CancellationToken;
@@ -89,8 +89,8 @@ impl Dispatcher {
     }
 }
 
-/// The local activity that records outcomes: it returns its input, which
-/// the history keeps in the activity's marker.
+/// The activity that records outcomes: it returns its input, which the
+/// history keeps as the activity's result.
 pub struct Recorder;
 
 #[activities]
@@ -256,7 +256,11 @@ async fn dispatch(
     if cancel_seen {
         return Err(WorkflowTermination::cancelled());
     }
-    Ok(ending(outcome, &agent, definition, usage))
+    let ending = ending(outcome, &agent, definition, usage);
+    if !ctx.is_replaying() {
+        tracing::info!(run = %run_id, workflow = definition.name, status = %ending.status, used = %usage, "workflow run finished");
+    }
+    Ok(ending)
 }
 
 fn ending(
@@ -311,15 +315,14 @@ fn command(
 ) -> LocalBoxFuture<'static, (u64, Reply)> {
     async move {
         let reply = match request {
-            Request::Record(outcome) => {
-                let mut options = LocalActivityOptions::default();
-                options.start_to_close_timeout = Some(Duration::from_secs(30));
+            Request::Record { name, outcome } => {
+                // An activity rather than a local one: its scheduling ends
+                // the workflow task, so the outcome is in the history at
+                // once, whatever happens to this worker next.
+                let mut options = ActivityOptions::start_to_close_timeout(Duration::from_secs(30));
+                options.summary = Some(name);
                 match ctx
-                    .execute_local_activity(
-                        Recorder::record,
-                        outcome.unwrap_or(Value::Null),
-                        options,
-                    )
+                    .execute_activity(Recorder::record, outcome.unwrap_or(Value::Null), options)
                     .await
                 {
                     Ok(value) => Reply::Value(value),

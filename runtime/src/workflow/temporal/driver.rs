@@ -34,8 +34,12 @@ use crate::workflow::record::Failure;
 
 /// What the workflow's code asks the dispatcher for.
 pub(super) enum Request {
-    /// Record an outcome in the history (`None` on replay: the history has it).
-    Record(Option<Value>),
+    /// Record the outcome of the step or agent call `name` in the history
+    /// (`None` on replay: the history has it).
+    Record {
+        name: String,
+        outcome: Option<Value>,
+    },
     /// A durable timer.
     Sleep(Duration),
     /// The next signal for the wait `name`, or `None` after `timeout`.
@@ -274,6 +278,13 @@ async fn run_attempt(
     })
 }
 
+fn kind_name(kind: ActivityKind) -> &'static str {
+    match kind {
+        ActivityKind::Step => "step",
+        ActivityKind::AgentCall => "agent",
+    }
+}
+
 fn refused(message: String) -> WorkflowError {
     WorkflowError::Interrupted(message)
 }
@@ -345,7 +356,11 @@ impl RunDriver for TemporalRun {
                     )))
                 })?)
             };
-            match self.bridge.request(Request::Record(outcome)).await {
+            let request = Request::Record {
+                name: format!("{} {name}", kind_name(activity.kind)),
+                outcome,
+            };
+            match self.bridge.request(request).await {
                 Reply::Value(value) => {
                     let recorded: Recorded = serde_json::from_value(value).map_err(|e| {
                         ActivityError::Interrupted(refused(format!(

@@ -17,7 +17,7 @@
 //!   record of a step or agent call) go through a queue that the dispatcher
 //!   turns into Temporal commands: deterministic, because the polling is.
 //! * Steps and agent calls run in the worker that runs the workflow task;
-//!   each outcome is recorded in the history by the local activity
+//!   each outcome is recorded in the history by the activity
 //!   `record`, so a replay (on this worker or another) returns it without
 //!   running it again.
 //!
@@ -87,7 +87,7 @@ pub(crate) struct Ending {
     pub usage: Usage,
 }
 
-/// A step's or agent call's outcome as the local activity `record` keeps it
+/// A step's or agent call's outcome as the activity `agentwire.record` keeps it
 /// in the history.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Recorded {

@@ -13,7 +13,7 @@ use crate::workflow::TemporalSettings;
 
 /// Executes the workflows among `definitions` for the task queue of
 /// `server_name` until `stop` resolves: it polls workflow tasks (the
-/// dispatcher) and the local activity that records outcomes. Run as many
+/// dispatcher) and the activity that records outcomes. Run as many
 /// as you like, on as many machines; they share the queue.
 ///
 /// Must be awaited on the thread of a tokio runtime (the SDK polls workflow
