@@ -3,7 +3,8 @@
 # the Rust tests (unit, integration with real MCP clients, doc tests, trybuild),
 # a user's crate outside the workspace tested with agentwire::testing,
 # then the Python MCP SDK against the example servers, then the official MCP
-# conformance suite and the MCP Inspector against examples/conformance.
+# conformance suite and the MCP Inspector against examples/conformance, and
+# last the `temporal` feature against a Temporal dev server (scripts/temporal.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,8 +16,8 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo doc (both crates, every feature, warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p agentwire -p agentwire-macros --all-features
+step "cargo doc (both crates, warnings are errors; the temporal feature has its own step below)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p agentwire -p agentwire-macros --features testing
 
 step "the test OAuth issuer (npm oauth2-mock-server) for the authorization tests"
 bash scripts/oauth-issuer.sh
@@ -34,3 +35,11 @@ bash scripts/python-tests.sh
 
 step "MCP conformance suite and MCP Inspector against the conformance example"
 bash scripts/conformance.sh
+
+# Last, as it builds the Temporal SDK (minutes on a cold cache).
+step "the temporal feature: lints, docs, the durable example on a Temporal dev server, replays of recorded histories"
+AGENTWIRE_TEMPORAL_CLI="$(bash scripts/temporal.sh)"
+export AGENTWIRE_TEMPORAL_CLI
+cargo clippy -p agentwire -p durable --features temporal --all-targets --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p agentwire --features temporal
+cargo test -p durable --features temporal --locked --test temporal

@@ -21,6 +21,14 @@
 //! journal = "my-server.journal" # relative to this file; default: <server>.journal in the working directory
 //! sync = "full"                 # or "normal": survives kill -9, not a power cut
 //! task_after = "1s"             # a tools/call waits this long before answering with an MCP task
+//!
+//! [workflows.temporal]          # backend = "temporal" (cargo feature `temporal`); `worker` too
+//! address = "127.0.0.1:7233"    # $TEMPORAL_ADDRESS overrides it
+//! namespace = "default"         # $TEMPORAL_NAMESPACE overrides it
+//! task_queue = "agentwire-my-server" # the default: agentwire-<server name>
+//! tls = false                   # true for Temporal Cloud (implied by an API key)
+//! api_key_env = "TEMPORAL_API_KEY" # the variable holding the API key (the default)
+//! task_timeout = "60s"          # a workflow task, steps and agent calls included; at most 120s
 //! ```
 //!
 //! `[llm]` and `[providers.*]` configure models: see [`crate::llm::config`].
@@ -313,6 +321,28 @@ mod tests {
         assert!(bad.contains("embedded"), "{bad}");
         let bad = Config::parse("[workflows]\nsync = \"off\"").unwrap_err();
         assert!(bad.contains("normal"), "{bad}");
+    }
+
+    #[test]
+    fn the_temporal_section_is_read_and_checked() {
+        let config = Config::parse(
+            "[workflows.temporal]\naddress = \"temporal.internal:7233\"\nnamespace = \"prod\"\n\
+             task_queue = \"reports\"\ntls = true\ntask_timeout = \"90s\"",
+        )
+        .unwrap();
+        let temporal = config.workflows.resolve().temporal;
+        assert_eq!(temporal.address, "temporal.internal:7233");
+        assert_eq!(temporal.namespace, "prod");
+        assert_eq!(temporal.task_queue_for("server"), "reports");
+        assert!(temporal.tls);
+        assert_eq!(temporal.task_timeout, Duration::from_secs(90));
+        let defaults = Config::default().workflows.resolve().temporal;
+        assert_eq!(defaults.address, "127.0.0.1:7233");
+        assert_eq!(defaults.task_queue_for("durable"), "agentwire-durable");
+        let bad = Config::parse("[workflows.temporal]\ntask_timeout = \"10m\"").unwrap_err();
+        assert!(bad.contains("120s"), "{bad}");
+        let bad = Config::parse("[workflows.temporal]\nadress = \"x\"").unwrap_err();
+        assert!(bad.contains("adress"), "{bad}");
     }
 
     #[test]

@@ -121,7 +121,13 @@ impl Cluster {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let ready = Command::new(&self.cli)
-                .args(["operator", "namespace", "describe", "--namespace", "default"])
+                .args([
+                    "operator",
+                    "namespace",
+                    "describe",
+                    "--namespace",
+                    "default",
+                ])
                 .args(["--address", &self.address()])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -130,7 +136,10 @@ impl Cluster {
             if ready {
                 return;
             }
-            assert!(Instant::now() < deadline, "the Temporal dev server did not start");
+            assert!(
+                Instant::now() < deadline,
+                "the Temporal dev server did not start"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -170,6 +179,24 @@ impl Cluster {
         Process(child)
     }
 
+    /// With AGENTWIRE_RECORD_HISTORIES set, writes the run's history to
+    /// tests/histories/<name>.json, for the replay test.
+    fn record_history(&self, run: &str, name: &str) {
+        if std::env::var_os("AGENTWIRE_RECORD_HISTORIES").is_none() {
+            return;
+        }
+        let output = Command::new(DURABLE)
+            .arg("--config")
+            .arg(self.config())
+            .args(["history", run])
+            .output()
+            .expect("durable history");
+        assert!(output.status.success(), "{output:?}");
+        let path = histories().join(format!("{name}.json"));
+        std::fs::write(&path, output.stdout).unwrap();
+        println!("recorded {}", path.display());
+    }
+
     fn worker_log(&self, name: &str) -> String {
         std::fs::read_to_string(self.dir.join(format!("worker-{name}.log"))).unwrap_or_default()
     }
@@ -179,7 +206,13 @@ impl Cluster {
     fn serve(&self) -> (Process, String) {
         let log = std::fs::File::create(self.dir.join("serve.log")).unwrap();
         let mut child = Command::new(DURABLE)
-            .args(["--workflow-backend", "temporal", "serve", "--http", "127.0.0.1:0"])
+            .args([
+                "--workflow-backend",
+                "temporal",
+                "serve",
+                "--http",
+                "127.0.0.1:0",
+            ])
             .current_dir(&self.dir)
             .env("TEMPORAL_ADDRESS", self.address())
             .env("RUST_LOG", "info,rmcp=warn")
@@ -197,6 +230,11 @@ impl Cluster {
             .to_owned();
         (Process(child), url)
     }
+}
+
+/// The recorded histories the replay test replays.
+fn histories() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories")
 }
 
 async fn connect(url: &str) -> Client {
@@ -299,7 +337,12 @@ async fn the_report_runs_on_temporal_and_is_resumed_listed_and_cancelled_through
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let page = structured(
-            &call(&client, "workflows-runs-list", json!({"workflow_name": "report"})).await,
+            &call(
+                &client,
+                "workflows-runs-list",
+                json!({"workflow_name": "report"}),
+            )
+            .await,
         );
         if page["runs"]
             .as_array()
@@ -348,9 +391,17 @@ async fn the_report_runs_on_temporal_and_is_resumed_listed_and_cancelled_through
         "{done}"
     );
 
+    cluster.record_history(&run, "report");
+
     // A second run, cancelled while it waits.
     let other = start_run(&client, "report", json!({"topic": "go"})).await;
-    wait_for_status(&client, &other, Duration::from_secs(60), is("input_required")).await;
+    wait_for_status(
+        &client,
+        &other,
+        Duration::from_secs(60),
+        is("input_required"),
+    )
+    .await;
     let cancelled = structured(&call(&client, "workflows-cancel", json!({"run_id": other})).await);
     assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
     wait_for_status(&client, &other, Duration::from_secs(30), is("cancelled")).await;
@@ -406,14 +457,21 @@ async fn a_worker_killed_inside_a_step_hands_the_run_to_another_and_recorded_ste
     let begins = begins(&log);
     let count = |what: &str| begins.get(&(run.clone(), what.to_owned())).copied();
     assert_eq!(count("step-0"), Some(1), "{begins:?}");
-    assert_eq!(count("step-1"), Some(2), "the interrupted step runs again: {begins:?}");
+    assert_eq!(
+        count("step-1"),
+        Some(2),
+        "the interrupted step runs again: {begins:?}"
+    );
     for what in ["step-2", "step-3", "agent", "finish"] {
         assert_eq!(count(what), Some(1), "{what}: {begins:?}");
     }
     assert!(
-        cluster.worker_log("second").contains("workflow run finished"),
+        cluster
+            .worker_log("second")
+            .contains("workflow run finished"),
         "the second worker finished the run"
     );
+    cluster.record_history(&run, "soak-after-kill");
     client.cancel().await.unwrap();
 }
 
@@ -498,4 +556,96 @@ async fn an_approval_wait_survives_a_restart_of_every_process() {
     let done = wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"]["status"], "published", "{done}");
     client.cancel().await.unwrap();
+}
+
+/// Every recorded history of the example's workflows replays against the
+/// code (`durable replay`), and a history that does not match the code is
+/// refused. Re-record them with
+/// `AGENTWIRE_RECORD_HISTORIES=1 cargo test -p durable --features temporal --test temporal`.
+#[test]
+fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(histories())
+        .expect("tests/histories")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.contains(&"report".to_owned()) && names.contains(&"soak-after-kill".to_owned()),
+        "{names:?}"
+    );
+    let replayed = Command::new(DURABLE)
+        .arg("replay")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        replayed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+
+    // The report's history, told it was a run of `soak`: the code takes
+    // other steps than the history recorded.
+    let text = std::fs::read_to_string(histories().join("report.json")).unwrap();
+    let mut history: Value = serde_json::from_str(&text).unwrap();
+    let data = &mut history["events"][0]["attributes"]["WorkflowExecutionStartedEventAttributes"]["input"]
+        ["payloads"][0]["data"];
+    let decoded = base64_decode(data.as_str().expect("the input payload's data"));
+    let mut run_input: Value = serde_json::from_slice(&decoded).unwrap();
+    run_input["workflow"] = "soak".into();
+    run_input["arguments"] = json!({"log": "/dev/null", "steps": 1, "step_ms": 0, "timer_ms": 0});
+    *data = base64_encode(&serde_json::to_vec(&run_input).unwrap()).into();
+    let dir = scratch_dir("temporal-replay");
+    let tampered = dir.join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&history).unwrap()).unwrap();
+    let refused = Command::new(DURABLE)
+        .arg("replay")
+        .arg(&tampered)
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success(),
+        "a history of other code replayed"
+    );
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("tampered.json") && message.contains("nondeterministic"),
+        "{message}"
+    );
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in text.bytes().filter(|b| *b != b'=') {
+        let value = BASE64.iter().position(|c| *c == byte).expect("base64") as u32;
+        bits = (bits << 6) | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    out
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, b| (n << 8) | *b as u32) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+        out.push_str(&"=".repeat(3 - chunk.len()));
+    }
+    out
 }

@@ -54,6 +54,30 @@ pub(super) enum Command {
     /// as many as you like, on as many machines.
     #[cfg(feature = "temporal")]
     Worker,
+    /// Replay recorded Temporal histories (JSON files, from `temporal
+    /// workflow show --output json`) against this program's workflow code;
+    /// fails when the code no longer matches one of them.
+    #[cfg(feature = "temporal")]
+    Replay(ReplayArgs),
+    /// Print the Temporal history of a run as JSON, in the form `replay`
+    /// reads.
+    #[cfg(feature = "temporal")]
+    History(HistoryArgs),
+}
+
+#[cfg(feature = "temporal")]
+#[derive(Args, Debug)]
+pub(super) struct HistoryArgs {
+    /// The run's id.
+    pub run_id: String,
+}
+
+#[cfg(feature = "temporal")]
+#[derive(Args, Debug)]
+pub(super) struct ReplayArgs {
+    /// The history files.
+    #[arg(required = true)]
+    pub histories: Vec<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -101,7 +101,10 @@ impl App {
             default_log_filter(&cli.command),
         );
         #[cfg(feature = "temporal")]
-        if let Command::Worker = cli.command {
+        if matches!(
+            cli.command,
+            Command::Worker | Command::Replay(_) | Command::History(_)
+        ) {
             let code = self.work(&cli, &config).await;
             telemetry.shutdown().await;
             return code;
@@ -187,7 +190,7 @@ impl App {
 #[cfg(feature = "temporal")]
 impl App {
     /// `worker`: executes this program's workflows for its Temporal task
-    /// queue until a signal.
+    /// queue until a signal; `replay`: replays histories against them.
     async fn work(&self, cli: &Cli, config: &Config) -> ExitCode {
         let registry = match Registry::collect() {
             Ok(registry) => registry,
@@ -200,14 +203,50 @@ impl App {
         let settings = workflow_settings(cli, config, &registry, defaults);
         let temporal = settings.temporal.with_environment();
         let host = std::sync::Arc::new(config.host());
-        let worked = crate::workflow::temporal::run_worker(
-            &temporal,
-            &self.identity.name,
-            registry.definitions(),
-            host,
-            serve::shutdown_signal(),
-        )
-        .await;
+        let worked = match &cli.command {
+            Command::Replay(args) => {
+                let mut histories = Vec::new();
+                for path in &args.histories {
+                    match std::fs::read(path) {
+                        Ok(bytes) => histories.push((path.display().to_string(), bytes)),
+                        Err(error) => {
+                            eprintln!("error: cannot read {}: {error}", path.display());
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                }
+                let count = histories.len();
+                let replayed =
+                    crate::workflow::temporal::replay(histories, registry.definitions(), host)
+                        .await;
+                if replayed.is_ok() {
+                    println!("{count} histories replayed: the code matches them");
+                }
+                replayed
+            }
+            Command::History(args) => {
+                match crate::workflow::temporal::history(&temporal, &args.run_id).await {
+                    Ok(json) => {
+                        use std::io::Write;
+                        let mut out = std::io::stdout();
+                        out.write_all(&json)
+                            .and_then(|()| out.flush())
+                            .map_err(|e| format!("cannot write the history: {e}"))
+                    }
+                    Err(message) => Err(message),
+                }
+            }
+            _ => {
+                crate::workflow::temporal::run_worker(
+                    &temporal,
+                    &self.identity.name,
+                    registry.definitions(),
+                    host,
+                    serve::shutdown_signal(),
+                )
+                .await
+            }
+        };
         match worked {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
@@ -226,6 +265,8 @@ fn default_log_filter(command: &Command) -> &'static str {
         Command::Serve(_) => "info,rmcp=warn",
         #[cfg(feature = "temporal")]
         Command::Worker => "info,temporalio_sdk_core=warn",
+        #[cfg(feature = "temporal")]
+        Command::Replay(_) | Command::History(_) => "error",
         _ => "warn",
     }
 }
@@ -266,7 +307,7 @@ async fn run_command(server: AgentServer, command: Command, auth: Option<AuthCon
         Command::Prompt(args) => commands::prompt(&server, args).await,
         Command::Read(args) => commands::read(&server, args).await,
         #[cfg(feature = "temporal")]
-        Command::Worker => ExitCode::SUCCESS,
+        Command::Worker | Command::Replay(_) | Command::History(_) => ExitCode::SUCCESS,
     };
     server.close_connections().await;
     code

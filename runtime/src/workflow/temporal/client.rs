@@ -467,3 +467,16 @@ impl WorkflowBackend for TemporalBackend {
 
     fn shutdown(&self) {}
 }
+
+/// The history of the run `run_id` as JSON, in the form
+/// [`replay`](super::replay) reads: record runs of today's code, and replay
+/// them against tomorrow's before deploying it.
+pub async fn history(settings: &TemporalSettings, run_id: &str) -> Result<Vec<u8>, String> {
+    let client = connect(settings).await?;
+    client
+        .get_workflow_handle::<Dispatcher>(run_id)
+        .fetch_history(temporalio_client::WorkflowFetchHistoryOptions::default())
+        .to_json()
+        .await
+        .map_err(|e| format!("cannot read the history of run {run_id}: {e}"))
+}

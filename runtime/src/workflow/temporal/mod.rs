@@ -29,8 +29,8 @@ mod dispatcher;
 mod driver;
 mod worker;
 
-pub use client::TemporalBackend;
-pub use worker::run_worker;
+pub use client::{TemporalBackend, history};
+pub use worker::{replay, run_worker};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -56,3 +56,52 @@ pub async fn run_worker(
         }
     }
 }
+
+/// Replays recorded Temporal histories (JSON, as `temporal workflow show
+/// --output json` or the SDK writes them) against the workflows among
+/// `definitions`: `Err` names each history the code no longer matches.
+/// Run it in CI over histories of runs in production before deploying new
+/// workflow code.
+pub async fn replay(
+    histories: Vec<(String, Vec<u8>)>,
+    definitions: impl IntoIterator<Item = &'static AgentDefinition>,
+    host: Arc<Host>,
+) -> Result<(), String> {
+    use temporalio_client::WorkflowHistory;
+    use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
+
+    let workflows = definitions
+        .into_iter()
+        .filter_map(|definition| Some((definition.name, (definition, definition.workflow()?))))
+        .collect();
+    install(WorkerSetup { workflows, host });
+    let mut names = Vec::new();
+    let mut parsed = Vec::new();
+    for (name, bytes) in histories {
+        let history = WorkflowHistory::from_json(&bytes)
+            .map_err(|e| format!("{name} is not a Temporal history: {e}"))?;
+        names.push(name);
+        parsed.push(history);
+    }
+    let mut options = WorkflowReplayerOptions::new()
+        .register_workflow::<Dispatcher>()
+        .map_err(|e| format!("cannot register the dispatcher workflow: {e}"))?
+        .build();
+    options.detect_nondeterministic_futures = false;
+    let replayer =
+        WorkflowReplayer::new(options).map_err(|e| format!("cannot start a replayer: {e}"))?;
+    let results = replayer
+        .replay_workflows(parsed)
+        .await
+        .map_err(|e| format!("the replay failed: {e}"))?;
+    let failures: Vec<String> = names
+        .iter()
+        .zip(results)
+        .filter_map(|(name, result)| result.replay_failure.map(|f| format!("{name}: {f}")))
+        .collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
