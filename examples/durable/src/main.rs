@@ -206,6 +206,26 @@ async fn soak(
     })
 }
 
+/// `steps` steps, one after the other, each giving its number; the sum.
+/// The workflow of the Temporal-versus-journal benchmark
+/// (docs/benchmarks.md).
+#[workflow(retry(attempts = 1))]
+async fn countdown(
+    ctx: &WorkflowContext,
+    /// How many steps.
+    steps: u32,
+) -> Result<u64, WorkflowError> {
+    let mut total = 0;
+    for i in (0..steps).rev() {
+        total += ctx
+            .step(format!("step-{i}"), || async move {
+                Ok::<_, std::io::Error>(u64::from(i))
+            })
+            .await?;
+    }
+    Ok(total)
+}
+
 agentwire::main!();
 
 /// The report workflow tested in-process with `agentwire::testing`, on the

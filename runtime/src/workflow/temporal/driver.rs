@@ -414,18 +414,29 @@ impl RunDriver for TemporalRun {
                 bridge: &self.bridge,
                 id,
             };
-            let request = Request::Wait {
-                name: wait.name.to_owned(),
-                timeout: wait.timeout,
-            };
-            match self.bridge.request(request).await {
-                Reply::Value(payload) => Ok(payload),
-                Reply::TimedOut => Err(WorkflowError::TimedOut {
+            loop {
+                let request = Request::Wait {
                     name: wait.name.to_owned(),
-                    timeout: wait.timeout.unwrap_or(Duration::MAX),
-                }),
-                Reply::Failed(message) => Err(refused(message)),
-                _ => Err(cancelled()),
+                    timeout: wait.timeout,
+                };
+                return match self.bridge.request(request).await {
+                    // The MCP server cannot check a payload against the
+                    // wait's type: the run drops one that does not fit and
+                    // waits on.
+                    Reply::Value(payload) => match (wait.check)(&payload) {
+                        Ok(()) => Ok(payload),
+                        Err(message) => {
+                            tracing::warn!(run = %self.run_id, wait = wait.name, "a payload that does not fit is dropped: {message}");
+                            continue;
+                        }
+                    },
+                    Reply::TimedOut => Err(WorkflowError::TimedOut {
+                        name: wait.name.to_owned(),
+                        timeout: wait.timeout.unwrap_or(Duration::MAX),
+                    }),
+                    Reply::Failed(message) => Err(refused(message)),
+                    _ => Err(cancelled()),
+                };
             }
         }
         .boxed()

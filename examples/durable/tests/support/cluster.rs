@@ -1,0 +1,292 @@
+//! Processes for tests and benchmarks against a real Temporal server: the
+//! dev server on free loopback ports, `durable worker` and `durable serve
+//! --workflow-backend temporal`, and an MCP client for the latter.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, CallToolResult, object};
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use serde_json::{Value, json};
+
+pub const DURABLE: &str = env!("CARGO_BIN_EXE_durable");
+
+pub type Client = RunningService<RoleClient, ()>;
+
+/// A child process, killed (SIGKILL) when dropped.
+pub struct Process(pub Child);
+
+impl Process {
+    pub fn kill9(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("agentwire-{name}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The `temporal` binary: $AGENTWIRE_TEMPORAL_CLI, or the one
+/// scripts/temporal.sh installs (it prints its path).
+pub fn temporal_cli() -> PathBuf {
+    if let Some(path) = std::env::var_os("AGENTWIRE_TEMPORAL_CLI") {
+        return PathBuf::from(path);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/temporal.sh");
+    let output = Command::new("bash")
+        .arg(&script)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run scripts/temporal.sh");
+    assert!(output.status.success(), "scripts/temporal.sh failed");
+    let text = String::from_utf8(output.stdout).unwrap();
+    PathBuf::from(text.lines().last().expect("the binary's path").trim())
+}
+
+/// A Temporal dev server on free loopback ports, its state in one file.
+pub struct Cluster {
+    cli: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    server: Option<Process>,
+}
+
+impl Cluster {
+    pub fn start(dir: &Path) -> Cluster {
+        let mut cluster = Cluster {
+            cli: temporal_cli(),
+            dir: dir.to_owned(),
+            port: free_port(),
+            server: None,
+        };
+        cluster.restart();
+        cluster
+    }
+
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server (again, on the same file and port) and waits
+    /// until its `default` namespace answers.
+    pub fn restart(&mut self) {
+        let log = std::fs::File::create(self.dir.join("temporal.log")).unwrap();
+        let child = Command::new(&self.cli)
+            .args(["server", "start-dev", "--headless", "--ip", "127.0.0.1"])
+            .args(["--port", &self.port.to_string()])
+            .args(["--ui-port", &free_port().to_string()])
+            .args(["--http-port", &free_port().to_string()])
+            .args(["--metrics-port", &free_port().to_string()])
+            .args(["--log-level", "error"])
+            .arg("--db-filename")
+            .arg(self.dir.join("temporal.db"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start temporal server start-dev");
+        self.server = Some(Process(child));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ready = Command::new(&self.cli)
+                .args([
+                    "operator",
+                    "namespace",
+                    "describe",
+                    "--namespace",
+                    "default",
+                ])
+                .args(["--address", &self.address()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ready {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the Temporal dev server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    pub fn kill9(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            server.kill9();
+        }
+    }
+
+    /// agentwire.toml naming this cluster; workflow tasks time out after
+    /// 3 s, so a killed worker's task moves on quickly.
+    pub fn config(&self) -> PathBuf {
+        let path = self.dir.join("agentwire.toml");
+        let text = format!(
+            "[workflows]\nbackend = \"temporal\"\n\n[workflows.temporal]\naddress = \"{}\"\n\
+             task_timeout = \"3s\"\n",
+            self.address()
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `durable worker`, logging to `worker-<name>.log`.
+    pub fn worker(&self, name: &str) -> Process {
+        let log = std::fs::File::create(self.dir.join(format!("worker-{name}.log"))).unwrap();
+        let child = Command::new(DURABLE)
+            .arg("--config")
+            .arg(self.config())
+            .arg("worker")
+            .current_dir(&self.dir)
+            .env("RUST_LOG", "info,temporalio_sdk_core=warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start durable worker");
+        Process(child)
+    }
+
+    /// With AGENTWIRE_RECORD_HISTORIES set, writes the run's history to
+    /// tests/histories/<name>.json, for the replay test.
+    pub fn record_history(&self, run: &str, name: &str) {
+        if std::env::var_os("AGENTWIRE_RECORD_HISTORIES").is_none() {
+            return;
+        }
+        let output = Command::new(DURABLE)
+            .arg("--config")
+            .arg(self.config())
+            .args(["history", run])
+            .output()
+            .expect("durable history");
+        assert!(output.status.success(), "{output:?}");
+        let path = histories().join(format!("{name}.json"));
+        std::fs::write(&path, output.stdout).unwrap();
+        println!("recorded {}", path.display());
+    }
+
+    pub fn worker_log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(format!("worker-{name}.log"))).unwrap_or_default()
+    }
+
+    /// `durable serve --http` on Temporal (the backend from the command
+    /// line, the address from $TEMPORAL_ADDRESS); its URL.
+    pub fn serve(&self) -> (Process, String) {
+        let log = std::fs::File::create(self.dir.join("serve.log")).unwrap();
+        let mut child = Command::new(DURABLE)
+            .args([
+                "--workflow-backend",
+                "temporal",
+                "serve",
+                "--http",
+                "127.0.0.1:0",
+            ])
+            .current_dir(&self.dir)
+            .env("TEMPORAL_ADDRESS", self.address())
+            .env("RUST_LOG", "info,rmcp=warn")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start durable serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        (Process(child), url)
+    }
+}
+
+/// The recorded histories the replay test replays.
+pub fn histories() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories")
+}
+
+pub async fn connect(url: &str) -> Client {
+    let transport = StreamableHttpClientTransport::from_uri(url.to_owned());
+    ().serve(transport).await.expect("connect")
+}
+
+pub async fn call(client: &Client, tool: &'static str, args: Value) -> CallToolResult {
+    client
+        .call_tool(CallToolRequestParams::new(tool).with_arguments(object(args)))
+        .await
+        .expect("tools/call answered")
+}
+
+pub fn structured(result: &CallToolResult) -> Value {
+    assert_ne!(result.is_error, Some(true), "{result:?}");
+    result
+        .structured_content
+        .clone()
+        .expect("structured result")
+}
+
+pub async fn start_run(client: &Client, workflow: &str, parameters: Value) -> String {
+    let started = structured(
+        &call(
+            client,
+            "workflows-run",
+            json!({"workflow_name": workflow, "run_parameters": parameters}),
+        )
+        .await,
+    );
+    started["run_id"].as_str().unwrap().to_owned()
+}
+
+pub async fn status(client: &Client, run: &str) -> Value {
+    structured(&call(client, "workflows-get_status", json!({"run_id": run})).await)
+}
+
+/// Polls the run's status until `done` holds.
+pub async fn wait_for_status(
+    client: &Client,
+    run: &str,
+    limit: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let status = status(client, run).await;
+        if done(&status) {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "run {run} did not get there: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn is(status: &'static str) -> impl Fn(&Value) -> bool {
+    move |value| value["status"] == status
+}
