@@ -300,6 +300,53 @@ async fn an_approval_wait_survives_a_restart_of_every_process() {
     client.cancel().await.unwrap();
 }
 
+/// The run's spans, exported by the worker, join the trace of the
+/// `tools/call` that started it on the MCP server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runs_spans_in_the_worker_join_the_trace_of_the_call_that_started_it() {
+    use fake_opentelemetry_collector::FakeCollectorServer;
+    use rmcp::model::{CallToolRequestParams, RequestMetaObject, object};
+
+    const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let mut collector = FakeCollectorServer::start().await.unwrap();
+    let endpoint = collector.endpoint();
+    let otel = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+    ];
+    let dir = scratch_dir("temporal-trace");
+    let cluster = Cluster::start(&dir);
+    let mut worker = cluster.worker_with_env("traced", &otel);
+    let (_serve, url) = cluster.serve_with_env(&otel);
+    let client = connect(&url).await;
+
+    let mut params = CallToolRequestParams::new("workflows-run").with_arguments(object(json!({
+        "workflow_name": "countdown", "run_parameters": {"steps": 2},
+    })));
+    let mut meta = RequestMetaObject::new();
+    meta.insert(
+        "traceparent".into(),
+        json!(format!("00-{TRACE_ID}-00f067aa0ba902b7-01")),
+    );
+    params.meta = Some(meta);
+    let started = structured(&client.call_tool(params).await.unwrap());
+    let run = started["run_id"].as_str().unwrap().to_owned();
+    wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    client.cancel().await.unwrap();
+    worker.terminate();
+
+    let spans = collector.exported_spans(1, Duration::from_secs(20)).await;
+    let runs: Vec<_> = spans.iter().filter(|s| s.name == "workflow run").collect();
+    assert!(
+        !runs.is_empty(),
+        "no `workflow run` span among {:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    for span in runs {
+        assert_eq!(span.trace_id, TRACE_ID, "{span:?}");
+    }
+}
+
 /// Every recorded history of the example's workflows replays against the
 /// code (`durable replay`), and a history that does not match the code is
 /// refused. Re-record them with

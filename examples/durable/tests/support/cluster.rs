@@ -22,6 +22,14 @@ pub type Client = RunningService<RoleClient, ()>;
 pub struct Process(pub Child);
 
 impl Process {
+    /// Stops it with SIGTERM (it flushes its telemetry) and waits.
+    pub fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+
     pub fn kill9(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -158,12 +166,18 @@ impl Cluster {
 
     /// `durable worker`, logging to `worker-<name>.log`.
     pub fn worker(&self, name: &str) -> Process {
+        self.worker_with_env(name, &[])
+    }
+
+    /// `durable worker` with more environment variables.
+    pub fn worker_with_env(&self, name: &str, env: &[(&str, &str)]) -> Process {
         let log = std::fs::File::create(self.dir.join(format!("worker-{name}.log"))).unwrap();
         let child = Command::new(DURABLE)
             .arg("--config")
             .arg(self.config())
             .arg("worker")
             .current_dir(&self.dir)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info,temporalio_sdk_core=warn")
             .stdout(Stdio::null())
             .stderr(log)
@@ -197,6 +211,11 @@ impl Cluster {
     /// `durable serve --http` on Temporal (the backend from the command
     /// line, the address from $TEMPORAL_ADDRESS); its URL.
     pub fn serve(&self) -> (Process, String) {
+        self.serve_with_env(&[])
+    }
+
+    /// `durable serve` with more environment variables.
+    pub fn serve_with_env(&self, env: &[(&str, &str)]) -> (Process, String) {
         let log = std::fs::File::create(self.dir.join("serve.log")).unwrap();
         let mut child = Command::new(DURABLE)
             .args([
@@ -207,6 +226,7 @@ impl Cluster {
                 "127.0.0.1:0",
             ])
             .current_dir(&self.dir)
+            .envs(env.iter().copied())
             .env("TEMPORAL_ADDRESS", self.address())
             .env("RUST_LOG", "info,rmcp=warn")
             .stdout(Stdio::piped())
