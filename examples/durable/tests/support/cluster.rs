@@ -102,7 +102,7 @@ impl Cluster {
     }
 
     /// Starts the server (again, on the same file and port) and waits
-    /// until its `default` namespace answers.
+    /// until its `default` namespace takes requests.
     pub fn restart(&mut self) {
         let log = std::fs::File::create(self.dir.join("temporal.log")).unwrap();
         let child = Command::new(&self.cli)
@@ -122,12 +122,22 @@ impl Cluster {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let ready = Command::new(&self.cli)
+                // A start goes through the frontend's namespace cache, as the
+                // MCP server's do (`operator namespace describe` and
+                // `workflow count` answer before that cache knows `default`).
+                // The probe's workflow waits on a queue no worker polls.
+                .args(["workflow", "start", "--namespace", "default"])
                 .args([
-                    "operator",
-                    "namespace",
-                    "describe",
-                    "--namespace",
-                    "default",
+                    "--type",
+                    "readiness-probe",
+                    "--task-queue",
+                    "readiness-probe",
+                ])
+                .args([
+                    "--workflow-id",
+                    "readiness-probe",
+                    "--id-conflict-policy",
+                    "UseExisting",
                 ])
                 .args(["--address", &self.address()])
                 .stdout(Stdio::null())

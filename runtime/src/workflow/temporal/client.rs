@@ -34,6 +34,9 @@ use crate::workflow::time::now_ms;
 /// The memo key holding a run's [`RunInput`], read back by listings.
 const MEMO_KEY: &str = "agentwire";
 
+/// How long a start may take (a busy cluster is slow, not gone).
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How long a status waits for a worker to answer the `progress` query.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -295,10 +298,13 @@ impl WorkflowBackend for TemporalBackend {
             };
             let mut memo = MemoValues::new();
             memo.insert(MEMO_KEY, serde_json::to_value(&input).unwrap_or(Value::Null));
+            let mut rpc_options = RpcOptions::default();
+            rpc_options.timeout = Some(START_TIMEOUT);
             let options = WorkflowStartOptions::new(self.task_queue.clone(), id.to_string())
                 .maybe_execution_timeout(limits.time)
                 .task_timeout(self.task_timeout)
                 .memo(memo)
+                .rpc_options(rpc_options)
                 .build();
             let value = serde_json::to_value(&input).unwrap_or(Value::Null);
             self.client
