@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use rmcp::model::JsonObject;
 use serde_json::{Map, Value};
-use temporalio_client::errors::WorkflowInteractionError;
+use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError};
 use temporalio_client::{
     Client, ClientOptions, Connection, ConnectionOptions, RpcOptions, Url, WorkflowCancelOptions,
     WorkflowDescribeOptions, WorkflowExecutionStatus, WorkflowGetResultOptions,
@@ -33,6 +33,9 @@ use crate::workflow::time::now_ms;
 
 /// The memo key holding a run's [`RunInput`], read back by listings.
 const MEMO_KEY: &str = "agentwire";
+
+/// How many times a start is tried (100 ms, then twice as long each time).
+const START_ATTEMPTS: u32 = 6;
 
 /// How long a start may take (a busy cluster is slow, not gone).
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -307,10 +310,27 @@ impl WorkflowBackend for TemporalBackend {
                 .rpc_options(rpc_options)
                 .build();
             let value = serde_json::to_value(&input).unwrap_or(Value::Null);
-            self.client
-                .start_workflow(Dispatcher::run, value, options)
-                .await
-                .map_err(|e| unavailable("written", e))?;
+            // A busy cluster refuses now and then (a timeout, a namespace
+            // cache being refreshed): try again for a few seconds. A start
+            // that went through before is one the retry finds.
+            let mut pause = Duration::from_millis(100);
+            let mut attempt = 1;
+            loop {
+                let started = self
+                    .client
+                    .start_workflow(Dispatcher::run, value.clone(), options.clone())
+                    .await;
+                match started {
+                    Ok(_) | Err(WorkflowStartError::AlreadyStarted { .. }) => break,
+                    Err(WorkflowStartError::Rpc(status)) if attempt < START_ATTEMPTS => {
+                        tracing::warn!(run = %id, attempt, "Temporal refused a start, trying again: {status}");
+                        tokio::time::sleep(pause).await;
+                        pause *= 2;
+                        attempt += 1;
+                    }
+                    Err(error) => return Err(unavailable("written", error)),
+                }
+            }
             tracing::info!(run = %id, workflow = definition.name, "workflow run started on Temporal");
             let created = input.created_ms;
             Ok(record(&id.to_string(), &input, RunStatus::Running, created))
