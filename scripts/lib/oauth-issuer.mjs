@@ -11,7 +11,8 @@
 // Every token it issues at /token gets, through the `beforeTokenSigning`
 // hook: `aud` = the RFC 8707 `resource` parameter of the request (when
 // given), `client_id` and, for client credentials, `sub` = the client id;
-// an authorization code's token gets the scopes asked for at /authorize.
+// an authorization code's token gets the scopes asked for at /authorize
+// and the user signed in there (see below).
 //
 // Test-only endpoints, for tokens a well-behaved issuer would never sign:
 //   POST /test/mint   {"claims": {...}, "header": {...}, "key": "issuer" |
@@ -26,7 +27,14 @@
 //   POST /test/introspection {"token": "...", "response": {...}} -> what
 //                     /introspect answers for that opaque token (others:
 //                     {"active": false}).
-//   GET  /test/requests -> how many times /jwks and /introspect were asked.
+//   GET  /test/requests -> how many times /jwks and /introspect were asked,
+//                     and /token by grant type ({"token": {"refresh_token": n}}).
+//   POST /test/token-lifetime {"seconds": n} -> access tokens issued from
+//                     then on expire after n seconds (`exp`, `expires_in`).
+// Authorization codes: the user is the `test_user` cookie sent to
+// /authorize (the issuer's session in the test's browser); the token's
+// `sub` is that user, and so is that of tokens refreshed from it. Refresh
+// tokens rotate: each is good once, and an unknown one is `invalid_grant`.
 // It also serves RFC 8414 metadata and RFC 7591 registration, which MCP
 // clients use and the mock lacks.
 
@@ -48,7 +56,7 @@ const server = new OAuth2Server(undefined, undefined, {
 });
 const firstKey = await server.issuer.keys.generate("RS256", { kid: "issuer-key-1" });
 
-const counters = { jwks: 0, introspect: 0 };
+const counters = { jwks: 0, introspect: 0, token: {} };
 const introspection = new Map();
 
 function clientIdOf(req) {
@@ -60,33 +68,69 @@ function clientIdOf(req) {
   return req.body?.client_id;
 }
 
-// The scopes asked for at /authorize, by authorization code: the mock
-// itself only looks at the token request's `scope`.
-const scopeOfCode = new Map();
+// The scopes asked for at /authorize and the user signed in there (the
+// `test_user` cookie: the issuer's own session in the test's "browser"), by
+// authorization code; then by refresh token. The mock itself only looks at
+// the token request's `scope`, calls every user "johndoe" and takes any
+// refresh token.
+const grantOfCode = new Map();
+const grantOfRefresh = new Map();
 server.service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
   const code = redirect.url.searchParams.get("code");
-  if (code && typeof req.query?.scope === "string") scopeOfCode.set(code, req.query.scope);
+  if (!code) return;
+  const cookie = /(?:^|;\s*)test_user=([^;]+)/.exec(req.headers.cookie ?? "");
+  grantOfCode.set(code, {
+    scope: typeof req.query?.scope === "string" ? req.query.scope : undefined,
+    user: cookie ? decodeURIComponent(cookie[1]) : undefined,
+  });
 });
-function grantedScope(body) {
-  if (body.grant_type === "authorization_code" && scopeOfCode.has(body.code)) {
-    return scopeOfCode.get(body.code);
-  }
+function grantOf(body) {
+  if (body.grant_type === "authorization_code") return grantOfCode.get(body.code);
+  if (body.grant_type === "refresh_token") return grantOfRefresh.get(body.refresh_token);
   return undefined;
 }
+// Test-only: the lifetime (s) of the access tokens issued from now on.
+let tokenLifetime;
 server.service.on(Events.BeforeResponse, (response, req) => {
-  const scope = grantedScope(req.body ?? {});
+  const body = req.body ?? {};
+  counters.token[body.grant_type] = (counters.token[body.grant_type] ?? 0) + 1;
+  const grant = grantOf(body);
+  if (body.grant_type === "refresh_token") {
+    if (!grant) {
+      // RFC 6749 §5.2: a refresh token this issuer did not issue (or that
+      // was already used: they rotate) is an invalid grant.
+      response.statusCode = 400;
+      response.body = { error: "invalid_grant" };
+      return;
+    }
+    grantOfRefresh.delete(body.refresh_token);
+  }
+  if (body.grant_type === "authorization_code") grantOfCode.delete(body.code);
+  if (grant && response.body?.refresh_token) {
+    grantOfRefresh.set(response.body.refresh_token, grant);
+  }
+  const scope = grant?.scope;
   if (scope !== undefined && response.body) response.body.scope = scope;
+  if (tokenLifetime !== undefined && response.body?.expires_in !== undefined) {
+    response.body.expires_in = tokenLifetime;
+  }
 });
 
 server.service.on(Events.BeforeTokenSigning, (token, req) => {
   const body = req.body ?? {};
   const clientId = clientIdOf(req);
-  const scope = grantedScope(body);
-  if (scope !== undefined && token.payload.sub !== undefined) token.payload.scope = scope;
+  const grant = grantOf(body);
+  if (grant?.scope !== undefined && token.payload.sub !== undefined) {
+    token.payload.scope = grant.scope;
+  }
+  if (grant?.user !== undefined) token.payload.sub = grant.user;
   if (body.resource !== undefined) token.payload.aud = body.resource;
   if (clientId !== undefined) token.payload.client_id = clientId;
   if (body.grant_type === "client_credentials" && clientId !== undefined) {
     token.payload.sub = clientId;
+  }
+  if (tokenLifetime !== undefined && token.payload.iat !== undefined) {
+    token.payload.exp = token.payload.iat + tokenLifetime;
   }
 });
 
@@ -183,6 +227,10 @@ route("POST", "/test/introspection", ({ token, response }) => {
   return {};
 });
 route("GET", "/test/requests", () => counters);
+route("POST", "/test/token-lifetime", ({ seconds }) => {
+  tokenLifetime = seconds;
+  return {};
+});
 
 function metadata() {
   const issuer = server.issuer.url;

@@ -11,7 +11,15 @@
 //! client_secret_env = "LEAF_CLIENT_SECRET"
 //! scope = "reports:read"
 //! # resource = "https://leaf.example.com/mcp"  # RFC 8707; default: the server's url
+//!
+//! [servers.crm.auth.user]                   # or the user signs in (authorization code + PKCE)
+//! issuer = "https://auth.example.com"       # authorization and token endpoints are discovered
+//! client_id = "reporting-service"
+//! redirect_uri = "https://reports.example.com/oauth/callback"  # this server's callback
+//! scope = "crm:read"
 //! ```
+//!
+//! User sign-in is [`super::sign_in`]'s.
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +38,42 @@ pub struct RemoteAuth {
     /// OAuth client credentials: this server is the client.
     #[serde(default)]
     pub client_credentials: Option<ClientCredentials>,
+    /// User-delegated sign-in: each user signs in to the server's issuer
+    /// and this server calls it with that user's token.
+    #[serde(default)]
+    pub user: Option<UserSignIn>,
+}
+
+/// `[servers.NAME.auth.user]`: the user is sent to the issuer
+/// (authorization code with PKCE, RFC 6749 §4.1, RFC 7636) and comes back
+/// to this server's callback, which keeps the token for that user.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSignIn {
+    /// The authorization server; its endpoints are discovered.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The authorization endpoint, when it is not discovered from `issuer`.
+    #[serde(default)]
+    pub authorization_endpoint: Option<String>,
+    /// The token endpoint, when it is not discovered from `issuer`.
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    /// This server's client id at that authorization server.
+    pub client_id: String,
+    /// The environment variable holding the client secret (a public client
+    /// when not set).
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// Where the issuer sends the user back: this server's
+    /// [`CALLBACK_PATH`](super::CALLBACK_PATH) on the address users reach it at.
+    pub redirect_uri: String,
+    /// The scopes asked for, space-separated.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// The audience asked for (RFC 8707); default: the server's `url`.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 /// `[servers.NAME.auth.client_credentials]`.
@@ -66,9 +110,10 @@ impl RemoteAuth {
     /// Checks the section of the server called `name`.
     pub(crate) fn check(&self, name: &str) -> Result<(), String> {
         let key = format!("[servers.{name}.auth]");
-        match (&self.bearer_env, &self.client_credentials) {
-            (Some(_), None) => Ok(()),
-            (None, Some(credentials)) => {
+        match (&self.bearer_env, &self.client_credentials, &self.user) {
+            (Some(_), None, None) => Ok(()),
+            (None, None, Some(user)) => user.check(&key),
+            (None, Some(credentials), None) => {
                 if credentials.issuer.is_none() && credentials.token_endpoint.is_none() {
                     return Err(format!(
                         "{key} client_credentials needs `issuer` (to discover its token endpoint) \
@@ -88,7 +133,7 @@ impl RemoteAuth {
                 Ok(())
             }
             _ => Err(format!(
-                "{key} needs exactly one of `bearer_env` or `client_credentials`"
+                "{key} needs exactly one of `bearer_env`, `client_credentials` or `user`"
             )),
         }
     }
@@ -105,73 +150,152 @@ impl RemoteAuth {
         }
         match &self.client_credentials {
             Some(credentials) => credentials.token(url).await,
+            None if self.user.is_some() => {
+                Err("it is signed in to by each user, not by this server".to_owned())
+            }
             None => Err("no way to obtain a token is configured".to_owned()),
         }
     }
 }
 
+impl UserSignIn {
+    fn check(&self, key: &str) -> Result<(), String> {
+        if self.issuer.is_none()
+            && (self.authorization_endpoint.is_none() || self.token_endpoint.is_none())
+        {
+            return Err(format!(
+                "{key} user needs `issuer` (to discover its endpoints) or both \
+                 `authorization_endpoint` and `token_endpoint`"
+            ));
+        }
+        for url in [
+            &self.issuer,
+            &self.authorization_endpoint,
+            &self.token_endpoint,
+            &self.resource,
+            &Some(self.redirect_uri.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            check_url(key, url)?;
+        }
+        let path = self
+            .redirect_uri
+            .parse::<http::Uri>()
+            .map(|uri| uri.path().to_owned())
+            .unwrap_or_default();
+        if path != super::CALLBACK_PATH {
+            return Err(format!(
+                "{key} user.redirect_uri {:?} must end in {}, where this server's HTTP \
+                 transport receives the issuer's answer",
+                self.redirect_uri,
+                super::CALLBACK_PATH
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An HTTP client for the authorization server: bounded in time, and
+/// never following redirects (a token request is not to be re-sent
+/// elsewhere).
+pub(super) fn issuer_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(FETCH_TIMEOUT)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// A token request (RFC 6749 §3.2): `pairs` as a form, the client
+/// authenticated with `client_secret_basic` when it has a secret (else its
+/// `client_id` in the form); the answer's JSON, or the issuer's error.
+pub(super) async fn token_request(
+    http: &reqwest::Client,
+    endpoint: &str,
+    client_id: &str,
+    secret: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> Result<Value, String> {
+    let body = {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.extend_pairs(pairs.iter().copied());
+        if secret.is_none() {
+            form.append_pair("client_id", client_id);
+        }
+        form.finish()
+    };
+    let mut request = http
+        .post(endpoint)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json");
+    if let Some(secret) = secret {
+        request = request.basic_auth(client_id, Some(secret));
+    }
+    let response = request
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("{endpoint}: {e}"))?;
+    read_json(endpoint, response).await
+}
+
+/// The secret in `var`, when a variable is named.
+pub(super) fn secret_from(var: Option<&String>, client_id: &str) -> Result<Option<String>, String> {
+    match var {
+        Some(var) => std::env::var(var)
+            .map(Some)
+            .map_err(|_| format!("set {var} to the client secret of `{client_id}`")),
+        None => Ok(None),
+    }
+}
+
 impl ClientCredentials {
     async fn token(&self, url: &str) -> Result<Token, String> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(FETCH_TIMEOUT)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let http = issuer_client()?;
         let endpoint = match (&self.token_endpoint, &self.issuer) {
             (Some(endpoint), _) => endpoint.clone(),
-            (None, Some(issuer)) => token_endpoint_of(&http, issuer).await?,
+            (None, Some(issuer)) => endpoints_of(&http, issuer).await?.token,
             (None, None) => return Err("no token endpoint".to_owned()),
         };
-        let secret =
-            match &self.client_secret_env {
-                Some(var) => Some(std::env::var(var).map_err(|_| {
-                    format!("set {var} to the client secret of `{}`", self.client_id)
-                })?),
-                None => None,
-            };
+        let secret = secret_from(self.client_secret_env.as_ref(), &self.client_id)?;
         let resource = self.resource.as_deref().unwrap_or(url);
-        // The serializer is not `Send`: the body is built before any await.
-        let body = {
-            let mut form = form_urlencoded::Serializer::new(String::new());
-            form.append_pair("grant_type", "client_credentials");
-            form.append_pair("resource", resource);
-            if let Some(scope) = &self.scope {
-                form.append_pair("scope", scope);
-            }
-            if secret.is_none() {
-                form.append_pair("client_id", &self.client_id);
-            }
-            form.finish()
-        };
-        let mut request = http
-            .post(&endpoint)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json");
-        if let Some(secret) = &secret {
-            // client_secret_basic (RFC 6749 §2.3.1).
-            request = request.basic_auth(&self.client_id, Some(secret));
+        let mut pairs = vec![("grant_type", "client_credentials"), ("resource", resource)];
+        if let Some(scope) = &self.scope {
+            pairs.push(("scope", scope));
         }
-        let response = request
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| format!("{endpoint}: {e}"))?;
-        let answer = read_json(&endpoint, response).await?;
+        let answer =
+            token_request(&http, &endpoint, &self.client_id, secret.as_deref(), &pairs).await?;
         let value = answer["access_token"]
             .as_str()
             .ok_or_else(|| format!("{endpoint} answered without an access_token"))?
             .to_owned();
-        // Renewed a minute early (or at half its life when it is short).
-        let renew_at = answer["expires_in"].as_u64().map(|secs| {
-            let early = (secs / 2).min(60);
-            Instant::now() + Duration::from_secs(secs - early)
-        });
+        let renew_at = answer["expires_in"]
+            .as_u64()
+            .map(|secs| Instant::now() + renew_after(secs));
         Ok(Token { value, renew_at })
     }
 }
 
-/// The token endpoint from the issuer's metadata (RFC 8414, then OpenID).
-async fn token_endpoint_of(http: &reqwest::Client, issuer: &str) -> Result<String, String> {
+/// How long after it is issued a token that lives `secs` is renewed: a
+/// minute early, or at half its life when it is short.
+pub(super) fn renew_after(secs: u64) -> Duration {
+    let early = (secs / 2).min(60);
+    Duration::from_secs(secs - early)
+}
+
+/// An authorization server's endpoints.
+pub(super) struct Endpoints {
+    pub authorization: Option<String>,
+    pub token: String,
+}
+
+/// The endpoints from the issuer's metadata (RFC 8414, then OpenID).
+pub(super) async fn endpoints_of(
+    http: &reqwest::Client,
+    issuer: &str,
+) -> Result<Endpoints, String> {
     let issuer = issuer.trim_end_matches('/');
     let mut failures = Vec::new();
     for url in metadata_urls(issuer) {
@@ -184,7 +308,12 @@ async fn token_endpoint_of(http: &reqwest::Client, issuer: &str) -> Result<Strin
                 if metadata["issuer"].as_str().map(|i| i.trim_end_matches('/')) == Some(issuer) =>
             {
                 if let Some(endpoint) = metadata["token_endpoint"].as_str() {
-                    return Ok(endpoint.to_owned());
+                    return Ok(Endpoints {
+                        authorization: metadata["authorization_endpoint"]
+                            .as_str()
+                            .map(str::to_owned),
+                        token: endpoint.to_owned(),
+                    });
                 }
                 failures.push(format!("{url} names no token_endpoint"));
             }
@@ -251,6 +380,13 @@ mod tests {
             parse("[client_credentials]\nissuer = \"https://a.example\"\nclient_id = \"c\"")
                 .is_ok()
         );
+        assert!(
+            parse(
+                "[user]\nissuer = \"https://a.example\"\nclient_id = \"c\"\n\
+                 redirect_uri = \"https://m.example/oauth/callback\""
+            )
+            .is_ok()
+        );
         for (text, expected) in [
             ("", "exactly one"),
             (
@@ -263,6 +399,20 @@ mod tests {
                 "https only",
             ),
             ("token = \"secret\"", "token"),
+            (
+                "[user]\nclient_id = \"c\"\nredirect_uri = \"https://m.example/oauth/callback\"",
+                "issuer",
+            ),
+            (
+                "[user]\nissuer = \"https://a.example\"\nclient_id = \"c\"\n\
+                 redirect_uri = \"https://m.example/elsewhere\"",
+                "/oauth/callback",
+            ),
+            (
+                "[user]\nissuer = \"https://a.example\"\nclient_id = \"c\"\n\
+                 redirect_uri = \"http://m.example/oauth/callback\"",
+                "https only",
+            ),
         ] {
             let error = parse(text).unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");

@@ -12,6 +12,7 @@ use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioC
 use tokio::sync::OnceCell;
 
 use super::config::{RemoteServer, UnreportedUsage};
+use super::sign_in::UserToken;
 use crate::agent::Host;
 
 /// A connection, and when its token must be renewed (a new connection).
@@ -82,6 +83,17 @@ impl RemotePool {
 
     /// The connection to `server`, opened on first use.
     pub(crate) async fn peer(&self, server: &str) -> Result<Peer<RoleClient>, String> {
+        self.peer_as(server, None).await
+    }
+
+    /// The connection to `server` as `user` (with that user's token) when
+    /// given, else as this server; each user has a connection of their own.
+    pub(crate) async fn peer_as(
+        &self,
+        server: &str,
+        user: Option<&SignedIn>,
+    ) -> Result<Peer<RoleClient>, String> {
+        let key = connection_key(server, user);
         let target = match (self.in_memory.get(server), self.servers.get(server)) {
             (Some(connector), _) => Target::InMemory(connector),
             (None, Some(config)) => Target::Configured(config),
@@ -94,12 +106,15 @@ impl RemotePool {
         for _ in 0..2 {
             let cell = {
                 let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-                connections.entry(server.to_owned()).or_default().clone()
+                connections.entry(key.clone()).or_default().clone()
             };
-            let connection = cell.get_or_try_init(|| connect(server, &target)).await?;
+            let connection = cell
+                .get_or_try_init(|| connect(server, &target, user))
+                .await?;
             // A token about to expire: a new connection with a new token.
             if connection.renew_at.is_some_and(|at| at <= Instant::now()) {
-                self.forget(server);
+                // (A user's call brings a token fresh from the vault.)
+                self.forget_as(server, user);
                 continue;
             }
             return Ok(connection.service.peer().clone());
@@ -121,10 +136,25 @@ impl RemotePool {
         }
     }
 
-    /// Forgets a connection that failed, so the next call opens a new one.
-    pub(crate) fn forget(&self, server: &str) {
+    /// Forgets a connection (of `user`, or of this server) that failed, so
+    /// the next call opens a new one.
+    pub(crate) fn forget_as(&self, server: &str, user: Option<&SignedIn>) {
         let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-        connections.remove(server);
+        connections.remove(&connection_key(server, user));
+    }
+}
+
+/// A user signed in to a server, with their token for it.
+pub(crate) struct SignedIn {
+    pub subject: String,
+    pub token: UserToken,
+}
+
+/// The key of a connection: the server, and the user it is opened as.
+fn connection_key(server: &str, user: Option<&SignedIn>) -> String {
+    match user {
+        Some(user) => format!("{server}\n{}", user.subject),
+        None => server.to_owned(),
     }
 }
 
@@ -134,7 +164,11 @@ enum Target<'a> {
     InMemory(&'a InMemoryConnector),
 }
 
-async fn connect(name: &str, target: &Target<'_>) -> Result<Connection, String> {
+async fn connect(
+    name: &str,
+    target: &Target<'_>,
+    user: Option<&SignedIn>,
+) -> Result<Connection, String> {
     // Prefer the stateless 2026-07-28 protocol; fall back for older servers.
     let lifecycle = ClientLifecycleMode::Auto {
         preferred_versions: vec![ProtocolVersion::V_2026_07_28],
@@ -165,7 +199,10 @@ async fn connect(name: &str, target: &Target<'_>) -> Result<Connection, String> 
         resume.max_delay = Some(Duration::from_secs(1));
         let mut transport = StreamableHttpClientTransportConfig::with_uri(url.clone());
         transport.retry_config = Arc::new(resume);
-        if let Some(auth) = &config.auth {
+        if let Some(user) = user {
+            renew_at = user.token.renew_at;
+            transport = transport.auth_header(user.token.value.clone());
+        } else if let Some(auth) = &config.auth {
             let token = auth
                 .token(url)
                 .await

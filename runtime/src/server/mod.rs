@@ -228,6 +228,11 @@ impl AgentServer {
         &self.shared.identity
     }
 
+    /// The services every request of this server shares.
+    pub(crate) fn host(&self) -> &Host {
+        &self.shared.host
+    }
+
     /// Closes the connections to remote servers, letting the child processes
     /// of stdio servers exit cleanly.
     pub async fn close_connections(&self) {

@@ -18,6 +18,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::auth::{self, AuthConfig, ResourceServer};
+use super::callback;
+use crate::remote::SignIns;
 use crate::server::AgentServer;
 
 /// How the HTTP endpoint behaves.
@@ -131,6 +133,9 @@ impl HttpServer {
             );
         } else if let Some(warning) = auth::exposure_warning(local_addr) {
             tracing::warn!("{warning}");
+        }
+        if let Some(sign_ins) = served.host().get::<SignIns>() {
+            app = callback::route(app, sign_ins.clone());
         }
         let drain = shutdown.child_token();
         let stop = drain.clone();

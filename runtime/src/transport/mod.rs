@@ -1,5 +1,6 @@
 //! The two ways an agentwire server reaches its clients.
 
 pub mod auth;
+mod callback;
 pub mod http;
 pub mod stdio;

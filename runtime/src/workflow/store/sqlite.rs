@@ -256,8 +256,14 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection, 
             "PRAGMA synchronous = {sync}; PRAGMA busy_timeout = 5000;"
         ))
         .map_err(not_a_journal)?;
+    // Quotas and users' tokens may have made their tables in the file first.
     let tables: i64 = connection
-        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
+        .query_row(
+            "SELECT count(*) FROM sqlite_master \
+             WHERE name NOT IN ('quota_usage', 'user_tokens') AND name NOT LIKE 'sqlite_autoindex_%'",
+            [],
+            |row| row.get(0),
+        )
         .map_err(not_a_journal)?;
     match version {
         0 if tables == 0 => {
