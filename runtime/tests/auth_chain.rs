@@ -144,3 +144,59 @@ async fn a_protected_leaf_refuses_a_middle_server_without_downstream_auth() {
         .unwrap();
     assert_eq!(result.is_error, Some(true), "{result:?}");
 }
+
+#[tokio::test]
+async fn the_middle_servers_own_token_is_renewed_before_it_expires() {
+    let issuer = Issuer::start().await;
+    // Every token lives 2 s: the middle server renews its own after 1 s.
+    issuer.set_token_lifetime(2).await;
+    let leaf = bind(
+        AgentServer::new(
+            Registry::collect().unwrap(),
+            ServerIdentity::new("leaf", "1"),
+        ),
+        &issuer,
+    )
+    .await;
+    let config = Config::parse(&format!(
+        r#"
+        [servers.leaf]
+        url = "http://{leaf}/mcp"
+        [servers.leaf.auth.client_credentials]
+        issuer = "{issuer}"
+        client_id = "middle-service"
+        scope = "mcp"
+        "#,
+        leaf = leaf.local_addr(),
+        issuer = issuer.url,
+    ))
+    .unwrap();
+    let middle = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("middle", "1"),
+        &config,
+    );
+    let ask = || async {
+        let result = middle
+            .call("ask_leaf", Default::default(), None, Default::default())
+            .await
+            .unwrap();
+        assert_ne!(result.is_error, Some(true), "{result:?}");
+        let answer: Value = serde_json::from_str(&text(&result)).unwrap();
+        assert_eq!(answer["leaf_saw"]["subject"], "middle-service");
+    };
+    ask().await;
+    ask().await;
+    assert_eq!(
+        issuer.token_requests("client_credentials").await,
+        1,
+        "a token still good is reused"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    ask().await;
+    assert_eq!(
+        issuer.token_requests("client_credentials").await,
+        2,
+        "a token about to expire is replaced before the call"
+    );
+}
