@@ -42,6 +42,112 @@ pub struct RemoteAuth {
     /// and this server calls it with that user's token.
     #[serde(default)]
     pub user: Option<UserSignIn>,
+    /// RFC 8693 token exchange: the caller's token is exchanged at the
+    /// issuer for one meant for this server.
+    #[serde(default)]
+    pub token_exchange: Option<TokenExchange>,
+}
+
+/// `[servers.NAME.auth.token_exchange]`: the caller's validated access
+/// token (the subject token) is exchanged at the issuer (RFC 8693) for a
+/// token whose audience is the remote server; the caller's own token is
+/// never sent to it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenExchange {
+    /// The authorization server; its token endpoint is discovered.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The token endpoint, when it is not discovered from `issuer`.
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    /// This server's client id at that authorization server.
+    pub client_id: String,
+    /// The environment variable holding the client secret.
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// The scopes asked for, space-separated (default: the issuer's choice).
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// The `resource` asked for (RFC 8707); default: the server's `url`.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// An `audience` to ask for as well (a logical name of the server).
+    #[serde(default)]
+    pub audience: Option<String>,
+}
+
+/// RFC 8693's names for a grant and a token type.
+const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+
+impl TokenExchange {
+    fn check(&self, key: &str) -> Result<(), String> {
+        if self.issuer.is_none() && self.token_endpoint.is_none() {
+            return Err(format!(
+                "{key} token_exchange needs `issuer` (to discover its token endpoint) or \
+                 `token_endpoint`"
+            ));
+        }
+        for url in [&self.issuer, &self.token_endpoint, &self.resource]
+            .into_iter()
+            .flatten()
+        {
+            check_url(key, url)?;
+        }
+        Ok(())
+    }
+
+    /// A token for the server at `url` in exchange for `subject_token`
+    /// (RFC 8693 §2.1), checked to be an access token usable as a bearer
+    /// token (§2.2.1).
+    pub(super) async fn exchange(&self, url: &str, subject_token: &str) -> Result<Token, String> {
+        let http = issuer_client()?;
+        let endpoint = match (&self.token_endpoint, &self.issuer) {
+            (Some(endpoint), _) => endpoint.clone(),
+            (None, Some(issuer)) => endpoints_of(&http, issuer).await?.token,
+            (None, None) => return Err("no token endpoint".to_owned()),
+        };
+        let secret = secret_from(self.client_secret_env.as_ref(), &self.client_id)?;
+        let mut pairs = vec![
+            ("grant_type", TOKEN_EXCHANGE_GRANT),
+            ("subject_token", subject_token),
+            ("subject_token_type", ACCESS_TOKEN_TYPE),
+            ("requested_token_type", ACCESS_TOKEN_TYPE),
+            ("resource", self.resource.as_deref().unwrap_or(url)),
+        ];
+        if let Some(audience) = &self.audience {
+            pairs.push(("audience", audience));
+        }
+        if let Some(scope) = &self.scope {
+            pairs.push(("scope", scope));
+        }
+        let answer =
+            token_request(&http, &endpoint, &self.client_id, secret.as_deref(), &pairs).await?;
+        let issued = answer["issued_token_type"].as_str().unwrap_or_default();
+        if issued != ACCESS_TOKEN_TYPE && issued != JWT_TOKEN_TYPE {
+            return Err(format!(
+                "{endpoint} issued a token of type {issued:?}, not an access token"
+            ));
+        }
+        if !answer["token_type"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
+        {
+            return Err(format!(
+                "{endpoint} issued a token that is not a bearer token"
+            ));
+        }
+        let value = answer["access_token"]
+            .as_str()
+            .ok_or_else(|| format!("{endpoint} answered without an access_token"))?
+            .to_owned();
+        let renew_at = answer["expires_in"]
+            .as_u64()
+            .map(|secs| Instant::now() + renew_after(secs));
+        Ok(Token { value, renew_at })
+    }
 }
 
 /// `[servers.NAME.auth.user]`: the user is sent to the issuer
@@ -110,6 +216,21 @@ impl RemoteAuth {
     /// Checks the section of the server called `name`.
     pub(crate) fn check(&self, name: &str) -> Result<(), String> {
         let key = format!("[servers.{name}.auth]");
+        let ways = [
+            self.bearer_env.is_some(),
+            self.client_credentials.is_some(),
+            self.user.is_some(),
+            self.token_exchange.is_some(),
+        ];
+        if ways.iter().filter(|&&way| way).count() != 1 {
+            return Err(format!(
+                "{key} needs exactly one of `bearer_env`, `client_credentials`, `user` or \
+                 `token_exchange`"
+            ));
+        }
+        if let Some(exchange) = &self.token_exchange {
+            return exchange.check(&key);
+        }
         match (&self.bearer_env, &self.client_credentials, &self.user) {
             (Some(_), None, None) => Ok(()),
             (None, None, Some(user)) => user.check(&key),
@@ -153,6 +274,10 @@ impl RemoteAuth {
             None if self.user.is_some() => {
                 Err("it is signed in to by each user, not by this server".to_owned())
             }
+            None if self.token_exchange.is_some() => Err(
+                "it is called with a token exchanged for the caller's, and there is no caller here"
+                    .to_owned(),
+            ),
             None => Err("no way to obtain a token is configured".to_owned()),
         }
     }
@@ -381,6 +506,9 @@ mod tests {
                 .is_ok()
         );
         assert!(
+            parse("[token_exchange]\nissuer = \"https://a.example\"\nclient_id = \"c\"").is_ok()
+        );
+        assert!(
             parse(
                 "[user]\nissuer = \"https://a.example\"\nclient_id = \"c\"\n\
                  redirect_uri = \"https://m.example/oauth/callback\""
@@ -402,6 +530,11 @@ mod tests {
             (
                 "[user]\nclient_id = \"c\"\nredirect_uri = \"https://m.example/oauth/callback\"",
                 "issuer",
+            ),
+            ("[token_exchange]\nclient_id = \"c\"", "token_endpoint"),
+            (
+                "bearer_env = \"X\"\n[token_exchange]\nissuer = \"https://a\"\nclient_id = \"c\"",
+                "exactly one",
             ),
             (
                 "[user]\nissuer = \"https://a.example\"\nclient_id = \"c\"\n\

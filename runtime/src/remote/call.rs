@@ -258,6 +258,27 @@ const SIGN_IN_PATIENCE: Duration = Duration::from_secs(5 * 60);
 /// the user to the issuer (a URL elicitation, in either protocol era) and
 /// waiting for them to come back to this server's callback.
 async fn signed_in(ctx: &AgentContext, server: &str) -> Result<Option<SignedIn>, String> {
+    if let Ok(pool) = RemotePool::of(ctx.host())
+        && pool.token_exchange(server).is_some()
+    {
+        let Some(principal) = ctx.principal() else {
+            return Err(format!(
+                "server `{server}` is called with a token exchanged for the caller's, and this \
+                 call has no authenticated caller (its HTTP endpoint needs [auth])"
+            ));
+        };
+        let Some(subject_token) = &principal.access_token else {
+            return Err(format!(
+                "server `{server}` is called with a token exchanged for the caller's, and the \
+                 caller's token is gone (it is not kept with a workflow run)"
+            ));
+        };
+        let token = pool.exchanged(server, subject_token.secret()).await?;
+        return Ok(Some(SignedIn {
+            subject: principal.subject.clone(),
+            token,
+        }));
+    }
     let Some(sign_ins) = ctx.host().get::<SignIns>() else {
         return Ok(None);
     };
