@@ -57,6 +57,9 @@ async fn ask_leaf(ctx: &AgentContext) -> Result<Value, CallError> {
 struct Browser {
     user: &'static str,
     decline: bool,
+    /// The issuer refuses the sign-in: the browser lands on the callback
+    /// with `error=access_denied`, as an issuer sends it back.
+    denied: bool,
     visited: Arc<Mutex<Vec<String>>>,
 }
 
@@ -65,6 +68,7 @@ impl Browser {
         Browser {
             user,
             decline: false,
+            denied: false,
             visited: Arc::default(),
         }
     }
@@ -94,6 +98,24 @@ impl ClientHandler for Browser {
             return Ok(ElicitResult::new(ElicitationAction::Decline));
         }
         self.visited.lock().unwrap().push(url.clone());
+        if self.denied {
+            let authorize = reqwest::Url::parse(&url).expect("a URL");
+            let param = |name: &str| {
+                authorize
+                    .query_pairs()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value.into_owned())
+                    .expect(name)
+            };
+            let callback = format!(
+                "{}?error=access_denied&state={}",
+                param("redirect_uri"),
+                param("state")
+            );
+            let answer = reqwest::get(&callback).await.expect("the callback answers");
+            assert_eq!(answer.status(), reqwest::StatusCode::BAD_REQUEST);
+            return Ok(ElicitResult::new(ElicitationAction::Accept));
+        }
         // As a browser would: the issuer's session cookie, redirects
         // followed to the middle server's callback.
         let page = reqwest::Client::new()
@@ -349,4 +371,27 @@ async fn the_callback_refuses_an_unknown_or_reused_state() {
     assert_eq!(answer.status(), reqwest::StatusCode::BAD_REQUEST);
     assert_eq!(leaf_saw(&ask(&client).await)["subject"], "alice");
     client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_sign_in_the_issuer_refuses_fails_the_call_with_the_issuers_reason() {
+    let chain = chain().await;
+    for (era, user) in [(Era::Legacy, "dave"), (Era::Stateless, "erin")] {
+        let browser = Browser {
+            denied: true,
+            ..Browser::new(user)
+        };
+        let client = chain.client(user, browser.clone(), era).await;
+        // Without the failure reaching the waiting call, it would wait for
+        // its patience (minutes) and then say the user did not finish.
+        let result = ask(&client).await;
+        assert_eq!(result.is_error, Some(true), "{era:?}: {result:?}");
+        assert!(
+            text(&result).contains("access_denied"),
+            "{era:?}: {}",
+            text(&result)
+        );
+        assert_eq!(browser.visits(), 1, "{era:?}");
+        client.cancel().await.unwrap();
+    }
 }

@@ -295,6 +295,11 @@ async fn signed_in(ctx: &AgentContext, server: &str) -> Result<Option<SignedIn>,
     if let Some(token) = sign_ins.token(&subject, server).await? {
         return Ok(Some(SignedIn { subject, token }));
     }
+    // The user came back through the callback with a refusal: that is the
+    // answer (a replayed 2026 request would otherwise start a new sign-in).
+    if let Some(failure) = sign_ins.take_failure(&subject, server) {
+        return Err(failure);
+    }
     let url = sign_ins.begin(&subject, server).await?;
     // The same words and URL on every replay of a 2026 request.
     let message = format!("Sign in to `{server}` so that this server can use it on your behalf.");

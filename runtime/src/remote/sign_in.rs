@@ -42,8 +42,11 @@ struct Inner {
     servers: BTreeMap<String, (UserSignIn, String)>,
     vault: TokenVault,
     pending: Mutex<HashMap<String, Pending>>,
-    /// Woken whenever a sign-in completes.
+    /// Woken whenever a sign-in completes or fails.
     completed: Notify,
+    /// Why the last sign-in of a (user, server) failed at the callback, so
+    /// that the call waiting for it fails at once instead of at its patience.
+    failed: Mutex<HashMap<(String, String), (String, Instant)>>,
     /// Each issuer's endpoints, discovered once.
     endpoints: tokio::sync::Mutex<HashMap<String, (Option<String>, String)>>,
 }
@@ -126,6 +129,7 @@ impl SignIns {
                 vault,
                 pending: Mutex::new(HashMap::new()),
                 completed: Notify::new(),
+                failed: Mutex::default(),
                 endpoints: tokio::sync::Mutex::new(HashMap::new()),
             }),
         })
@@ -226,6 +230,11 @@ impl SignIns {
         if pending.len() >= MAX_PENDING {
             return Err("too many sign-ins are waiting for their users; try again later".into());
         }
+        self.inner
+            .failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(subject.to_owned(), server.to_owned()));
         let state = random_b64(32)?;
         let verifier = random_b64(32)?;
         let challenge = B64URL.encode(Sha256::digest(verifier.as_bytes()));
@@ -276,6 +285,29 @@ impl SignIns {
         let pending = taken
             .filter(|p| p.until > Instant::now())
             .ok_or(CallbackError::UnknownState)?;
+        let outcome = self.finish(&pending, code, error).await;
+        if let Err(CallbackError::Refused(reason)) = &outcome {
+            let mut failed = self.inner.failed.lock().unwrap_or_else(|e| e.into_inner());
+            if failed.len() >= MAX_PENDING {
+                failed.clear();
+            }
+            failed.insert(
+                (pending.subject.clone(), pending.server.clone()),
+                (reason.clone(), Instant::now() + PENDING_TTL),
+            );
+        }
+        self.inner.completed.notify_waiters();
+        outcome.map(|()| pending.server)
+    }
+
+    /// The rest of a callback once its sign-in is found: the code exchanged
+    /// and the token kept.
+    async fn finish(
+        &self,
+        pending: &Pending,
+        code: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<(), CallbackError> {
         let code = match (code, error) {
             (_, Some(error)) => {
                 return Err(CallbackError::Refused(format!(
@@ -304,11 +336,21 @@ impl SignIns {
             .vault
             .put(&pending.subject, &pending.server, &token)
             .map_err(CallbackError::Refused)?;
-        self.inner.completed.notify_waiters();
-        Ok(pending.server)
+        Ok(())
     }
 
-    /// Waits up to `patience` for `subject` to finish signing in to `server`.
+    /// Why `subject`'s last sign-in to `server` failed at the callback, if
+    /// it did in the last few minutes and no call has reported it yet. A
+    /// replayed 2026 request asks this before starting a new sign-in.
+    pub(crate) fn take_failure(&self, subject: &str, server: &str) -> Option<String> {
+        let mut failed = self.inner.failed.lock().unwrap_or_else(|e| e.into_inner());
+        let (reason, until) = failed.remove(&(subject.to_owned(), server.to_owned()))?;
+        (until > Instant::now())
+            .then(|| format!("signing in to server `{server}` failed: {reason}"))
+    }
+
+    /// Waits up to `patience` for `subject` to finish signing in to `server`;
+    /// fails as soon as their sign-in failed at the callback.
     pub(crate) async fn wait(
         &self,
         subject: &str,
@@ -320,6 +362,9 @@ impl SignIns {
             let completed = self.inner.completed.notified();
             if let Some(token) = self.token(subject, server).await? {
                 return Ok(Some(token));
+            }
+            if let Some(failure) = self.take_failure(subject, server) {
+                return Err(failure);
             }
             if tokio::time::timeout_at(deadline, completed).await.is_err() {
                 return Ok(None);
