@@ -107,7 +107,7 @@ impl AgentServer {
         settings: &WorkflowSettings,
     ) -> Self {
         let host = Arc::new(host);
-        let backend = JournalEngine::new(store, registry.definitions(), host.clone());
+        let backend = JournalEngine::new(store, registry.definitions(), host.clone(), settings);
         Self::build(registry, identity, host, backend, settings)
     }
 

@@ -336,6 +336,7 @@ async fn runs(
         // One more than asked tells whether there is a next page.
         limit: Some(limit + 1),
         owner: owner_filter(caller),
+        updated_before: None,
     };
     match workflows.backend.runs(query).await {
         Ok(mut listed) => {

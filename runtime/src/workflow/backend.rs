@@ -220,6 +220,26 @@ pub enum ControlError {
     #[error("the workflow cannot start: {0}")]
     /// The budget does not allow the run to start.
     Budget(BudgetExceeded),
+    #[error(
+        "the server already has {limit} workflow runs not finished, its limit \
+         ([workflows] max_live_runs); try again when some have finished"
+    )]
+    /// Starting a run would pass the limit of runs not finished at once.
+    TooManyRuns {
+        /// The limit.
+        limit: usize,
+    },
+    #[error(
+        "workflow run `{run_id}` already holds {limit} signals no wait has taken, its limit \
+         ([workflows] max_signals_per_run)"
+    )]
+    /// The run holds as many signals as it may.
+    TooManySignals {
+        /// The run.
+        run_id: String,
+        /// The limit.
+        limit: usize,
+    },
     #[error(transparent)]
     /// The store failed.
     Store(#[from] StoreError),
