@@ -13,6 +13,7 @@ use agentwire::config::Config;
 use agentwire::prelude::*;
 use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
+use rmcp::ServiceExt;
 use rmcp::model::{
     CallToolRequestParams, SubscribeRequestParams, UnsubscribeRequestParams, object,
 };
@@ -164,4 +165,111 @@ async fn subscriptions_past_the_session_limit_are_refused_naming_it() {
     subscribe(3).await.expect("room again after unsubscribing");
     client.cancel().await.unwrap();
     http.shutdown().await.unwrap();
+}
+
+/// A raw `initialize`: its HTTP status and body.
+async fn raw_initialize(url: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .body(
+            json!({
+                "jsonrpc": "2.0", "id": 7, "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25", "capabilities": {},
+                    "clientInfo": {"name": "raw", "version": "0"},
+                },
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    (status, serde_json::from_str(&body).unwrap_or(json!(body)))
+}
+
+async fn limited_http(limits: &str) -> HttpServer {
+    let config = Config::parse(limits).unwrap();
+    let server = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("limited", "0"),
+        &config,
+    );
+    HttpServer::bind(
+        server,
+        "127.0.0.1:0".parse().unwrap(),
+        HttpOptions::default(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_initialize_past_the_session_limit_is_refused_naming_it_and_open_sessions_go_on() {
+    let http = limited_http("[limits]\nsessions = 2").await;
+    let url = format!("http://{}/mcp", http.local_addr());
+    let a = client(&http).await;
+    let b = client(&http).await;
+
+    let (status, body) = raw_initialize(&url).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["id"], 7);
+    assert_eq!(body["error"]["code"], -32000);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("[limits] sessions"), "{message}");
+    // rmcp's client is refused too.
+    let third = ().serve(StreamableHttpClientTransport::from_uri(url.clone())).await;
+    assert!(third.is_err(), "a third session was opened");
+
+    // The open sessions go on, and 2026-era requests hold no session.
+    assert_eq!(quick_call(&a).await.unwrap(), "done");
+    assert_eq!(quick_call(&b).await.unwrap(), "done");
+    let stateless = connect(
+        StreamableHttpClientTransport::from_uri(url.clone()),
+        Era::Stateless,
+    )
+    .await;
+    assert_eq!(quick_call(&stateless).await.unwrap(), "done");
+
+    // A session that closes makes room.
+    a.cancel().await.unwrap();
+    let mut status = 0;
+    for _ in 0..200 {
+        (status, _) = raw_initialize(&url).await;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(status, 200, "a closed session did not free its place");
+    b.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_idle_session_is_closed_after_session_idle_and_frees_its_place() {
+    let http = limited_http("[limits]\nsessions = 1\nsession_idle = \"300ms\"").await;
+    let url = format!("http://{}/mcp", http.local_addr());
+    let a = client(&http).await;
+    assert_eq!(quick_call(&a).await.unwrap(), "done");
+    assert_eq!(raw_initialize(&url).await.0, 503, "the one place is taken");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let (status, body) = raw_initialize(&url).await;
+    assert_eq!(
+        status, 200,
+        "the idle session still holds its place: {body}"
+    );
+    drop(a);
+    http.shutdown().await.unwrap();
+}
+
+#[test]
+fn session_settings_are_checked() {
+    let error = Config::parse("[limits]\nsessions = 0").unwrap_err();
+    assert!(error.contains("sessions"), "{error}");
+    let error = Config::parse("[limits]\nsession_idle = \"idle\"").unwrap_err();
+    assert!(error.contains("session_idle"), "{error}");
 }

@@ -1,6 +1,7 @@
 //! `[limits]` of agentwire.toml: how many tool calls one server, and one
-//! session of it, runs at once, and how long calls still running at
-//! shutdown are given to finish (the CLI's `serve`). A call past either limit is refused at
+//! session of it, runs at once, how many sessions it keeps open and how
+//! long an idle one is kept (applied by the HTTP transport), and how long
+//! calls still running at shutdown are given to finish (the CLI's `serve`). A call past either limit is refused at
 //! once with an error that names the setting, rather than queued without
 //! bound: a client that floods the server cannot starve the others of
 //! memory or of the runtime's threads.
@@ -30,6 +31,12 @@ pub struct LimitsConfig {
     /// (SIGTERM, Ctrl-C) may take to finish before they are cancelled
     /// (default "10s").
     pub shutdown_grace: String,
+    /// 2025-era HTTP sessions open at once (default 4096); past it an
+    /// `initialize` is refused and the open sessions go on.
+    pub sessions: usize,
+    /// How long a 2025-era HTTP session may go without a message before it
+    /// is closed (default "5m").
+    pub session_idle: String,
 }
 
 impl Default for LimitsConfig {
@@ -39,6 +46,8 @@ impl Default for LimitsConfig {
             concurrent_calls_per_session: 64,
             subscriptions_per_session: 1024,
             shutdown_grace: "10s".to_owned(),
+            sessions: 4096,
+            session_idle: "5m".to_owned(),
         }
     }
 }
@@ -53,8 +62,22 @@ impl LimitsConfig {
                     .to_owned(),
             );
         }
+        if self.sessions == 0 {
+            return Err("[limits] sessions must be at least 1".to_owned());
+        }
         self.grace()?;
-        Ok(())
+        match self.idle()? {
+            idle if idle.is_zero() => {
+                Err("[limits] session_idle must be longer than 0s".to_owned())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// How long an idle session is kept.
+    fn idle(&self) -> Result<Duration, String> {
+        crate::budget::units::parse_duration(&self.session_idle)
+            .map_err(|p| format!("[limits] session_idle = {:?}: {p}", self.session_idle))
     }
 
     /// The shutdown grace period.
@@ -73,6 +96,10 @@ pub(crate) struct CallGate {
     pub grace: Duration,
     /// Subscriptions one session may hold.
     pub subscriptions: usize,
+    /// 2025-era HTTP sessions open at once.
+    pub sessions: usize,
+    /// How long an idle session is kept.
+    pub session_idle: Duration,
     server: Arc<Semaphore>,
     session: Arc<Semaphore>,
     /// Set at shutdown: no new call is let in.
@@ -90,6 +117,8 @@ impl CallGate {
             // Checked when the file was read.
             grace: limits.grace().unwrap_or(Duration::from_secs(10)),
             subscriptions: limits.subscriptions_per_session,
+            sessions: limits.sessions,
+            session_idle: limits.idle().unwrap_or(Duration::from_secs(300)),
             server: Arc::new(Semaphore::new(limits.concurrent_calls)),
             session: Arc::new(Semaphore::new(limits.concurrent_calls_per_session)),
             closing: Arc::default(),
@@ -103,6 +132,8 @@ impl CallGate {
             per_session: self.per_session,
             grace: self.grace,
             subscriptions: self.subscriptions,
+            sessions: self.sessions,
+            session_idle: self.session_idle,
             server: self.server.clone(),
             session: Arc::new(Semaphore::new(self.per_session)),
             closing: self.closing.clone(),

@@ -210,6 +210,12 @@ impl AgentServer {
         self.calls.grace
     }
 
+    /// 2025-era sessions open at once, at most, and how long an idle one is
+    /// kept (`[limits] sessions`, `session_idle`).
+    pub fn session_limits(&self) -> (usize, Duration) {
+        (self.calls.sessions, self.calls.session_idle)
+    }
+
     /// Takes no new tool calls (in every session) and waits until the
     /// calls running finish or the grace period passes; true when they all
     /// finished. The transport then ends the sessions, which cancels what

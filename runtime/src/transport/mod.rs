@@ -2,4 +2,5 @@
 
 pub mod auth;
 pub mod http;
+mod session_limit;
 pub mod stdio;
