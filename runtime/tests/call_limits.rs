@@ -1,9 +1,11 @@
 //! `[limits]`: a session, and the whole server, run a bounded number of
 //! tool calls at once, and a session holds a bounded number of resource
-//! subscriptions; a call past either limit is refused at once with a
-//! JSON-RPC error naming the setting, the others keep running, and a
-//! finished (or cancelled) call lets the next one in. Real rmcp clients
-//! over streamable HTTP (2025-era sessions).
+//! subscriptions; a call past either limit waits in a bounded queue for a
+//! bounded time, and past those is refused with a JSON-RPC error naming the
+//! setting, the others keep running, and a finished (or cancelled) call
+//! lets the next one in. The server keeps a bounded number of sessions, and
+//! closes idle ones. Real rmcp clients over streamable HTTP (2025-era
+//! sessions).
 
 #![allow(deprecated)] // `resources/subscribe` is legacy-only (SEP-2577), still served.
 
@@ -69,8 +71,10 @@ async fn quick_call(client: &RunningService<RoleClient, ()>) -> Result<String, S
 
 #[tokio::test]
 async fn calls_past_the_session_or_server_limit_are_refused_naming_it() {
-    let config =
-        Config::parse("[limits]\nconcurrent_calls = 3\nconcurrent_calls_per_session = 2").unwrap();
+    let config = Config::parse(
+        "[limits]\nconcurrent_calls = 3\nconcurrent_calls_per_session = 2\nqueued_calls = 0",
+    )
+    .unwrap();
     let server = AgentServer::with_config(
         Registry::collect().unwrap(),
         ServerIdentity::new("limited", "0"),
@@ -272,4 +276,70 @@ fn session_settings_are_checked() {
     assert!(error.contains("sessions"), "{error}");
     let error = Config::parse("[limits]\nsession_idle = \"idle\"").unwrap_err();
     assert!(error.contains("session_idle"), "{error}");
+}
+
+#[tokio::test]
+async fn a_call_past_the_limit_waits_in_a_bounded_queue_then_runs_or_is_refused() {
+    let http =
+        limited_http("[limits]\nconcurrent_calls = 1\nqueued_calls = 1\nqueue_wait = \"60s\"")
+            .await;
+    let a = client(&http).await;
+    let b = client(&http).await;
+    let hang = start_hang(&a, "queue-hang").await;
+
+    // Two calls past the limit: one waits in the queue (its one place),
+    // the other finds the queue full and is refused.
+    let spawn_quick = |client: &RunningService<RoleClient, ()>| {
+        let peer = client.peer().clone();
+        tokio::spawn(async move {
+            peer.call_tool(CallToolRequestParams::new("quick"))
+                .await
+                .map(|r| support::text(&r))
+                .map_err(|e| e.to_string())
+        })
+    };
+    let mut calls = vec![spawn_quick(&a), spawn_quick(&b)];
+    let (refused, _, mut rest) = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        futures::future::select_all(&mut calls),
+    )
+    .await
+    .expect("one of the two calls was refused at once");
+    let refused = refused.unwrap().unwrap_err();
+    assert!(refused.contains("[limits] queued_calls"), "{refused}");
+    let waiting = rest.pop().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the queued call was not kept waiting"
+    );
+
+    // The place frees: the queued call runs.
+    hang.abort();
+    wait_for(&DROPPED, "queue-hang").await;
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(30), waiting)
+        .await
+        .expect("the queued call ran once a place was free")
+        .unwrap();
+    assert_eq!(answered.as_deref(), Ok("done"));
+    a.cancel().await.unwrap();
+    b.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_queued_call_is_refused_after_queue_wait_naming_it() {
+    let http =
+        limited_http("[limits]\nconcurrent_calls_per_session = 1\nqueue_wait = \"300ms\"").await;
+    let a = client(&http).await;
+    let hang = start_hang(&a, "queue-wait-hang").await;
+    let refused = quick_call(&a).await.unwrap_err();
+    assert!(refused.contains("[limits] queue_wait"), "{refused}");
+    assert!(
+        refused.contains("concurrent_calls_per_session"),
+        "it says which limit was full: {refused}"
+    );
+    hang.abort();
+    a.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
 }
