@@ -105,7 +105,7 @@ async fn a_start_past_max_live_runs_is_refused_naming_the_setting() {
 
     // A run that finishes frees its place.
     backend(&server)
-        .resume(&first, Some("go".into()), json!({"go": true}))
+        .resume(&first, "go".into(), json!({"go": true}))
         .await
         .unwrap();
     assert_eq!(
@@ -142,13 +142,13 @@ async fn signals_held_for_a_run_are_bounded_and_the_wait_it_is_in_still_gets_its
     );
     for _ in 0..2 {
         let held = backend(&server)
-            .resume(&run, Some("later".into()), json!({"n": 1}))
+            .resume(&run, "later".into(), json!({"n": 1}))
             .await
             .unwrap();
         assert_eq!(held.delivered_to, None, "kept for a wait not reached yet");
     }
     let refused = backend(&server)
-        .resume(&run, Some("later".into()), json!({"n": 1}))
+        .resume(&run, "later".into(), json!({"n": 1}))
         .await
         .unwrap_err();
     assert!(
@@ -159,7 +159,7 @@ async fn signals_held_for_a_run_are_bounded_and_the_wait_it_is_in_still_gets_its
     );
     // The wait the run is in still gets its answer.
     let taken = backend(&server)
-        .resume(&run, Some("go".into()), json!({"go": true}))
+        .resume(&run, "go".into(), json!({"go": true}))
         .await
         .unwrap();
     assert_eq!(taken.delivered_to.as_deref(), Some("go"));
@@ -200,7 +200,7 @@ async fn a_run_past_its_lifetime_fails_on_time_unless_its_workflow_sets_its_own(
     assert_eq!(view.record.status, RunStatus::InputRequired, "{view:?}");
     assert_eq!(view.record.limits.time, Some(Duration::from_secs(3600)));
     backend(&server)
-        .resume(&long, Some("go".into()), json!({"go": true}))
+        .resume(&long, "go".into(), json!({"go": true}))
         .await
         .unwrap();
     assert_eq!(

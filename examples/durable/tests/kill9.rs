@@ -331,7 +331,7 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
                     let answer = call(
                         &client,
                         "workflows-resume",
-                        json!({"run_id": run, "payload": {"approved": true}}),
+                        json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
                     )
                     .await;
                     structured(&answer);
@@ -385,7 +385,7 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
             &call(
                 &client,
                 "workflows-resume",
-                json!({"run_id": run, "payload": {"approved": true}}),
+                json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
             )
             .await,
         );
@@ -524,7 +524,7 @@ async fn the_report_waits_for_approval_across_a_kill_9_and_publishes() {
     let refused = call(
         &client,
         "workflows-resume",
-        json!({"run_id": run_id, "payload": {"approved": "sure"}}),
+        json!({"run_id": run_id, "signal_name": "approval", "payload": {"approved": "sure"}}),
     )
     .await;
     assert_eq!(refused.is_error, Some(true));
@@ -532,7 +532,7 @@ async fn the_report_waits_for_approval_across_a_kill_9_and_publishes() {
         &call(
             &client,
             "workflows-resume",
-            json!({"run_id": run_id, "payload": {"approved": true, "comment": "ship it"}}),
+            json!({"run_id": run_id, "signal_name": "approval", "payload": {"approved": true, "comment": "ship it"}}),
         )
         .await,
     );

@@ -150,6 +150,7 @@ impl AgentServer {
                 backend,
                 task_after: settings.task_after,
                 poll_interval: settings.poll_interval,
+                retain_finished: settings.retain_finished,
             }
         });
         let limits = host.get::<LimitsConfig>().cloned().unwrap_or_default();
@@ -250,6 +251,9 @@ pub(crate) struct Workflows {
     pub backend: Arc<dyn WorkflowBackend>,
     pub task_after: Duration,
     pub poll_interval: Duration,
+    /// How long a finished run is kept: a task's `ttlMs` (it is readable
+    /// at least this long).
+    pub retain_finished: Duration,
 }
 
 /// A request-state key that is too short to be safe.

@@ -588,7 +588,7 @@ impl WorkflowBackend for JournalEngine {
     fn resume(
         &self,
         run_id: &str,
-        name: Option<String>,
+        name: String,
         payload: Value,
     ) -> BoxFuture<'_, Result<Resumed, ControlError>> {
         let run_id = run_id.to_owned();
@@ -601,7 +601,17 @@ impl WorkflowBackend for JournalEngine {
                 });
             }
             let live = self.live_run(&run_id);
-            let target = live.as_ref().and_then(|l| l.wait(name.as_deref()));
+            if name.is_empty() {
+                let waiting_for = match &live {
+                    Some(live) => live.waits().into_iter().map(|w| w.name).collect(),
+                    None => record.waiting_for.into_iter().collect(),
+                };
+                return Err(ControlError::UnnamedSignal {
+                    run_id,
+                    waiting_for,
+                });
+            }
+            let target = live.as_ref().and_then(|l| l.wait(&name));
             // Signals held for waits not reached yet are bounded; one more is
             // let in for a wait the run is in, which takes it at once.
             let held = self.store.signals(&run_id).await?.len();
@@ -618,7 +628,7 @@ impl WorkflowBackend for JournalEngine {
             let signal = Signal {
                 id: 0,
                 run_id: run_id.clone(),
-                name: name.or_else(|| target.as_ref().map(|w| w.name.clone())),
+                name: Some(name),
                 payload,
                 received_ms: now_ms(),
             };
