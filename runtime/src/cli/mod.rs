@@ -57,7 +57,13 @@ impl App {
             .enable_all()
             .build()
         {
-            Ok(runtime) => runtime.block_on(self.run_async()),
+            Ok(runtime) => {
+                let code = runtime.block_on(self.run_async());
+                // A blocking read of stdin (the stdio transport) never ends
+                // while the client keeps the pipe open: do not wait for it.
+                runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+                code
+            }
             Err(error) => {
                 eprintln!("error: could not start the tokio runtime: {error}");
                 ExitCode::FAILURE

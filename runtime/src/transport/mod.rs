@@ -3,4 +3,5 @@
 pub mod auth;
 mod callback;
 pub mod http;
+mod session_limit;
 pub mod stdio;

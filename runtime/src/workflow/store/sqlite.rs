@@ -452,6 +452,20 @@ fn apply(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> rusqlite::Result<V
                 tx.prepare_cached("DELETE FROM signals WHERE id = ?1 AND run_id = ?2")?
                     .execute(params![*id as i64, run_id])?;
             }
+            Write::RemoveFinishedRun { run_id } => {
+                let removed = tx
+                    .prepare_cached(
+                        "DELETE FROM runs WHERE run_id = ?1 \
+                         AND status IN ('completed', 'failed', 'cancelled')",
+                    )?
+                    .execute([run_id])?;
+                if removed > 0 {
+                    tx.prepare_cached("DELETE FROM journal WHERE run_id = ?1")?
+                        .execute([run_id])?;
+                    tx.prepare_cached("DELETE FROM signals WHERE run_id = ?1")?
+                        .execute([run_id])?;
+                }
+            }
         }
     }
     Ok(ids)
@@ -637,6 +651,10 @@ impl JournalStore for SqliteStore {
                     let s = values.len();
                     sql.push_str(&format!(" AND json_extract(owner, '$.subject') = ?{s}"));
                 }
+            }
+            if let Some(before) = query.updated_before {
+                values.push((before.min(i64::MAX as u64) as i64).into());
+                sql.push_str(&format!(" AND updated_ms < ?{}", values.len()));
             }
             if let Some((created, run_id)) = &query.after {
                 values.push((*created as i64).into());
