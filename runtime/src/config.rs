@@ -51,14 +51,15 @@ use crate::llm::config::{LlmConfig, ProviderConfig};
 use crate::llm::models::Models;
 use crate::quota::Quotas;
 use crate::registry::Registry;
-use crate::remote::RemotePool;
+use crate::remote::{RemotePool, SignIns, TokenVault};
 use crate::server::{AgentServer, LimitsConfig, ServerIdentity};
 use crate::workflow::store::JournalStore;
-use crate::workflow::{WorkflowBackend, WorkflowSettings};
+use crate::workflow::{BackendKind, WorkflowBackend, WorkflowSettings};
 
 pub use crate::budget::BudgetConfig;
 pub use crate::remote::{
-    ClientCredentials, INHERITED_ENV, RemoteAuth, RemoteServer, UnreportedUsage,
+    ClientCredentials, INHERITED_ENV, RemoteAuth, RemoteServer, TOKEN_KEY_ENV, TokenExchange,
+    UnreportedUsage, UserSignIn,
 };
 pub use crate::transport::auth::AuthConfig;
 pub use crate::workflow::WorkflowsConfig;
@@ -209,23 +210,48 @@ impl Config {
 
 impl Config {
     /// The process-wide host of a server configured by this file: the
-    /// default budget, the connections to the `[servers]`, and the models
-    /// of `[llm]` and `[providers]` (keys read from the environment).
-    pub(crate) fn host(&self) -> Host {
+    /// default budget, the connections to the `[servers]`, the models
+    /// of `[llm]` and `[providers]` (keys read from the environment), and,
+    /// in the embedded store `store`, the quotas and users' downstream tokens.
+    pub(crate) fn host(&self, store: PathBuf) -> Host {
         let models = Models::new(&self.llm, &self.providers, |key| std::env::var(key).ok());
-        let host = Host::new(self.budget.resolve())
+        let mut host = Host::new(self.budget.resolve())
             .with(RemotePool::new(self.servers.clone()))
             .with(models)
             .with(self.limits.clone());
-        match &self.auth {
-            Some(auth) if !auth.quotas.is_empty() => {
-                let file = auth
-                    .quota_file
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from("agentwire-quotas.db"));
-                host.with(Quotas::new(&auth.quotas, file))
+        if let Some(auth) = &self.auth
+            && !auth.quotas.is_empty()
+        {
+            let file = auth.quota_file.clone().unwrap_or_else(|| store.clone());
+            host = host.with(Quotas::new(&auth.quotas, file));
+        }
+        let users_sign_in = self
+            .servers
+            .values()
+            .any(|s| s.auth.as_ref().is_some_and(|a| a.user.is_some()));
+        if users_sign_in {
+            match TokenVault::key_from_env() {
+                Ok(key) => {
+                    if let Some(sign_ins) =
+                        SignIns::new(&self.servers, TokenVault::new(store, &key))
+                    {
+                        host = host.with(sign_ins);
+                    }
+                }
+                Err(error) => tracing::error!("users cannot sign in to other servers: {error}"),
             }
-            _ => host,
+        }
+        host
+    }
+
+    /// The embedded store of the server `server_name` run with `settings`:
+    /// the workflow journal's SQLite file when runs are kept there (quotas
+    /// and tokens have tables of their own in it), else `<server>.store`.
+    pub(crate) fn store_file(settings: &WorkflowSettings, server_name: &str) -> PathBuf {
+        match settings.backend {
+            BackendKind::Embedded => settings.journal_path(server_name),
+            #[allow(unreachable_patterns)] // other backends keep runs elsewhere
+            _ => PathBuf::from(format!("{server_name}.store")),
         }
     }
 }
@@ -236,7 +262,8 @@ impl AgentServer {
     /// A server for `registry` configured by `config` (default budget, remote
     /// servers, models). Its workflows, if any, run on the `memory` backend.
     pub fn with_config(registry: Registry, identity: ServerIdentity, config: &Config) -> Self {
-        Self::with_host(registry, identity, config.host())
+        let store = Config::store_file(&config.workflows.resolve(), &identity.name);
+        Self::with_host(registry, identity, config.host(store))
     }
 
     /// A server whose workflows run on the journal engine over `store`
@@ -249,7 +276,8 @@ impl AgentServer {
         store: Arc<dyn JournalStore>,
         settings: &WorkflowSettings,
     ) -> Self {
-        Self::with_host_and_store(registry, identity, config.host(), store, settings)
+        let file = Config::store_file(settings, &identity.name);
+        Self::with_host_and_store(registry, identity, config.host(file), store, settings)
     }
 
     /// A server whose workflows run on `backend`, which was built for this
@@ -261,7 +289,8 @@ impl AgentServer {
         backend: Arc<dyn WorkflowBackend>,
         settings: &WorkflowSettings,
     ) -> Self {
-        Self::with_host_and_backend(registry, identity, config.host(), backend, settings)
+        let file = Config::store_file(settings, &identity.name);
+        Self::with_host_and_backend(registry, identity, config.host(file), backend, settings)
     }
 }
 

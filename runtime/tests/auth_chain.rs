@@ -144,3 +144,222 @@ async fn a_protected_leaf_refuses_a_middle_server_without_downstream_auth() {
         .unwrap();
     assert_eq!(result.is_error, Some(true), "{result:?}");
 }
+
+#[tokio::test]
+async fn the_middle_servers_own_token_is_renewed_before_it_expires() {
+    let issuer = Issuer::start().await;
+    // Every token lives 2 s: the middle server renews its own after 1 s.
+    issuer.set_token_lifetime(2).await;
+    let leaf = bind(
+        AgentServer::new(
+            Registry::collect().unwrap(),
+            ServerIdentity::new("leaf", "1"),
+        ),
+        &issuer,
+    )
+    .await;
+    let config = Config::parse(&format!(
+        r#"
+        [servers.leaf]
+        url = "http://{leaf}/mcp"
+        [servers.leaf.auth.client_credentials]
+        issuer = "{issuer}"
+        client_id = "middle-service"
+        scope = "mcp"
+        "#,
+        leaf = leaf.local_addr(),
+        issuer = issuer.url,
+    ))
+    .unwrap();
+    let middle = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("middle", "1"),
+        &config,
+    );
+    let ask = || async {
+        let result = middle
+            .call("ask_leaf", Default::default(), None, Default::default())
+            .await
+            .unwrap();
+        assert_ne!(result.is_error, Some(true), "{result:?}");
+        let answer: Value = serde_json::from_str(&text(&result)).unwrap();
+        assert_eq!(answer["leaf_saw"]["subject"], "middle-service");
+    };
+    ask().await;
+    ask().await;
+    assert_eq!(
+        issuer.token_requests("client_credentials").await,
+        1,
+        "a token still good is reused"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    ask().await;
+    assert_eq!(
+        issuer.token_requests("client_credentials").await,
+        2,
+        "a token about to expire is replaced before the call"
+    );
+}
+
+#[tokio::test]
+async fn the_callers_token_is_exchanged_for_one_meant_for_the_leaf_never_passed_on() {
+    let issuer = Issuer::start().await;
+    let leaf = bind(
+        AgentServer::new(
+            Registry::collect().unwrap(),
+            ServerIdentity::new("leaf", "1"),
+        ),
+        &issuer,
+    )
+    .await;
+    let config = Config::parse(&format!(
+        r#"
+        [servers.leaf]
+        url = "http://{leaf}/mcp"
+        [servers.leaf.auth.token_exchange]
+        issuer = "{issuer}"
+        client_id = "middle-service"
+        "#,
+        leaf = leaf.local_addr(),
+        issuer = issuer.url,
+    ))
+    .unwrap();
+    let middle_server = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("middle", "1"),
+        &config,
+    );
+    // Without an authenticated caller there is nothing to exchange.
+    let result = middle_server
+        .call("ask_leaf", Default::default(), None, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(result.is_error, Some(true), "{result:?}");
+    assert!(
+        text(&result).contains("no authenticated caller"),
+        "{}",
+        text(&result)
+    );
+    let middle = bind(middle_server, &issuer).await;
+    let middle_url = format!("http://{}/mcp", middle.local_addr());
+
+    const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+    for (era, user) in [(Era::Legacy, "alice"), (Era::Stateless, "carol")] {
+        let before = issuer.token_requests(EXCHANGE).await;
+        let token = issuer
+            .mint(json!({"aud": middle_url, "sub": user, "client_id": "user-app", "scope": "mcp"}))
+            .await;
+        let transport = StreamableHttpClientTransport::from_config(
+            StreamableHttpClientTransportConfig::with_uri(middle_url.clone()).auth_header(token),
+        );
+        let client = connect(transport, era).await;
+        for _ in 0..2 {
+            let result = client
+                .call_tool(CallToolRequestParams::new("ask_leaf"))
+                .await
+                .expect("an answer");
+            assert_ne!(result.is_error, Some(true), "{era:?}: {result:?}");
+            let answer: Value = serde_json::from_str(&text(&result)).unwrap();
+            assert_eq!(
+                answer["leaf_saw"],
+                json!({"subject": user, "client": "middle-service", "scopes": ["mcp"]}),
+                "{era:?}: the leaf sees the user, through a token issued to the middle server"
+            );
+        }
+        assert_eq!(
+            issuer.token_requests(EXCHANGE).await,
+            before + 1,
+            "{era:?}: one exchange, reused by the second call"
+        );
+        client.cancel().await.unwrap();
+    }
+}
+
+/// The test issuer's token exchange (written in scripts/lib/oauth-issuer.mjs,
+/// as oauth2-mock-server has none) answers as RFC 8693 §2.2 says.
+#[tokio::test]
+async fn the_test_issuers_token_exchange_answers_as_rfc_8693_says() {
+    let issuer = Issuer::start().await;
+    let exchange = |pairs: Vec<(&'static str, String)>| {
+        let url = format!("{}/token", issuer.loopback());
+        async move {
+            let mut form = vec![(
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange".to_owned(),
+            )];
+            form.extend(pairs);
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish();
+            let answer = reqwest::Client::new()
+                .post(url)
+                .basic_auth("middle-service", Some("secret"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status().as_u16();
+            (status, answer.json::<Value>().await.unwrap())
+        }
+    };
+    let alice = issuer
+        .mint(json!({"aud": "http://middle", "sub": "alice", "scope": "mcp"}))
+        .await;
+    let access = "urn:ietf:params:oauth:token-type:access_token".to_owned();
+
+    let (status, answer) = exchange(vec![
+        ("subject_token", alice.clone()),
+        ("subject_token_type", access.clone()),
+        ("resource", "http://leaf/mcp".to_owned()),
+    ])
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["issued_token_type"], access);
+    assert_eq!(answer["token_type"], "Bearer");
+    let token = answer["access_token"].as_str().unwrap();
+    let payload: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            token.split('.').nth(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(payload["sub"], "alice");
+    assert_eq!(payload["aud"], "http://leaf/mcp");
+    assert_eq!(payload["act"], json!({"sub": "middle-service"}));
+    assert_eq!(payload["scope"], "mcp");
+
+    let forged = issuer
+        .mint_with(json!({"claims": {"sub": "alice"}, "key": "stranger"}))
+        .await;
+    for (pairs, error) in [
+        (
+            vec![
+                ("subject_token", forged),
+                ("subject_token_type", access.clone()),
+                ("resource", "http://leaf/mcp".to_owned()),
+            ],
+            "invalid_request",
+        ),
+        (
+            vec![("resource", "http://leaf/mcp".to_owned())],
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("subject_token", alice.clone()),
+                ("subject_token_type", access.clone()),
+            ],
+            "invalid_target",
+        ),
+    ] {
+        let (status, answer) = exchange(pairs).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some(error)),
+            "{answer}"
+        );
+    }
+}

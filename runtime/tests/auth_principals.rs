@@ -199,7 +199,7 @@ async fn another_principal_cannot_list_read_resume_or_cancel_a_run_through_the_w
         ("workflows-get_status", json!({"run_id": run_id})),
         (
             "workflows-resume",
-            json!({"run_id": run_id, "payload": {"approved": true}}),
+            json!({"run_id": run_id, "signal_name": "approval", "payload": {"approved": true}}),
         ),
         ("workflows-cancel", json!({"run_id": run_id})),
     ] {
@@ -217,7 +217,7 @@ async fn another_principal_cannot_list_read_resume_or_cancel_a_run_through_the_w
     let resumed = call(
         &alice,
         "workflows-resume",
-        json!({"run_id": run_id, "payload": {"approved": true}}),
+        json!({"run_id": run_id, "signal_name": "approval", "payload": {"approved": true}}),
     )
     .await;
     assert_ne!(resumed.is_error, Some(true), "{resumed:?}");

@@ -147,3 +147,103 @@ async fn each_caller_is_held_to_its_quotas_across_a_restart() {
     again.shutdown().await.unwrap();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The tables of the SQLite file `file`.
+fn tables(file: &std::path::Path) -> Vec<String> {
+    let connection = rusqlite::Connection::open(file).unwrap();
+    let mut statement = connection
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    statement
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn quotas_are_kept_in_the_workflow_journal_by_default_across_a_restart() {
+    let issuer = Issuer::start().await;
+    let dir = std::env::temp_dir().join(format!("agentwire-quota-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("quota-test.journal");
+    let config = Config::parse(&format!(
+        r#"
+        [workflows]
+        journal = "{journal}"
+        [auth]
+        issuer = "{issuer}"
+        [auth.quotas.hourly_calls]
+        window = "1h"
+        calls = 1
+        "#,
+        issuer = issuer.url,
+        journal = journal.display(),
+    ))
+    .expect("a valid config");
+    // As `serve` starts: the journal opened first, then the server over it.
+    let serve_on_journal = || async {
+        let settings = config.workflows.resolve();
+        let store = settings
+            .open_store("quota-test")
+            .expect("the journal opens");
+        let server = AgentServer::with_workflow_store(
+            Registry::collect().unwrap(),
+            ServerIdentity::new("quota-test", "1"),
+            &config,
+            store,
+            &settings,
+        );
+        let options = HttpOptions {
+            auth: config.auth.clone(),
+            ..HttpOptions::default()
+        };
+        HttpServer::bind(server, "127.0.0.1:0".parse().unwrap(), options)
+            .await
+            .unwrap()
+    };
+    let server = serve_on_journal().await;
+    let first = spend_as(&issuer, &server, "alice", "mcp").await;
+    assert_ne!(first.is_error, Some(true), "{first:?}");
+    let second = spend_as(&issuer, &server, "alice", "mcp").await;
+    assert_eq!(error_of(&second)["quota"], "hourly_calls", "{second:?}");
+    server.shutdown().await.unwrap();
+    let in_journal = tables(&journal);
+    assert!(
+        in_journal.contains(&"quota_usage".to_owned()) && in_journal.contains(&"runs".to_owned()),
+        "quotas and runs share the journal: {in_journal:?}"
+    );
+    assert!(!dir.join("agentwire-quotas.db").exists());
+
+    // After a restart the journal still opens, and alice's call is still counted.
+    let again = serve_on_journal().await;
+    let after_restart = spend_as(&issuer, &again, "alice", "mcp").await;
+    assert_eq!(
+        error_of(&after_restart)["quota"],
+        "hourly_calls",
+        "{after_restart:?}"
+    );
+    again.shutdown().await.unwrap();
+
+    // Quotas that made the file first (a server whose runs stay in memory)
+    // do not stop it from becoming a journal later.
+    let fresh = dir.join("fresh.journal");
+    let memory_config = Config::parse(&format!(
+        "[workflows]\njournal = \"{}\"\n[auth]\nissuer = \"{}\"\n[auth.quotas.q]\nwindow = \"1h\"\ncalls = 5",
+        fresh.display(),
+        issuer.url
+    ))
+    .unwrap();
+    let server = serve(&memory_config).await;
+    let spent = spend_as(&issuer, &server, "alice", "mcp").await;
+    assert_ne!(spent.is_error, Some(true), "{spent:?}");
+    server.shutdown().await.unwrap();
+    assert_eq!(tables(&fresh), ["quota_usage"]);
+    memory_config
+        .workflows
+        .resolve()
+        .open_store("quota-test")
+        .expect("a file holding only quotas becomes a journal");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

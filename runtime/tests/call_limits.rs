@@ -1,9 +1,11 @@
 //! `[limits]`: a session, and the whole server, run a bounded number of
 //! tool calls at once, and a session holds a bounded number of resource
-//! subscriptions; a call past either limit is refused at once with a
-//! JSON-RPC error naming the setting, the others keep running, and a
-//! finished (or cancelled) call lets the next one in. Real rmcp clients
-//! over streamable HTTP (2025-era sessions).
+//! subscriptions; a call past either limit waits in a bounded queue for a
+//! bounded time, and past those is refused with a JSON-RPC error naming the
+//! setting, the others keep running, and a finished (or cancelled) call
+//! lets the next one in. The server keeps a bounded number of sessions, and
+//! closes idle ones. Real rmcp clients over streamable HTTP (2025-era
+//! sessions).
 
 #![allow(deprecated)] // `resources/subscribe` is legacy-only (SEP-2577), still served.
 
@@ -13,6 +15,7 @@ use agentwire::config::Config;
 use agentwire::prelude::*;
 use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
+use rmcp::ServiceExt;
 use rmcp::model::{
     CallToolRequestParams, SubscribeRequestParams, UnsubscribeRequestParams, object,
 };
@@ -68,8 +71,10 @@ async fn quick_call(client: &RunningService<RoleClient, ()>) -> Result<String, S
 
 #[tokio::test]
 async fn calls_past_the_session_or_server_limit_are_refused_naming_it() {
-    let config =
-        Config::parse("[limits]\nconcurrent_calls = 3\nconcurrent_calls_per_session = 2").unwrap();
+    let config = Config::parse(
+        "[limits]\nconcurrent_calls = 3\nconcurrent_calls_per_session = 2\nqueued_calls = 0",
+    )
+    .unwrap();
     let server = AgentServer::with_config(
         Registry::collect().unwrap(),
         ServerIdentity::new("limited", "0"),
@@ -163,5 +168,178 @@ async fn subscriptions_past_the_session_limit_are_refused_naming_it() {
         .unwrap();
     subscribe(3).await.expect("room again after unsubscribing");
     client.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
+}
+
+/// A raw `initialize`: its HTTP status and body.
+async fn raw_initialize(url: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .body(
+            json!({
+                "jsonrpc": "2.0", "id": 7, "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25", "capabilities": {},
+                    "clientInfo": {"name": "raw", "version": "0"},
+                },
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    (status, serde_json::from_str(&body).unwrap_or(json!(body)))
+}
+
+async fn limited_http(limits: &str) -> HttpServer {
+    let config = Config::parse(limits).unwrap();
+    let server = AgentServer::with_config(
+        Registry::collect().unwrap(),
+        ServerIdentity::new("limited", "0"),
+        &config,
+    );
+    HttpServer::bind(
+        server,
+        "127.0.0.1:0".parse().unwrap(),
+        HttpOptions::default(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_initialize_past_the_session_limit_is_refused_naming_it_and_open_sessions_go_on() {
+    let http = limited_http("[limits]\nsessions = 2").await;
+    let url = format!("http://{}/mcp", http.local_addr());
+    let a = client(&http).await;
+    let b = client(&http).await;
+
+    let (status, body) = raw_initialize(&url).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["id"], 7);
+    assert_eq!(body["error"]["code"], -32000);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("[limits] sessions"), "{message}");
+    // rmcp's client is refused too.
+    let third = ().serve(StreamableHttpClientTransport::from_uri(url.clone())).await;
+    assert!(third.is_err(), "a third session was opened");
+
+    // The open sessions go on, and 2026-era requests hold no session.
+    assert_eq!(quick_call(&a).await.unwrap(), "done");
+    assert_eq!(quick_call(&b).await.unwrap(), "done");
+    let stateless = connect(
+        StreamableHttpClientTransport::from_uri(url.clone()),
+        Era::Stateless,
+    )
+    .await;
+    assert_eq!(quick_call(&stateless).await.unwrap(), "done");
+
+    // A session that closes makes room.
+    a.cancel().await.unwrap();
+    let mut status = 0;
+    for _ in 0..200 {
+        (status, _) = raw_initialize(&url).await;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(status, 200, "a closed session did not free its place");
+    b.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_idle_session_is_closed_after_session_idle_and_frees_its_place() {
+    let http = limited_http("[limits]\nsessions = 1\nsession_idle = \"300ms\"").await;
+    let url = format!("http://{}/mcp", http.local_addr());
+    let a = client(&http).await;
+    assert_eq!(quick_call(&a).await.unwrap(), "done");
+    assert_eq!(raw_initialize(&url).await.0, 503, "the one place is taken");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let (status, body) = raw_initialize(&url).await;
+    assert_eq!(
+        status, 200,
+        "the idle session still holds its place: {body}"
+    );
+    drop(a);
+    http.shutdown().await.unwrap();
+}
+
+#[test]
+fn session_settings_are_checked() {
+    let error = Config::parse("[limits]\nsessions = 0").unwrap_err();
+    assert!(error.contains("sessions"), "{error}");
+    let error = Config::parse("[limits]\nsession_idle = \"idle\"").unwrap_err();
+    assert!(error.contains("session_idle"), "{error}");
+}
+
+#[tokio::test]
+async fn a_call_past_the_limit_waits_in_a_bounded_queue_then_runs_or_is_refused() {
+    let http =
+        limited_http("[limits]\nconcurrent_calls = 1\nqueued_calls = 1\nqueue_wait = \"60s\"")
+            .await;
+    let a = client(&http).await;
+    let b = client(&http).await;
+    let hang = start_hang(&a, "queue-hang").await;
+
+    // Two calls past the limit: one waits in the queue (its one place),
+    // the other finds the queue full and is refused.
+    let spawn_quick = |client: &RunningService<RoleClient, ()>| {
+        let peer = client.peer().clone();
+        tokio::spawn(async move {
+            peer.call_tool(CallToolRequestParams::new("quick"))
+                .await
+                .map(|r| support::text(&r))
+                .map_err(|e| e.to_string())
+        })
+    };
+    let mut calls = vec![spawn_quick(&a), spawn_quick(&b)];
+    let (refused, _, mut rest) = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        futures::future::select_all(&mut calls),
+    )
+    .await
+    .expect("one of the two calls was refused at once");
+    let refused = refused.unwrap().unwrap_err();
+    assert!(refused.contains("[limits] queued_calls"), "{refused}");
+    let waiting = rest.pop().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the queued call was not kept waiting"
+    );
+
+    // The place frees: the queued call runs.
+    hang.abort();
+    wait_for(&DROPPED, "queue-hang").await;
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(30), waiting)
+        .await
+        .expect("the queued call ran once a place was free")
+        .unwrap();
+    assert_eq!(answered.as_deref(), Ok("done"));
+    a.cancel().await.unwrap();
+    b.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_queued_call_is_refused_after_queue_wait_naming_it() {
+    let http =
+        limited_http("[limits]\nconcurrent_calls_per_session = 1\nqueue_wait = \"300ms\"").await;
+    let a = client(&http).await;
+    let hang = start_hang(&a, "queue-wait-hang").await;
+    let refused = quick_call(&a).await.unwrap_err();
+    assert!(refused.contains("[limits] queue_wait"), "{refused}");
+    assert!(
+        refused.contains("concurrent_calls_per_session"),
+        "it says which limit was full: {refused}"
+    );
+    hang.abort();
+    a.cancel().await.unwrap();
     http.shutdown().await.unwrap();
 }

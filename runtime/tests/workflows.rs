@@ -119,7 +119,7 @@ async fn a_restarted_run_replays_finished_steps_without_running_them_again() {
     assert_eq!(counted("x"), 3, "replay ran no step again");
 
     let resumed = backend(&second)
-        .resume(&run.run_id, None, json!({"go": true}))
+        .resume(&run.run_id, "go".into(), json!({"go": true}))
         .await
         .unwrap();
     assert_eq!(resumed.delivered_to.as_deref(), Some("go"));
@@ -289,7 +289,7 @@ async fn agent_calls_are_journaled_and_their_budget_survives_a_restart() {
             "the journaled call's tokens count: {view:?}"
         );
         backend(&second)
-            .resume(&run.run_id, Some("go".into()), json!({"go": true}))
+            .resume(&run.run_id, "go".into(), json!({"go": true}))
             .await
             .unwrap();
     }
@@ -393,7 +393,7 @@ async fn waits_time_out_refuse_bad_payloads_and_keep_early_ones() {
         .unwrap();
     settled(&server, &run.run_id).await;
     let refused = backend(&server)
-        .resume(&run.run_id, None, json!({"go": "yes please"}))
+        .resume(&run.run_id, "go".into(), json!({"go": "yes please"}))
         .await
         .unwrap_err();
     assert!(
@@ -410,7 +410,7 @@ async fn waits_time_out_refuse_bad_payloads_and_keep_early_ones() {
         .await
         .unwrap();
     let resumed = backend(&server)
-        .resume(&early.run_id, Some("go".into()), json!({"go": false}))
+        .resume(&early.run_id, "go".into(), json!({"go": false}))
         .await
         .unwrap();
     let view = settled(&server, &early.run_id).await;
@@ -442,7 +442,7 @@ async fn a_cancelled_run_stops_and_is_not_recovered() {
     let again = backend(&first).cancel(&run.run_id).await.unwrap_err();
     assert!(matches!(again, ControlError::Finished { .. }), "{again}");
     let resume = backend(&first)
-        .resume(&run.run_id, None, json!({"go": true}))
+        .resume(&run.run_id, "go".into(), json!({"go": true}))
         .await
         .unwrap_err();
     assert!(resume.to_string().contains("already cancelled"), "{resume}");
@@ -562,7 +562,7 @@ async fn a_damaged_journal_entry_fails_its_run_only() {
         "{error}"
     );
     backend(&second)
-        .resume(&healthy.run_id, None, json!({"go": true}))
+        .resume(&healthy.run_id, "go".into(), json!({"go": true}))
         .await
         .unwrap();
     let view = settled(&second, &healthy.run_id).await;
@@ -634,4 +634,35 @@ async fn a_second_server_on_the_same_journal_is_refused() {
     drop(first);
     SqliteStore::open(&path, Synchronous::Normal).unwrap();
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn a_signal_goes_only_to_a_wait_of_its_own_name() {
+    let server = server(&[counting::DEFINITION], Arc::new(MemoryStore::new()));
+    let run = backend(&server)
+        .start(counting::DEFINITION, args(json!({"label": "named"})), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        settled(&server, &run.run_id).await.record.status,
+        RunStatus::InputRequired
+    );
+    let unnamed = backend(&server)
+        .resume(&run.run_id, String::new(), json!({"go": true}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&unnamed, ControlError::UnnamedSignal { waiting_for, .. } if waiting_for == &["go"]),
+        "{unnamed:?}"
+    );
+    assert!(unnamed.to_string().contains("`go`"), "{unnamed}");
+    let other = backend(&server)
+        .resume(&run.run_id, "stop".into(), json!({"go": true}))
+        .await
+        .unwrap();
+    assert_eq!(other.delivered_to, None, "kept for a wait named `stop`");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let view = backend(&server).status(&run.run_id).await.unwrap();
+    assert_eq!(view.record.status, RunStatus::InputRequired, "{view:?}");
+    assert_eq!(counted("named"), 3, "the run did not go on");
 }

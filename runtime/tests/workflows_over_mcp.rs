@@ -250,10 +250,55 @@ async fn a_client_without_tasks_manages_runs_with_the_workflows_tools() {
     let workflows = listed.structured_content.unwrap()["workflows"].clone();
     assert_eq!(workflows.as_array().unwrap().len(), 2, "{workflows}");
 
+    // A payload goes only to a wait of its own name: without a name it is
+    // refused, naming the wait the run is in...
+    let unnamed = client
+        .call_tool(params(
+            "workflows-resume",
+            json!({"run_id": run_id, "payload": {"approved": true}}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(unnamed.is_error, Some(true), "{unnamed:?}");
+    assert!(
+        text(&unnamed).contains("signal_name") && text(&unnamed).contains("`approval`"),
+        "{}",
+        text(&unnamed)
+    );
+    // ...and under another name it is kept for a later wait, not given to
+    // this one; the answer says which wait the run is in.
+    let misnamed = client
+        .call_tool(params(
+            "workflows-resume",
+            json!({"run_id": run_id, "signal_name": "aproval", "payload": {"approved": true}}),
+        ))
+        .await
+        .unwrap();
+    let misnamed = misnamed.structured_content.unwrap();
+    assert_eq!(misnamed["queued"], true, "{misnamed}");
+    assert_eq!(misnamed["delivered_to"], Value::Null, "{misnamed}");
+    assert_eq!(misnamed["status"], "input_required", "{misnamed}");
+    assert_eq!(misnamed["waiting_for"], json!(["approval"]), "{misnamed}");
+    let resume = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "workflows-resume")
+        .unwrap();
+    let required = resume.input_schema.get("required").cloned();
+    assert!(
+        required
+            .as_ref()
+            .and_then(Value::as_array)
+            .is_some_and(|r| r.contains(&json!("signal_name"))),
+        "{required:?}"
+    );
+
     let bad = client
         .call_tool(params(
             "workflows-resume",
-            json!({"run_id": run_id, "payload": {"approved": 1}}),
+            json!({"run_id": run_id, "signal_name": "approval", "payload": {"approved": 1}}),
         ))
         .await
         .unwrap();
@@ -263,7 +308,7 @@ async fn a_client_without_tasks_manages_runs_with_the_workflows_tools() {
     let resumed = client
         .call_tool(params(
             "workflows-resume",
-            json!({"run_id": run_id, "payload": {"approved": false}}),
+            json!({"run_id": run_id, "signal_name": "approval", "payload": {"approved": false}}),
         ))
         .await
         .unwrap();

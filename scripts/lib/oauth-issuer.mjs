@@ -11,7 +11,8 @@
 // Every token it issues at /token gets, through the `beforeTokenSigning`
 // hook: `aud` = the RFC 8707 `resource` parameter of the request (when
 // given), `client_id` and, for client credentials, `sub` = the client id;
-// an authorization code's token gets the scopes asked for at /authorize.
+// an authorization code's token gets the scopes asked for at /authorize
+// and the user signed in there (see below).
 //
 // Test-only endpoints, for tokens a well-behaved issuer would never sign:
 //   POST /test/mint   {"claims": {...}, "header": {...}, "key": "issuer" |
@@ -26,11 +27,28 @@
 //   POST /test/introspection {"token": "...", "response": {...}} -> what
 //                     /introspect answers for that opaque token (others:
 //                     {"active": false}).
-//   GET  /test/requests -> how many times /jwks and /introspect were asked.
+//   GET  /test/requests -> how many times /jwks and /introspect were asked,
+//                     and /token by grant type ({"token": {"refresh_token": n}}).
+//   POST /test/token-lifetime {"seconds": n} -> access tokens issued from
+//                     then on expire after n seconds (`exp`, `expires_in`).
+// Authorization codes: the user is the `test_user` cookie sent to
+// /authorize (the issuer's session in the test's browser); the token's
+// `sub` is that user, and so is that of tokens refreshed from it. Refresh
+// tokens rotate: each is good once, and an unknown one is `invalid_grant`.
 // It also serves RFC 8414 metadata and RFC 7591 registration, which MCP
-// clients use and the mock lacks.
+// clients use and the mock lacks, and RFC 8693 token exchange at /token
+// (grant_type urn:ietf:params:oauth:grant-type:token-exchange), which the
+// mock lacks too: written here, see exchange() below. Other grants reach
+// the mock's own token endpoint.
 
-import { createHmac, createSign, generateKeyPairSync, randomUUID } from "node:crypto";
+import {
+  createHmac,
+  createPublicKey,
+  createSign,
+  generateKeyPairSync,
+  randomUUID,
+  verify,
+} from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -44,11 +62,11 @@ const { OAuth2Server, Events } = await import(
 );
 
 const server = new OAuth2Server(undefined, undefined, {
-  endpoints: { jwks: "/mock-jwks", introspect: "/mock-introspect" },
+  endpoints: { jwks: "/mock-jwks", introspect: "/mock-introspect", token: "/mock-token" },
 });
 const firstKey = await server.issuer.keys.generate("RS256", { kid: "issuer-key-1" });
 
-const counters = { jwks: 0, introspect: 0 };
+const counters = { jwks: 0, introspect: 0, token: {} };
 const introspection = new Map();
 
 function clientIdOf(req) {
@@ -60,33 +78,69 @@ function clientIdOf(req) {
   return req.body?.client_id;
 }
 
-// The scopes asked for at /authorize, by authorization code: the mock
-// itself only looks at the token request's `scope`.
-const scopeOfCode = new Map();
+// The scopes asked for at /authorize and the user signed in there (the
+// `test_user` cookie: the issuer's own session in the test's "browser"), by
+// authorization code; then by refresh token. The mock itself only looks at
+// the token request's `scope`, calls every user "johndoe" and takes any
+// refresh token.
+const grantOfCode = new Map();
+const grantOfRefresh = new Map();
 server.service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
   const code = redirect.url.searchParams.get("code");
-  if (code && typeof req.query?.scope === "string") scopeOfCode.set(code, req.query.scope);
+  if (!code) return;
+  const cookie = /(?:^|;\s*)test_user=([^;]+)/.exec(req.headers.cookie ?? "");
+  grantOfCode.set(code, {
+    scope: typeof req.query?.scope === "string" ? req.query.scope : undefined,
+    user: cookie ? decodeURIComponent(cookie[1]) : undefined,
+  });
 });
-function grantedScope(body) {
-  if (body.grant_type === "authorization_code" && scopeOfCode.has(body.code)) {
-    return scopeOfCode.get(body.code);
-  }
+function grantOf(body) {
+  if (body.grant_type === "authorization_code") return grantOfCode.get(body.code);
+  if (body.grant_type === "refresh_token") return grantOfRefresh.get(body.refresh_token);
   return undefined;
 }
+// Test-only: the lifetime (s) of the access tokens issued from now on.
+let tokenLifetime;
 server.service.on(Events.BeforeResponse, (response, req) => {
-  const scope = grantedScope(req.body ?? {});
+  const body = req.body ?? {};
+  counters.token[body.grant_type] = (counters.token[body.grant_type] ?? 0) + 1;
+  const grant = grantOf(body);
+  if (body.grant_type === "refresh_token") {
+    if (!grant) {
+      // RFC 6749 §5.2: a refresh token this issuer did not issue (or that
+      // was already used: they rotate) is an invalid grant.
+      response.statusCode = 400;
+      response.body = { error: "invalid_grant" };
+      return;
+    }
+    grantOfRefresh.delete(body.refresh_token);
+  }
+  if (body.grant_type === "authorization_code") grantOfCode.delete(body.code);
+  if (grant && response.body?.refresh_token) {
+    grantOfRefresh.set(response.body.refresh_token, grant);
+  }
+  const scope = grant?.scope;
   if (scope !== undefined && response.body) response.body.scope = scope;
+  if (tokenLifetime !== undefined && response.body?.expires_in !== undefined) {
+    response.body.expires_in = tokenLifetime;
+  }
 });
 
 server.service.on(Events.BeforeTokenSigning, (token, req) => {
   const body = req.body ?? {};
   const clientId = clientIdOf(req);
-  const scope = grantedScope(body);
-  if (scope !== undefined && token.payload.sub !== undefined) token.payload.scope = scope;
+  const grant = grantOf(body);
+  if (grant?.scope !== undefined && token.payload.sub !== undefined) {
+    token.payload.scope = grant.scope;
+  }
+  if (grant?.user !== undefined) token.payload.sub = grant.user;
   if (body.resource !== undefined) token.payload.aud = body.resource;
   if (clientId !== undefined) token.payload.client_id = clientId;
   if (body.grant_type === "client_credentials" && clientId !== undefined) {
     token.payload.sub = clientId;
+  }
+  if (tokenLifetime !== undefined && token.payload.iat !== undefined) {
+    token.payload.exp = token.payload.iat + tokenLifetime;
   }
 });
 
@@ -173,6 +227,108 @@ route("POST", "/register", (body) => ({
   client_id_issued_at: Math.floor(Date.now() / 1000),
   token_endpoint_auth_method: "none",
 }));
+// /token: RFC 8693 token exchange here (the mock has no such grant), every
+// other grant forwarded to the mock's own token endpoint.
+const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
+server.service.addRoute("POST", "/token", async (req, res) => {
+  const body = req.body ?? {};
+  if (body.grant_type === TOKEN_EXCHANGE) {
+    counters.token[TOKEN_EXCHANGE] = (counters.token[TOKEN_EXCHANGE] ?? 0) + 1;
+    const [status, answer] = await exchange(body, req);
+    send(res, status, answer);
+    return;
+  }
+  const headers = { "content-type": "application/x-www-form-urlencoded" };
+  if (req.headers.authorization) headers.authorization = req.headers.authorization;
+  const forwarded = await fetch(`${server.issuer.url.replace("localhost", "127.0.0.1")}/mock-token`, {
+    method: "POST",
+    headers,
+    body: new URLSearchParams(body),
+  });
+  res.writeHead(forwarded.status, {
+    "content-type": forwarded.headers.get("content-type") ?? "application/json",
+    "cache-control": "no-store",
+  });
+  res.end(await forwarded.text());
+});
+
+// The claims of `token` when it is a JWT this issuer signed (RS256, a key
+// of its JWKS) that has not expired; otherwise undefined.
+function verified(token) {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"));
+    const claims = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+    const jwk = server.issuer.keys.toJSON().find((key) => key.kid === header.kid);
+    if (!jwk || header.alg !== "RS256") return undefined;
+    const good = verify(
+      "RSA-SHA256",
+      Buffer.from(`${parts[0]}.${parts[1]}`),
+      createPublicKey({ key: jwk, format: "jwk" }),
+      Buffer.from(parts[2], "base64url"),
+    );
+    if (!good || claims.iss !== server.issuer.url) return undefined;
+    if (typeof claims.exp !== "number" || claims.exp <= Date.now() / 1000) return undefined;
+    return claims;
+  } catch {
+    return undefined;
+  }
+}
+
+// RFC 8693 §2: the requesting client (authenticated as at any grant) asks
+// for a token for `resource` / `audience` in exchange for `subject_token`.
+// The issued token keeps the subject's `sub`, is for the target, names the
+// requesting client (`client_id`) and, as the acting party, `act.sub`
+// (§4.1). Errors per §2.2.2 and RFC 6749 §5.2.
+async function exchange(body, req) {
+  const invalid = (error, description) => [400, { error, error_description: description }];
+  const clientId = clientIdOf(req);
+  if (typeof clientId !== "string") return [401, { error: "invalid_client" }];
+  const { subject_token: subjectToken, subject_token_type: subjectType } = body;
+  if (typeof subjectToken !== "string" || typeof subjectType !== "string") {
+    return invalid("invalid_request", "subject_token and subject_token_type are required");
+  }
+  if (subjectType !== ACCESS_TOKEN_TYPE && subjectType !== JWT_TOKEN_TYPE) {
+    return invalid("invalid_request", `unsupported subject_token_type ${subjectType}`);
+  }
+  if (body.actor_token !== undefined) {
+    return invalid("invalid_request", "actor tokens are not supported");
+  }
+  const requested = body.requested_token_type ?? ACCESS_TOKEN_TYPE;
+  if (requested !== ACCESS_TOKEN_TYPE) {
+    return invalid("invalid_request", `cannot issue a token of type ${requested}`);
+  }
+  const subject = verified(subjectToken);
+  if (!subject) return invalid("invalid_request", "the subject_token is not valid here");
+  const target = body.resource ?? body.audience;
+  if (typeof target !== "string") {
+    return invalid("invalid_target", "name the target service (resource or audience)");
+  }
+  const scope = typeof body.scope === "string" ? body.scope : subject.scope;
+  const lifetime = tokenLifetime ?? 3600;
+  const token = await server.issuer.buildToken({
+    expiresIn: lifetime,
+    scopesOrTransform: (_header, payload) => {
+      payload.sub = subject.sub;
+      payload.aud = target;
+      payload.client_id = clientId;
+      payload.act = { sub: clientId };
+      if (scope !== undefined) payload.scope = scope;
+    },
+  });
+  const answer = {
+    access_token: token,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: "Bearer",
+    expires_in: lifetime,
+  };
+  if (scope !== undefined) answer.scope = scope;
+  return [200, answer];
+}
+
 route("POST", "/test/mint", async (body) => ({ token: await mint(body) }));
 route("POST", "/test/rotate", async ({ kid }) => {
   const key = await server.issuer.keys.generate("RS256", { kid });
@@ -183,6 +339,10 @@ route("POST", "/test/introspection", ({ token, response }) => {
   return {};
 });
 route("GET", "/test/requests", () => counters);
+route("POST", "/test/token-lifetime", ({ seconds }) => {
+  tokenLifetime = seconds;
+  return {};
+});
 
 function metadata() {
   const issuer = server.issuer.url;
@@ -198,6 +358,7 @@ function metadata() {
       "authorization_code",
       "client_credentials",
       "refresh_token",
+      TOKEN_EXCHANGE,
     ],
     token_endpoint_auth_methods_supported: ["none", "client_secret_basic", "client_secret_post"],
     code_challenge_methods_supported: ["S256"],

@@ -6,7 +6,7 @@
 //! ```text
 //! cargo run -p durable -- serve --http 127.0.0.1:8080   # journal: ./durable.journal
 //! # tools/call report {"topic": "rust"}                 → waits for approval
-//! # tools/call workflows-resume {"run_id": "...", "payload": {"approved": true}}
+//! # tools/call workflows-resume {"run_id": "...", "signal_name": "approval", "payload": {"approved": true}}
 //! ```
 //!
 //! `soak` is the workflow the crash tests kill at random points: every step
@@ -91,7 +91,8 @@ struct Approval {
 
 /// Researches a topic and writes a report through agents, waits (durably)
 /// for a person to approve it, then publishes it. Resume the run with
-/// `workflows-resume` and the payload `{"approved": true}`.
+/// `workflows-resume`, the signal name `approval` and the payload
+/// `{"approved": true}`.
 #[workflow(
     calls = [research, write_report],
     retry(attempts = 3, backoff = "500ms"),

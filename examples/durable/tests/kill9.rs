@@ -3,7 +3,9 @@
 //! waiting for input, just after input arrived) and restarted each time.
 //! Every run must complete, and every step and agent call that was journaled
 //! must have run exactly once: each appends `begin` and `done` lines to a
-//! side-effect log, which this test counts against the journal.
+//! side-effect log, which this test counts against the journal. A run in
+//! progress when the server is stopped with SIGTERM is left resumable the
+//! same way.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -331,7 +333,7 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
                     let answer = call(
                         &client,
                         "workflows-resume",
-                        json!({"run_id": run, "payload": {"approved": true}}),
+                        json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
                     )
                     .await;
                     structured(&answer);
@@ -385,7 +387,7 @@ async fn runs_killed_at_random_points_complete_and_journaled_steps_run_exactly_o
             &call(
                 &client,
                 "workflows-resume",
-                json!({"run_id": run, "payload": {"approved": true}}),
+                json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
             )
             .await,
         );
@@ -524,7 +526,7 @@ async fn the_report_waits_for_approval_across_a_kill_9_and_publishes() {
     let refused = call(
         &client,
         "workflows-resume",
-        json!({"run_id": run_id, "payload": {"approved": "sure"}}),
+        json!({"run_id": run_id, "signal_name": "approval", "payload": {"approved": "sure"}}),
     )
     .await;
     assert_eq!(refused.is_error, Some(true));
@@ -532,7 +534,7 @@ async fn the_report_waits_for_approval_across_a_kill_9_and_publishes() {
         &call(
             &client,
             "workflows-resume",
-            json!({"run_id": run_id, "payload": {"approved": true, "comment": "ship it"}}),
+            json!({"run_id": run_id, "signal_name": "approval", "payload": {"approved": true, "comment": "ship it"}}),
         )
         .await,
     );
@@ -554,6 +556,122 @@ async fn the_report_waits_for_approval_across_a_kill_9_and_publishes() {
     );
     let runs = structured(&call(&client, "workflows-runs-list", json!({})).await);
     assert_eq!(runs["runs"].as_array().unwrap().len(), 1, "{runs}");
+    drop(client);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// SIGTERM while a run is inside a step: the server exits in bounded time
+/// and with success, the run stays `running` in the journal (neither
+/// cancelled nor failed by the shutdown), and after a restart it goes on
+/// from its journal (no journaled step runs again) and completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_in_progress_at_sigterm_is_left_resumable_and_completes_after_restart() {
+    const STEPS: u32 = 4;
+    let dir = scratch_dir("sigterm");
+    let log = dir.join("side-effects.log");
+    let journal = dir.join("durable.journal");
+    let mut server = start(&dir, 0);
+    let client = connect(&server).await;
+    let started = structured(
+        &call(
+            &client,
+            "workflows-run",
+            json!({
+                "workflow_name": "soak",
+                "run_parameters": {
+                    "log": log.to_str().unwrap(), "steps": STEPS, "step_ms": 400, "timer_ms": 200,
+                },
+            }),
+        )
+        .await,
+    );
+    let run = started["run_id"].as_str().unwrap().to_owned();
+    drop(client);
+    // Some step has finished and another has begun: the run is mid-way.
+    wait_until("a run mid-way", Duration::from_secs(30), || {
+        let (_, counts) = read_log(&log);
+        let done = counts
+            .iter()
+            .filter(|((_, w), (_, d))| w.starts_with("step-") && *d > 0)
+            .count();
+        let running = counts
+            .iter()
+            .any(|((_, w), (b, d))| w.starts_with("step-") && b > d);
+        done >= 1 && running
+    })
+    .await;
+
+    let asked = Instant::now();
+    let terminated = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        if asked.elapsed() > Duration::from_secs(60) {
+            server.child.kill().unwrap();
+            panic!("the server was still running 60 s after SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status}");
+    assert_eq!(
+        statuses(&journal).get(&run).map(String::as_str),
+        Some("running"),
+        "the shutdown left the run as it was"
+    );
+    let journaled_before = journaled(&journal);
+    let log_len = read_log(&log).0;
+    assert!(
+        journaled_before.iter().any(|(r, _)| *r == run),
+        "some of its steps were journaled before SIGTERM"
+    );
+
+    let mut server = start(&dir, 1);
+    let client = connect(&server).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut status = Value::Null;
+    while Instant::now() < deadline {
+        status = structured(&call(&client, "workflows-get_status", json!({"run_id": run})).await);
+        if status["status"] == "input_required" && status.get("payload_schema").is_some() {
+            break;
+        }
+        assert_ne!(status["status"], "failed", "{status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["status"], "input_required", "{status}");
+    structured(
+        &call(
+            &client,
+            "workflows-resume",
+            json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
+        )
+        .await,
+    );
+    while Instant::now() < deadline {
+        status = structured(&call(&client, "workflows-get_status", json!({"run_id": run})).await);
+        if status["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["status"], "completed", "{status}");
+    assert_eq!(status["result"]["steps"], json!(STEPS), "{status}");
+    // What was journaled before SIGTERM did not run again.
+    let text = std::fs::read_to_string(&log).unwrap();
+    for line in text[log_len..].lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let key = (words[0].to_owned(), words[1].to_owned());
+        assert!(
+            !journaled_before.contains(&key),
+            "{key:?} was journaled before SIGTERM and ran again: {line}"
+        );
+    }
     drop(client);
     server.child.kill().unwrap();
     server.child.wait().unwrap();

@@ -32,4 +32,5 @@ pub use definition::{
 pub use error::{CallError, InvokeError};
 pub(crate) use error::{Failure, Interrupted, Subject};
 pub use host::Host;
+pub(crate) use principal::AccessToken;
 pub use principal::Principal;

@@ -1,6 +1,8 @@
 //! [`Principal`]: who is calling, as the authorization server vouched for
 //! them, carried from the HTTP request to everything the call starts.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// The caller of a request: the subject of its access token, the OAuth
@@ -21,7 +23,43 @@ pub struct Principal {
     /// The scopes granted (`scope`, space-separated, or `scp`).
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The access token the caller presented, validated: the subject token
+    /// of an RFC 8693 token exchange downstream, and nothing else (it is
+    /// never sent on as it is). Not kept with what outlives the request.
+    #[serde(skip)]
+    pub(crate) access_token: Option<AccessToken>,
 }
+
+/// A caller's validated access token. Its `Debug` shows no token, and
+/// principals compare equal whatever token they came with (a principal is
+/// who calls, not with which token).
+#[derive(Clone)]
+pub(crate) struct AccessToken(Arc<str>);
+
+impl AccessToken {
+    pub(crate) fn new(token: &str) -> Self {
+        AccessToken(token.into())
+    }
+
+    /// The token itself.
+    pub(crate) fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessToken(…)")
+    }
+}
+
+impl PartialEq for AccessToken {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for AccessToken {}
 
 impl Principal {
     /// A principal with no client id and no scopes.
@@ -30,6 +68,7 @@ impl Principal {
             subject: subject.into(),
             client_id: None,
             scopes: Vec::new(),
+            access_token: None,
         }
     }
 

@@ -57,7 +57,13 @@ impl App {
             .enable_all()
             .build()
         {
-            Ok(runtime) => runtime.block_on(self.run_async()),
+            Ok(runtime) => {
+                let code = runtime.block_on(self.run_async());
+                // A blocking read of stdin (the stdio transport) never ends
+                // while the client keeps the pipe open: do not wait for it.
+                runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+                code
+            }
             Err(error) => {
                 eprintln!("error: could not start the tokio runtime: {error}");
                 ExitCode::FAILURE
@@ -201,8 +207,9 @@ impl App {
         };
         let defaults = self.workflow_defaults.clone().unwrap_or_default();
         let settings = workflow_settings(cli, config, &registry, defaults);
+        let store = Config::store_file(&settings, &self.identity.name);
         let temporal = settings.temporal.with_environment();
-        let host = std::sync::Arc::new(config.host());
+        let host = std::sync::Arc::new(config.host(store));
         let worked = match &cli.command {
             Command::Replay(args) => {
                 let mut histories = Vec::new();

@@ -8,7 +8,7 @@ use super::args::ServeArgs;
 use crate::config::AuthConfig;
 use crate::server::AgentServer;
 use crate::transport::http::{HttpOptions, HttpServer};
-use crate::transport::stdio::serve_stdio;
+use crate::transport::stdio::serve_stdio_until;
 
 /// The environment variable holding the key that signs 2026-era
 /// `requestState`s, shared by replicas behind one address.
@@ -40,15 +40,13 @@ async fn serve_on_stdio(server: AgentServer) -> ExitCode {
     let name = server.identity().name.clone();
     let tools = server.registry().len();
     tracing::info!("{name} serves {tools} tools on stdio");
-    tokio::select! {
-        served = serve_stdio(server) => match served {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("error: the stdio server stopped: {error}");
-                ExitCode::FAILURE
-            }
-        },
-        () = shutdown_signal() => ExitCode::SUCCESS,
+    // On a signal, calls in flight get the grace period, as over HTTP.
+    match serve_stdio_until(server, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: the stdio server stopped: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

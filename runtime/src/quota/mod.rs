@@ -1,8 +1,9 @@
 //! Budgets per caller: `[auth.quotas]` gives each principal (or everyone
 //! holding a scope) a budget over a fixed window, for example 200,000
 //! tokens and $5 a day. Every call an authenticated caller makes is charged
-//! to its quotas as well as to its own grant; the usage is kept in an
-//! SQLite file, so it survives restarts. A caller over quota gets a
+//! to its quotas as well as to its own grant; the usage is kept in the
+//! embedded store (a table of the workflow journal's SQLite file, through a
+//! connection of its own), so it survives restarts. A caller over quota gets a
 //! `budget_exceeded` answer naming the quota.
 //!
 //! Uses the budget vocabulary and the agent core's [`Principal`].

@@ -1,5 +1,6 @@
-//! Where quota usage is kept: one SQLite file, one row per quota, bucket
-//! and window, written at the end of each call.
+//! Where quota usage is kept: the `quota_usage` table of an SQLite file
+//! (the workflow journal's by default, WAL, a connection of its own), one
+//! row per quota, bucket and window, written at the end of each call.
 
 use std::path::PathBuf;
 use std::sync::Mutex;

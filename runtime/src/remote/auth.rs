@@ -11,7 +11,15 @@
 //! client_secret_env = "LEAF_CLIENT_SECRET"
 //! scope = "reports:read"
 //! # resource = "https://leaf.example.com/mcp"  # RFC 8707; default: the server's url
+//!
+//! [servers.crm.auth.user]                   # or the user signs in (authorization code + PKCE)
+//! issuer = "https://auth.example.com"       # authorization and token endpoints are discovered
+//! client_id = "reporting-service"
+//! redirect_uri = "https://reports.example.com/oauth/callback"  # this server's callback
+//! scope = "crm:read"
 //! ```
+//!
+//! User sign-in is [`super::sign_in`]'s.
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +38,148 @@ pub struct RemoteAuth {
     /// OAuth client credentials: this server is the client.
     #[serde(default)]
     pub client_credentials: Option<ClientCredentials>,
+    /// User-delegated sign-in: each user signs in to the server's issuer
+    /// and this server calls it with that user's token.
+    #[serde(default)]
+    pub user: Option<UserSignIn>,
+    /// RFC 8693 token exchange: the caller's token is exchanged at the
+    /// issuer for one meant for this server.
+    #[serde(default)]
+    pub token_exchange: Option<TokenExchange>,
+}
+
+/// `[servers.NAME.auth.token_exchange]`: the caller's validated access
+/// token (the subject token) is exchanged at the issuer (RFC 8693) for a
+/// token whose audience is the remote server; the caller's own token is
+/// never sent to it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenExchange {
+    /// The authorization server; its token endpoint is discovered.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The token endpoint, when it is not discovered from `issuer`.
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    /// This server's client id at that authorization server.
+    pub client_id: String,
+    /// The environment variable holding the client secret.
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// The scopes asked for, space-separated (default: the issuer's choice).
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// The `resource` asked for (RFC 8707); default: the server's `url`.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// An `audience` to ask for as well (a logical name of the server).
+    #[serde(default)]
+    pub audience: Option<String>,
+}
+
+/// RFC 8693's names for a grant and a token type.
+const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+
+impl TokenExchange {
+    fn check(&self, key: &str) -> Result<(), String> {
+        if self.issuer.is_none() && self.token_endpoint.is_none() {
+            return Err(format!(
+                "{key} token_exchange needs `issuer` (to discover its token endpoint) or \
+                 `token_endpoint`"
+            ));
+        }
+        for url in [&self.issuer, &self.token_endpoint, &self.resource]
+            .into_iter()
+            .flatten()
+        {
+            check_url(key, url)?;
+        }
+        Ok(())
+    }
+
+    /// A token for the server at `url` in exchange for `subject_token`
+    /// (RFC 8693 §2.1), checked to be an access token usable as a bearer
+    /// token (§2.2.1).
+    pub(super) async fn exchange(&self, url: &str, subject_token: &str) -> Result<Token, String> {
+        let http = issuer_client()?;
+        let endpoint = match (&self.token_endpoint, &self.issuer) {
+            (Some(endpoint), _) => endpoint.clone(),
+            (None, Some(issuer)) => endpoints_of(&http, issuer).await?.token,
+            (None, None) => return Err("no token endpoint".to_owned()),
+        };
+        let secret = secret_from(self.client_secret_env.as_ref(), &self.client_id)?;
+        let mut pairs = vec![
+            ("grant_type", TOKEN_EXCHANGE_GRANT),
+            ("subject_token", subject_token),
+            ("subject_token_type", ACCESS_TOKEN_TYPE),
+            ("requested_token_type", ACCESS_TOKEN_TYPE),
+            ("resource", self.resource.as_deref().unwrap_or(url)),
+        ];
+        if let Some(audience) = &self.audience {
+            pairs.push(("audience", audience));
+        }
+        if let Some(scope) = &self.scope {
+            pairs.push(("scope", scope));
+        }
+        let answer =
+            token_request(&http, &endpoint, &self.client_id, secret.as_deref(), &pairs).await?;
+        let issued = answer["issued_token_type"].as_str().unwrap_or_default();
+        if issued != ACCESS_TOKEN_TYPE && issued != JWT_TOKEN_TYPE {
+            return Err(format!(
+                "{endpoint} issued a token of type {issued:?}, not an access token"
+            ));
+        }
+        if !answer["token_type"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
+        {
+            return Err(format!(
+                "{endpoint} issued a token that is not a bearer token"
+            ));
+        }
+        let value = answer["access_token"]
+            .as_str()
+            .ok_or_else(|| format!("{endpoint} answered without an access_token"))?
+            .to_owned();
+        let renew_at = answer["expires_in"]
+            .as_u64()
+            .map(|secs| Instant::now() + renew_after(secs));
+        Ok(Token { value, renew_at })
+    }
+}
+
+/// `[servers.NAME.auth.user]`: the user is sent to the issuer
+/// (authorization code with PKCE, RFC 6749 §4.1, RFC 7636) and comes back
+/// to this server's callback, which keeps the token for that user.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSignIn {
+    /// The authorization server; its endpoints are discovered.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The authorization endpoint, when it is not discovered from `issuer`.
+    #[serde(default)]
+    pub authorization_endpoint: Option<String>,
+    /// The token endpoint, when it is not discovered from `issuer`.
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    /// This server's client id at that authorization server.
+    pub client_id: String,
+    /// The environment variable holding the client secret (a public client
+    /// when not set).
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// Where the issuer sends the user back: this server's
+    /// [`CALLBACK_PATH`](super::CALLBACK_PATH) on the address users reach it at.
+    pub redirect_uri: String,
+    /// The scopes asked for, space-separated.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// The audience asked for (RFC 8707); default: the server's `url`.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 /// `[servers.NAME.auth.client_credentials]`.
@@ -66,9 +216,25 @@ impl RemoteAuth {
     /// Checks the section of the server called `name`.
     pub(crate) fn check(&self, name: &str) -> Result<(), String> {
         let key = format!("[servers.{name}.auth]");
-        match (&self.bearer_env, &self.client_credentials) {
-            (Some(_), None) => Ok(()),
-            (None, Some(credentials)) => {
+        let ways = [
+            self.bearer_env.is_some(),
+            self.client_credentials.is_some(),
+            self.user.is_some(),
+            self.token_exchange.is_some(),
+        ];
+        if ways.iter().filter(|&&way| way).count() != 1 {
+            return Err(format!(
+                "{key} needs exactly one of `bearer_env`, `client_credentials`, `user` or \
+                 `token_exchange`"
+            ));
+        }
+        if let Some(exchange) = &self.token_exchange {
+            return exchange.check(&key);
+        }
+        match (&self.bearer_env, &self.client_credentials, &self.user) {
+            (Some(_), None, None) => Ok(()),
+            (None, None, Some(user)) => user.check(&key),
+            (None, Some(credentials), None) => {
                 if credentials.issuer.is_none() && credentials.token_endpoint.is_none() {
                     return Err(format!(
                         "{key} client_credentials needs `issuer` (to discover its token endpoint) \
@@ -88,7 +254,7 @@ impl RemoteAuth {
                 Ok(())
             }
             _ => Err(format!(
-                "{key} needs exactly one of `bearer_env` or `client_credentials`"
+                "{key} needs exactly one of `bearer_env`, `client_credentials` or `user`"
             )),
         }
     }
@@ -105,73 +271,156 @@ impl RemoteAuth {
         }
         match &self.client_credentials {
             Some(credentials) => credentials.token(url).await,
+            None if self.user.is_some() => {
+                Err("it is signed in to by each user, not by this server".to_owned())
+            }
+            None if self.token_exchange.is_some() => Err(
+                "it is called with a token exchanged for the caller's, and there is no caller here"
+                    .to_owned(),
+            ),
             None => Err("no way to obtain a token is configured".to_owned()),
         }
     }
 }
 
+impl UserSignIn {
+    fn check(&self, key: &str) -> Result<(), String> {
+        if self.issuer.is_none()
+            && (self.authorization_endpoint.is_none() || self.token_endpoint.is_none())
+        {
+            return Err(format!(
+                "{key} user needs `issuer` (to discover its endpoints) or both \
+                 `authorization_endpoint` and `token_endpoint`"
+            ));
+        }
+        for url in [
+            &self.issuer,
+            &self.authorization_endpoint,
+            &self.token_endpoint,
+            &self.resource,
+            &Some(self.redirect_uri.clone()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            check_url(key, url)?;
+        }
+        let path = self
+            .redirect_uri
+            .parse::<http::Uri>()
+            .map(|uri| uri.path().to_owned())
+            .unwrap_or_default();
+        if path != super::CALLBACK_PATH {
+            return Err(format!(
+                "{key} user.redirect_uri {:?} must end in {}, where this server's HTTP \
+                 transport receives the issuer's answer",
+                self.redirect_uri,
+                super::CALLBACK_PATH
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An HTTP client for the authorization server: bounded in time, and
+/// never following redirects (a token request is not to be re-sent
+/// elsewhere).
+pub(super) fn issuer_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(FETCH_TIMEOUT)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// A token request (RFC 6749 §3.2): `pairs` as a form, the client
+/// authenticated with `client_secret_basic` when it has a secret (else its
+/// `client_id` in the form); the answer's JSON, or the issuer's error.
+pub(super) async fn token_request(
+    http: &reqwest::Client,
+    endpoint: &str,
+    client_id: &str,
+    secret: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> Result<Value, String> {
+    let body = {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.extend_pairs(pairs.iter().copied());
+        if secret.is_none() {
+            form.append_pair("client_id", client_id);
+        }
+        form.finish()
+    };
+    let mut request = http
+        .post(endpoint)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json");
+    if let Some(secret) = secret {
+        request = request.basic_auth(client_id, Some(secret));
+    }
+    let response = request
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("{endpoint}: {e}"))?;
+    read_json(endpoint, response).await
+}
+
+/// The secret in `var`, when a variable is named.
+pub(super) fn secret_from(var: Option<&String>, client_id: &str) -> Result<Option<String>, String> {
+    match var {
+        Some(var) => std::env::var(var)
+            .map(Some)
+            .map_err(|_| format!("set {var} to the client secret of `{client_id}`")),
+        None => Ok(None),
+    }
+}
+
 impl ClientCredentials {
     async fn token(&self, url: &str) -> Result<Token, String> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(FETCH_TIMEOUT)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let http = issuer_client()?;
         let endpoint = match (&self.token_endpoint, &self.issuer) {
             (Some(endpoint), _) => endpoint.clone(),
-            (None, Some(issuer)) => token_endpoint_of(&http, issuer).await?,
+            (None, Some(issuer)) => endpoints_of(&http, issuer).await?.token,
             (None, None) => return Err("no token endpoint".to_owned()),
         };
-        let secret =
-            match &self.client_secret_env {
-                Some(var) => Some(std::env::var(var).map_err(|_| {
-                    format!("set {var} to the client secret of `{}`", self.client_id)
-                })?),
-                None => None,
-            };
+        let secret = secret_from(self.client_secret_env.as_ref(), &self.client_id)?;
         let resource = self.resource.as_deref().unwrap_or(url);
-        // The serializer is not `Send`: the body is built before any await.
-        let body = {
-            let mut form = form_urlencoded::Serializer::new(String::new());
-            form.append_pair("grant_type", "client_credentials");
-            form.append_pair("resource", resource);
-            if let Some(scope) = &self.scope {
-                form.append_pair("scope", scope);
-            }
-            if secret.is_none() {
-                form.append_pair("client_id", &self.client_id);
-            }
-            form.finish()
-        };
-        let mut request = http
-            .post(&endpoint)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json");
-        if let Some(secret) = &secret {
-            // client_secret_basic (RFC 6749 §2.3.1).
-            request = request.basic_auth(&self.client_id, Some(secret));
+        let mut pairs = vec![("grant_type", "client_credentials"), ("resource", resource)];
+        if let Some(scope) = &self.scope {
+            pairs.push(("scope", scope));
         }
-        let response = request
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| format!("{endpoint}: {e}"))?;
-        let answer = read_json(&endpoint, response).await?;
+        let answer =
+            token_request(&http, &endpoint, &self.client_id, secret.as_deref(), &pairs).await?;
         let value = answer["access_token"]
             .as_str()
             .ok_or_else(|| format!("{endpoint} answered without an access_token"))?
             .to_owned();
-        // Renewed a minute early (or at half its life when it is short).
-        let renew_at = answer["expires_in"].as_u64().map(|secs| {
-            let early = (secs / 2).min(60);
-            Instant::now() + Duration::from_secs(secs - early)
-        });
+        let renew_at = answer["expires_in"]
+            .as_u64()
+            .map(|secs| Instant::now() + renew_after(secs));
         Ok(Token { value, renew_at })
     }
 }
 
-/// The token endpoint from the issuer's metadata (RFC 8414, then OpenID).
-async fn token_endpoint_of(http: &reqwest::Client, issuer: &str) -> Result<String, String> {
+/// How long after it is issued a token that lives `secs` is renewed: a
+/// minute early, or at half its life when it is short.
+pub(super) fn renew_after(secs: u64) -> Duration {
+    let early = (secs / 2).min(60);
+    Duration::from_secs(secs - early)
+}
+
+/// An authorization server's endpoints.
+pub(super) struct Endpoints {
+    pub authorization: Option<String>,
+    pub token: String,
+}
+
+/// The endpoints from the issuer's metadata (RFC 8414, then OpenID).
+pub(super) async fn endpoints_of(
+    http: &reqwest::Client,
+    issuer: &str,
+) -> Result<Endpoints, String> {
     let issuer = issuer.trim_end_matches('/');
     let mut failures = Vec::new();
     for url in metadata_urls(issuer) {
@@ -184,7 +433,12 @@ async fn token_endpoint_of(http: &reqwest::Client, issuer: &str) -> Result<Strin
                 if metadata["issuer"].as_str().map(|i| i.trim_end_matches('/')) == Some(issuer) =>
             {
                 if let Some(endpoint) = metadata["token_endpoint"].as_str() {
-                    return Ok(endpoint.to_owned());
+                    return Ok(Endpoints {
+                        authorization: metadata["authorization_endpoint"]
+                            .as_str()
+                            .map(str::to_owned),
+                        token: endpoint.to_owned(),
+                    });
                 }
                 failures.push(format!("{url} names no token_endpoint"));
             }
@@ -251,6 +505,16 @@ mod tests {
             parse("[client_credentials]\nissuer = \"https://a.example\"\nclient_id = \"c\"")
                 .is_ok()
         );
+        assert!(
+            parse("[token_exchange]\nissuer = \"https://a.example\"\nclient_id = \"c\"").is_ok()
+        );
+        assert!(
+            parse(
+                "[user]\nissuer = \"https://a.example\"\nclient_id = \"c\"\n\
+                 redirect_uri = \"https://m.example/oauth/callback\""
+            )
+            .is_ok()
+        );
         for (text, expected) in [
             ("", "exactly one"),
             (
@@ -263,6 +527,25 @@ mod tests {
                 "https only",
             ),
             ("token = \"secret\"", "token"),
+            (
+                "[user]\nclient_id = \"c\"\nredirect_uri = \"https://m.example/oauth/callback\"",
+                "issuer",
+            ),
+            ("[token_exchange]\nclient_id = \"c\"", "token_endpoint"),
+            (
+                "bearer_env = \"X\"\n[token_exchange]\nissuer = \"https://a\"\nclient_id = \"c\"",
+                "exactly one",
+            ),
+            (
+                "[user]\nissuer = \"https://a.example\"\nclient_id = \"c\"\n\
+                 redirect_uri = \"https://m.example/elsewhere\"",
+                "/oauth/callback",
+            ),
+            (
+                "[user]\nissuer = \"https://a.example\"\nclient_id = \"c\"\n\
+                 redirect_uri = \"http://m.example/oauth/callback\"",
+                "https only",
+            ),
         ] {
             let error = parse(text).unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");

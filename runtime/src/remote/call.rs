@@ -16,7 +16,10 @@ use crate::mcp::meta::{BUDGET_KEY, grant_value, read_budget_error, read_usage};
 use crate::telemetry::{inject_into, spans};
 
 use super::config::UnreportedUsage;
-use super::pool::RemotePool;
+use super::pool::{RemotePool, SignedIn};
+use super::sign_in::SignIns;
+use crate::mcp::elicitation::Elicitation;
+use std::time::Duration;
 
 /// What a tool of another server answered.
 #[derive(Debug, Clone)]
@@ -164,16 +167,24 @@ async fn call_over_mcp(
     // them for as long as the connection lives, which would keep this call's
     // CLIENT span open too: the request runs on a task of its own (aborted,
     // which cancels the request, if this call is dropped).
+    let user = match guarded(child, signed_in(child, server)).await {
+        Ok(Ok(user)) => user,
+        Ok(Err(message)) => return Err(remote_error(message)),
+        Err(interrupted) => {
+            return Err(Failure::interrupted(Subject::agent(agent), interrupted).into_call_error());
+        }
+    };
     let host = child.host().clone();
     let request = AbortOnDropHandle::new(tokio::spawn(async move {
         let pool = RemotePool::of(&host)?;
-        let peer = pool.peer(server).await?;
+        let user = user.as_ref();
+        let peer = pool.peer_as(server, user).await?;
         match peer.call_tool(params.clone()).await {
             Err(ServiceError::TransportClosed) => {
                 // The connection broke: the next call opens a new one. The
                 // request may have reached the server and run, so it is
                 // sent again only when the tool says that is harmless.
-                pool.forget(server);
+                pool.forget_as(server, user);
                 if !idempotent {
                     return Err(format!(
                         "the connection to server `{server}` closed during the call; it is not \
@@ -181,7 +192,7 @@ async fn call_over_mcp(
                         params.name
                     ));
                 }
-                let peer = pool.peer(server).await?;
+                let peer = pool.peer_as(server, user).await?;
                 peer.call_tool(params).await.map_err(|e| describe(&e))
             }
             other => other.map_err(|e| describe(&e)),
@@ -236,6 +247,77 @@ async fn call_over_mcp(
         structured: result.structured_content,
         text,
     })
+}
+
+/// How long a call waits for its user to come back from signing in, once
+/// they agreed to go (the call's own deadline may end it sooner).
+const SIGN_IN_PATIENCE: Duration = Duration::from_secs(5 * 60);
+
+/// The caller's user's token for `server` when users sign in to it
+/// themselves: kept (and refreshed when due), or obtained now by sending
+/// the user to the issuer (a URL elicitation, in either protocol era) and
+/// waiting for them to come back to this server's callback.
+async fn signed_in(ctx: &AgentContext, server: &str) -> Result<Option<SignedIn>, String> {
+    if let Ok(pool) = RemotePool::of(ctx.host())
+        && pool.token_exchange(server).is_some()
+    {
+        let Some(principal) = ctx.principal() else {
+            return Err(format!(
+                "server `{server}` is called with a token exchanged for the caller's, and this \
+                 call has no authenticated caller (its HTTP endpoint needs [auth])"
+            ));
+        };
+        let Some(subject_token) = &principal.access_token else {
+            return Err(format!(
+                "server `{server}` is called with a token exchanged for the caller's, and the \
+                 caller's token is gone (it is not kept with a workflow run)"
+            ));
+        };
+        let token = pool.exchanged(server, subject_token.secret()).await?;
+        return Ok(Some(SignedIn {
+            subject: principal.subject.clone(),
+            token,
+        }));
+    }
+    let Some(sign_ins) = ctx.host().get::<SignIns>() else {
+        return Ok(None);
+    };
+    if !sign_ins.signs_in_users(server) {
+        return Ok(None);
+    }
+    let Some(principal) = ctx.principal() else {
+        return Err(format!(
+            "users sign in to server `{server}` themselves, and this call has no signed-in \
+             user (its HTTP endpoint needs [auth])"
+        ));
+    };
+    let subject = principal.subject.clone();
+    if let Some(token) = sign_ins.token(&subject, server).await? {
+        return Ok(Some(SignedIn { subject, token }));
+    }
+    // The user came back through the callback with a refusal: that is the
+    // answer (a replayed 2026 request would otherwise start a new sign-in).
+    if let Some(failure) = sign_ins.take_failure(&subject, server) {
+        return Err(failure);
+    }
+    let url = sign_ins.begin(&subject, server).await?;
+    // The same words and URL on every replay of a 2026 request.
+    let message = format!("Sign in to `{server}` so that this server can use it on your behalf.");
+    match ctx.elicit_url(message, url).await {
+        Ok(Elicitation::Accepted(())) => {}
+        Ok(_) => return Err(format!("the user did not sign in to server `{server}`")),
+        Err(error) => {
+            return Err(format!(
+                "cannot ask the user to sign in to server `{server}`: {error}"
+            ));
+        }
+    }
+    match sign_ins.wait(&subject, server, SIGN_IN_PATIENCE).await? {
+        Some(token) => Ok(Some(SignedIn { subject, token })),
+        None => Err(format!(
+            "the user did not finish signing in to server `{server}` in time"
+        )),
+    }
 }
 
 /// What went wrong with a request to another server, in words: rmcp's own

@@ -4,8 +4,9 @@
 //! that calls any agent by its definition, here or there.
 //!
 //! A server reached over HTTP may need a token: [`auth`] obtains this
-//! server's own (from the environment, or by OAuth client credentials);
-//! the caller's token is never passed on.
+//! server's own (from the environment, or by OAuth client credentials), or
+//! [`sign_in`] has each user sign in and keeps their token (sealed, in the
+//! [`vault`]); the caller's token is never passed on.
 //!
 //! Uses the agent core and the vocabulary below it.
 
@@ -14,8 +15,10 @@ mod call;
 mod config;
 mod dispatch;
 mod pool;
+mod sign_in;
+mod vault;
 
-pub use auth::{ClientCredentials, RemoteAuth};
+pub use auth::{ClientCredentials, RemoteAuth, TokenExchange, UserSignIn};
 pub use call::call_remote;
 pub(crate) use call::{RemoteCall, call_remote_tool};
 pub use config::{INHERITED_ENV, RemoteServer, UnreportedUsage};
@@ -23,3 +26,6 @@ pub use dispatch::call_agent_json;
 #[cfg(feature = "testing")]
 pub(crate) use pool::InMemoryConnector;
 pub(crate) use pool::RemotePool;
+pub use sign_in::{CALLBACK_PATH, CallbackError, SignIns};
+pub use vault::TOKEN_KEY_ENV;
+pub(crate) use vault::TokenVault;

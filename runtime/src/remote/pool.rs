@@ -11,13 +11,18 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
 use tokio::sync::OnceCell;
 
+use super::auth::TokenExchange;
 use super::config::{RemoteServer, UnreportedUsage};
+use super::sign_in::UserToken;
 use crate::agent::Host;
+use sha2::{Digest, Sha256};
 
 /// A connection, and when its token must be renewed (a new connection).
 struct Connection {
     service: RunningService<RoleClient, ()>,
     renew_at: Option<Instant>,
+    /// The user's token it was opened with (a user's connection).
+    user_token: Option<String>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -40,7 +45,13 @@ pub(crate) struct RemotePool {
     /// Servers of this process, by name; they win over `servers`.
     in_memory: BTreeMap<String, InMemoryConnector>,
     connections: Mutex<HashMap<String, Arc<OnceCell<Connection>>>>,
+    /// Tokens obtained by RFC 8693 exchange, by server and a digest of the
+    /// caller's token they were exchanged for.
+    exchanged: Mutex<HashMap<(String, [u8; 32]), UserToken>>,
 }
+
+/// At most this many exchanged tokens are kept at once.
+const MAX_EXCHANGED: usize = 10_000;
 
 impl std::fmt::Debug for RemotePool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,6 +74,7 @@ impl RemotePool {
             servers,
             in_memory: BTreeMap::new(),
             connections: Mutex::new(HashMap::new()),
+            exchanged: Mutex::new(HashMap::new()),
         }
     }
 
@@ -82,6 +94,17 @@ impl RemotePool {
 
     /// The connection to `server`, opened on first use.
     pub(crate) async fn peer(&self, server: &str) -> Result<Peer<RoleClient>, String> {
+        self.peer_as(server, None).await
+    }
+
+    /// The connection to `server` as `user` (with that user's token) when
+    /// given, else as this server; each user has a connection of their own.
+    pub(crate) async fn peer_as(
+        &self,
+        server: &str,
+        user: Option<&SignedIn>,
+    ) -> Result<Peer<RoleClient>, String> {
+        let key = connection_key(server, user);
         let target = match (self.in_memory.get(server), self.servers.get(server)) {
             (Some(connector), _) => Target::InMemory(connector),
             (None, Some(config)) => Target::Configured(config),
@@ -94,17 +117,79 @@ impl RemotePool {
         for _ in 0..2 {
             let cell = {
                 let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-                connections.entry(server.to_owned()).or_default().clone()
+                connections.entry(key.clone()).or_default().clone()
             };
-            let connection = cell.get_or_try_init(|| connect(server, &target)).await?;
-            // A token about to expire: a new connection with a new token.
-            if connection.renew_at.is_some_and(|at| at <= Instant::now()) {
-                self.forget(server);
+            let connection = cell
+                .get_or_try_init(|| connect(server, &target, user))
+                .await?;
+            // A token about to expire, or a user's that was replaced: a
+            // new connection with the new token.
+            let replaced = user
+                .is_some_and(|u| connection.user_token.as_deref() != Some(u.token.value.as_str()));
+            if replaced || connection.renew_at.is_some_and(|at| at <= Instant::now()) {
+                // (A user's call brings a token fresh from the vault.)
+                self.forget_as(server, user);
                 continue;
             }
             return Ok(connection.service.peer().clone());
         }
         Err(format!("cannot get a fresh token for server `{server}`"))
+    }
+
+    /// How `server` is called with a token exchanged for the caller's, if
+    /// it is.
+    pub(crate) fn token_exchange(&self, server: &str) -> Option<(&TokenExchange, &str)> {
+        let config = self.servers.get(server)?;
+        Some((
+            config.auth.as_ref()?.token_exchange.as_ref()?,
+            config.url.as_deref()?,
+        ))
+    }
+
+    /// A token for `server` in exchange for the caller's `subject_token`
+    /// (RFC 8693): the one obtained before while it is good, else a new one.
+    pub(crate) async fn exchanged(
+        &self,
+        server: &str,
+        subject_token: &str,
+    ) -> Result<UserToken, String> {
+        let (exchange, url) = self
+            .token_exchange(server)
+            .ok_or_else(|| format!("server `{server}` takes no exchanged tokens"))?;
+        let key = (server.to_owned(), Sha256::digest(subject_token).into());
+        let now = Instant::now();
+        {
+            let kept = self.exchanged.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(token) = kept.get(&key)
+                && token.renew_at.is_none_or(|at| at > now)
+            {
+                return Ok(UserToken {
+                    value: token.value.clone(),
+                    renew_at: token.renew_at,
+                });
+            }
+        }
+        let token = exchange.exchange(url, subject_token).await.map_err(|e| {
+            format!("cannot exchange the caller's token for server `{server}`: {e}")
+        })?;
+        let mut kept = self.exchanged.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= MAX_EXCHANGED {
+            kept.retain(|_, t| t.renew_at.is_some_and(|at| at > now));
+            if kept.len() >= MAX_EXCHANGED {
+                kept.clear();
+            }
+        }
+        kept.insert(
+            key,
+            UserToken {
+                value: token.value.clone(),
+                renew_at: token.renew_at,
+            },
+        );
+        Ok(UserToken {
+            value: token.value,
+            renew_at: token.renew_at,
+        })
     }
 
     /// Closes every open connection: stdio servers see their input end and
@@ -121,10 +206,25 @@ impl RemotePool {
         }
     }
 
-    /// Forgets a connection that failed, so the next call opens a new one.
-    pub(crate) fn forget(&self, server: &str) {
+    /// Forgets a connection (of `user`, or of this server) that failed, so
+    /// the next call opens a new one.
+    pub(crate) fn forget_as(&self, server: &str, user: Option<&SignedIn>) {
         let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-        connections.remove(server);
+        connections.remove(&connection_key(server, user));
+    }
+}
+
+/// A user signed in to a server, with their token for it.
+pub(crate) struct SignedIn {
+    pub subject: String,
+    pub token: UserToken,
+}
+
+/// The key of a connection: the server, and the user it is opened as.
+fn connection_key(server: &str, user: Option<&SignedIn>) -> String {
+    match user {
+        Some(user) => format!("{server}\n{}", user.subject),
+        None => server.to_owned(),
     }
 }
 
@@ -134,7 +234,11 @@ enum Target<'a> {
     InMemory(&'a InMemoryConnector),
 }
 
-async fn connect(name: &str, target: &Target<'_>) -> Result<Connection, String> {
+async fn connect(
+    name: &str,
+    target: &Target<'_>,
+    user: Option<&SignedIn>,
+) -> Result<Connection, String> {
     // Prefer the stateless 2026-07-28 protocol; fall back for older servers.
     let lifecycle = ClientLifecycleMode::Auto {
         preferred_versions: vec![ProtocolVersion::V_2026_07_28],
@@ -150,6 +254,7 @@ async fn connect(name: &str, target: &Target<'_>) -> Result<Connection, String> 
                 .map(|service| Connection {
                     service,
                     renew_at: None,
+                    user_token: None,
                 })
                 .map_err(|e| format!("cannot connect to server `{name}`: {e}"));
         }
@@ -165,7 +270,10 @@ async fn connect(name: &str, target: &Target<'_>) -> Result<Connection, String> 
         resume.max_delay = Some(Duration::from_secs(1));
         let mut transport = StreamableHttpClientTransportConfig::with_uri(url.clone());
         transport.retry_config = Arc::new(resume);
-        if let Some(auth) = &config.auth {
+        if let Some(user) = user {
+            renew_at = user.token.renew_at;
+            transport = transport.auth_header(user.token.value.clone());
+        } else if let Some(auth) = &config.auth {
             let token = auth
                 .token(url)
                 .await
@@ -197,5 +305,9 @@ async fn connect(name: &str, target: &Target<'_>) -> Result<Connection, String> 
         let error = super::call::without_type_names(&e.to_string());
         format!("cannot connect to server `{name}`: {error}")
     })?;
-    Ok(Connection { service, renew_at })
+    Ok(Connection {
+        service,
+        renew_at,
+        user_token: user.map(|u| u.token.value.clone()),
+    })
 }

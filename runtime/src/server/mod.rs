@@ -107,7 +107,7 @@ impl AgentServer {
         settings: &WorkflowSettings,
     ) -> Self {
         let host = Arc::new(host);
-        let backend = JournalEngine::new(store, registry.definitions(), host.clone());
+        let backend = JournalEngine::new(store, registry.definitions(), host.clone(), settings);
         Self::build(registry, identity, host, backend, settings)
     }
 
@@ -150,6 +150,7 @@ impl AgentServer {
                 backend,
                 task_after: settings.task_after,
                 poll_interval: settings.poll_interval,
+                retain_finished: settings.retain_finished,
             }
         });
         let limits = host.get::<LimitsConfig>().cloned().unwrap_or_default();
@@ -210,6 +211,12 @@ impl AgentServer {
         self.calls.grace
     }
 
+    /// 2025-era sessions open at once, at most, and how long an idle one is
+    /// kept (`[limits] sessions`, `session_idle`).
+    pub fn session_limits(&self) -> (usize, Duration) {
+        (self.calls.sessions, self.calls.session_idle)
+    }
+
     /// Takes no new tool calls (in every session) and waits until the
     /// calls running finish or the grace period passes; true when they all
     /// finished. The transport then ends the sessions, which cancels what
@@ -228,6 +235,11 @@ impl AgentServer {
         &self.shared.identity
     }
 
+    /// The services every request of this server shares.
+    pub(crate) fn host(&self) -> &Host {
+        &self.shared.host
+    }
+
     /// Closes the connections to remote servers, letting the child processes
     /// of stdio servers exit cleanly.
     pub async fn close_connections(&self) {
@@ -244,6 +256,9 @@ pub(crate) struct Workflows {
     pub backend: Arc<dyn WorkflowBackend>,
     pub task_after: Duration,
     pub poll_interval: Duration,
+    /// How long a finished run is kept: a task's `ttlMs` (it is readable
+    /// at least this long).
+    pub retain_finished: Duration,
 }
 
 /// A request-state key that is too short to be safe.

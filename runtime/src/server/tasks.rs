@@ -43,10 +43,6 @@ pub fn tasks_required() -> ErrorData {
     )
 }
 
-/// How long a run's task stays readable, as announced in `ttlMs`: the
-/// stores keep runs until they are removed by hand, so at least this long.
-const RUN_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
-
 /// A task id this server does not know (-32602).
 fn unknown_task(task_id: &str) -> ErrorData {
     ErrorData::invalid_params(format!("no task has the id `{task_id}`"), None)
@@ -97,8 +93,8 @@ fn waiting_result(view: &RunView) -> CallToolResult {
         .unwrap_or_default();
     let text = format!(
         "Workflow run `{}` of `{}` is waiting for input `{waiting_for}`. Send it with the \
-         tool `workflows-resume` ({{\"run_id\": \"{}\", \"payload\": ...}}), then read the \
-         result with `workflows-get_status`.",
+         tool `workflows-resume` ({{\"run_id\": \"{}\", \"signal_name\": \"{waiting_for}\", \
+         \"payload\": ...}}), then read the result with `workflows-get_status`.",
         record.run_id, record.workflow, record.run_id
     );
     let mut result = CallToolResult::success(vec![rmcp::model::ContentBlock::text(text)]);
@@ -126,7 +122,7 @@ fn task(view: &RunView, workflows: &Workflows) -> Task {
         rfc3339(record.updated_ms),
     )
     .with_poll_interval_ms(workflows.poll_interval.as_millis() as u64)
-    .with_ttl_ms(RUN_TTL.as_millis() as u64);
+    .with_ttl_ms(workflows.retain_finished.as_millis() as u64);
     let message = match record.status {
         RunStatus::Running => view
             .current_step
@@ -320,7 +316,7 @@ pub async fn update(
         };
         workflows
             .backend
-            .resume(task_id, Some(name), payload)
+            .resume(task_id, name, payload)
             .await
             .map_err(control_error)?;
     }

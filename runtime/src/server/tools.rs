@@ -73,8 +73,9 @@ impl AgentServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        // Refused before any work (and any span) when too many run already.
-        let _permit = self.calls.enter()?;
+        // Waits (bounded) or is refused before any work (and any span) when
+        // too many run already.
+        let _permit = self.calls.enter(&context.ct).await?;
         let started = Instant::now();
         let span = server_span(&request, &context);
         let tool = request.name.clone();

@@ -51,9 +51,9 @@ struct ResumeArgs {
     run_id: String,
     /// What the run waits for: a signal, or a person's answer.
     payload: Value,
-    /// The wait it is for; the one the run is in when left out.
-    #[serde(default)]
-    signal_name: Option<String>,
+    /// The name of the wait it is for (`waiting_for` in the run's status);
+    /// a payload goes only to a wait of its name.
+    signal_name: String,
 }
 
 /// `workflows-runs-list`'s arguments.
@@ -191,9 +191,12 @@ pub async fn call(
             )),
             Err(error) => Err(error),
         },
-        "workflows-resume" => match arguments::<ResumeArgs>(name, args) {
-            Ok(args) => Ok(resume(workflows, args, caller).await),
-            Err(error) => Err(error),
+        "workflows-resume" => match unnamed_signal(backend, &args, caller).await {
+            Some(refused) => Err(refused),
+            None => match arguments::<ResumeArgs>(name, args) {
+                Ok(args) => Ok(resume(workflows, args, caller).await),
+                Err(error) => Err(error),
+            },
         },
         "workflows-cancel" => match arguments::<RunIdArgs>(name, args) {
             Ok(args) => Ok(answer(
@@ -211,6 +214,32 @@ pub async fn call(
         _ => return None,
     };
     Some(result.unwrap_or_else(|error| error))
+}
+
+/// The refusal of a `workflows-resume` without `signal_name`, naming the
+/// waits the run is in, so the caller can send it again with the right one.
+async fn unnamed_signal(
+    backend: &dyn crate::workflow::WorkflowBackend,
+    args: &JsonObject,
+    caller: Option<&Principal>,
+) -> Option<CallToolResult> {
+    if args.contains_key("signal_name") {
+        return None;
+    }
+    let run_id = args.get("run_id")?.as_str()?;
+    let view = match owned_run(backend, run_id, caller).await {
+        Ok(view) => view,
+        Err(error) => return Some(error_result(error.to_string())),
+    };
+    let waiting_for = match view.waits.is_empty() {
+        false => view.waits.iter().map(|w| w.name.clone()).collect(),
+        true => view.record.waiting_for.into_iter().collect(),
+    };
+    let refused = ControlError::UnnamedSignal {
+        run_id: run_id.to_owned(),
+        waiting_for,
+    };
+    Some(error_result(refused.to_string()))
 }
 
 fn answer(result: Result<Value, ControlError>) -> CallToolResult {
@@ -295,13 +324,22 @@ async fn resume(
             let view = backend
                 .settle(&args.run_id, Some(std::time::Duration::from_millis(50)))
                 .await;
-            let status = view.map(|v| v.record.status).unwrap_or(RunStatus::Running);
-            tool_result(json!({
+            let status = view
+                .as_ref()
+                .map(|v| v.record.status)
+                .unwrap_or(RunStatus::Running);
+            let mut answer = json!({
                 "run_id": args.run_id,
                 "status": status,
                 "delivered_to": resumed.delivered_to,
                 "queued": resumed.delivered_to.is_none(),
-            }))
+            });
+            // Kept for a later wait: say which waits the run is in now, so
+            // a misspelt name shows.
+            if let (None, Ok(view)) = (&resumed.delivered_to, &view) {
+                answer["waiting_for"] = view.waits.iter().map(|w| w.name.clone()).collect();
+            }
+            tool_result(answer)
         }
         Err(error) => error_result(error.to_string()),
     }
@@ -336,6 +374,7 @@ async fn runs(
         // One more than asked tells whether there is a next page.
         limit: Some(limit + 1),
         owner: owner_filter(caller),
+        updated_before: None,
     };
     match workflows.backend.runs(query).await {
         Ok(mut listed) => {

@@ -57,7 +57,7 @@ impl TestServer {
         payload: Value,
     ) -> Result<Resumed, ControlError> {
         self.workflows()?
-            .resume(run_id, Some(name.to_owned()), payload)
+            .resume(run_id, name.to_owned(), payload)
             .await
     }
 

@@ -18,6 +18,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::auth::{self, AuthConfig, ResourceServer};
+use super::callback;
+use super::session_limit::{self, SessionLimit};
+use crate::remote::SignIns;
 use crate::server::AgentServer;
 
 /// How the HTTP endpoint behaves.
@@ -112,14 +115,27 @@ impl HttpServer {
                 .with_max_request_body_bytes(options.max_body_bytes),
         );
         let served = server.clone();
+        let (max_sessions, idle) = server.session_limits();
+        let mut sessions = LocalSessionManager::default();
+        // An idle session is closed (rmcp's keep-alive), which frees its place.
+        sessions.session_config.keep_alive = Some(idle);
+        let sessions = Arc::new(sessions);
         // rmcp calls the factory once per session (and per stateless request),
         // so each session gets its own log level while sharing the agents.
         let service = StreamableHttpService::new(
             move || Ok(server.for_new_session()),
-            Arc::new(LocalSessionManager::default()),
+            sessions.clone(),
             config,
         );
-        let mut app = axum::Router::new().nest_service(&options.path, service);
+        let mut app = session_limit::limit(
+            axum::Router::new().nest_service(&options.path, service),
+            Arc::new(SessionLimit {
+                manager: sessions,
+                max_sessions,
+                max_body_bytes: options.max_body_bytes,
+                opening: tokio::sync::Mutex::new(()),
+            }),
+        );
         if let Some(config) = &options.auth {
             let resource = Arc::new(ResourceServer::new(config, local_addr, &options.path));
             app = auth::protect(
@@ -131,6 +147,9 @@ impl HttpServer {
             );
         } else if let Some(warning) = auth::exposure_warning(local_addr) {
             tracing::warn!("{warning}");
+        }
+        if let Some(sign_ins) = served.host().get::<SignIns>() {
+            app = callback::route(app, sign_ins.clone());
         }
         let drain = shutdown.child_token();
         let stop = drain.clone();

@@ -217,12 +217,58 @@ pub enum ControlError {
         /// Why it does not fit.
         message: String,
     },
+    #[error("{}", unnamed_signal(run_id, waiting_for))]
+    /// A signal without the name of the wait it is for.
+    UnnamedSignal {
+        /// The run.
+        run_id: String,
+        /// The waits the run is in.
+        waiting_for: Vec<String>,
+    },
     #[error("the workflow cannot start: {0}")]
     /// The budget does not allow the run to start.
     Budget(BudgetExceeded),
+    #[error(
+        "the server already has {limit} workflow runs not finished, its limit \
+         ([workflows] max_live_runs); try again when some have finished"
+    )]
+    /// Starting a run would pass the limit of runs not finished at once.
+    TooManyRuns {
+        /// The limit.
+        limit: usize,
+    },
+    #[error(
+        "workflow run `{run_id}` already holds {limit} signals no wait has taken, its limit \
+         ([workflows] max_signals_per_run)"
+    )]
+    /// The run holds as many signals as it may.
+    TooManySignals {
+        /// The run.
+        run_id: String,
+        /// The limit.
+        limit: usize,
+    },
     #[error(transparent)]
     /// The store failed.
     Store(#[from] StoreError),
+}
+
+fn unnamed_signal(run_id: &str, waiting_for: &[String]) -> String {
+    let waits = match waiting_for {
+        [] => "it is in no wait now".to_owned(),
+        names => format!(
+            "it waits for {}",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!(
+        "a signal needs the name of the wait it is for (`signal_name`); workflow run \
+         `{run_id}`: {waits}"
+    )
 }
 
 /// The control plane of a workflow backend. Every answer is read from the
@@ -251,11 +297,13 @@ pub trait WorkflowBackend: Send + Sync + 'static {
     fn status(&self, run_id: &str) -> BoxFuture<'_, Result<RunView, ControlError>>;
     /// The runs `query` selects, newest first.
     fn runs(&self, query: RunQuery) -> BoxFuture<'_, Result<Vec<ListedRun>, ControlError>>;
-    /// Sends `payload` to the run's wait `name` (or to the wait it is in).
+    /// Sends `payload` to the run's wait `name`: taken by the wait of that
+    /// name the run is in, or kept for one it has not reached yet. It never
+    /// goes to a wait of another name.
     fn resume(
         &self,
         run_id: &str,
-        name: Option<String>,
+        name: String,
         payload: Value,
     ) -> BoxFuture<'_, Result<Resumed, ControlError>>;
     /// Cancels the run.

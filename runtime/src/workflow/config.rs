@@ -21,6 +21,15 @@ pub struct WorkflowsConfig {
     pub sync: Option<String>,
     /// How long a `tools/call` of a workflow waits before answering with a task.
     pub task_after: Option<String>,
+    /// Runs not finished at once, at most (default 10,000).
+    pub max_live_runs: Option<usize>,
+    /// Signals one run holds before a wait takes them, at most (default 64).
+    pub max_signals_per_run: Option<usize>,
+    /// How long a finished run is kept in the journal (default "168h").
+    pub retain_finished: Option<String>,
+    /// How long a run may take unless its workflow sets `budget(time = ...)`
+    /// (default "720h").
+    pub run_lifetime: Option<String>,
     /// `[workflows.temporal]`: the cluster of `backend = "temporal"`.
     pub temporal: Option<TemporalConfig>,
 }
@@ -82,9 +91,30 @@ impl WorkflowsConfig {
                 }
             }
         }
-        if let Some(after) = &self.task_after {
-            parse_duration(after)
-                .map_err(|p| format!("[workflows] task_after = {after:?}: {p}"))?;
+        for (key, value) in [
+            ("task_after", &self.task_after),
+            ("retain_finished", &self.retain_finished),
+            ("run_lifetime", &self.run_lifetime),
+        ] {
+            if let Some(value) = value {
+                parse_duration(value).map_err(|p| format!("[workflows] {key} = {value:?}: {p}"))?;
+            }
+        }
+        if self
+            .run_lifetime
+            .as_deref()
+            .and_then(|t| parse_duration(t).ok())
+            == Some(std::time::Duration::ZERO)
+        {
+            return Err("[workflows] run_lifetime must be longer than 0s".to_owned());
+        }
+        for (key, value) in [
+            ("max_live_runs", self.max_live_runs),
+            ("max_signals_per_run", self.max_signals_per_run),
+        ] {
+            if value == Some(0) {
+                return Err(format!("[workflows] {key} must be at least 1"));
+            }
         }
         Ok(())
     }
@@ -113,6 +143,20 @@ impl WorkflowsConfig {
                 .as_deref()
                 .and_then(|t| parse_duration(t).ok())
                 .unwrap_or(default.task_after),
+            max_live_runs: self.max_live_runs.unwrap_or(default.max_live_runs),
+            max_signals_per_run: self
+                .max_signals_per_run
+                .unwrap_or(default.max_signals_per_run),
+            retain_finished: self
+                .retain_finished
+                .as_deref()
+                .and_then(|t| parse_duration(t).ok())
+                .unwrap_or(default.retain_finished),
+            run_lifetime: self
+                .run_lifetime
+                .as_deref()
+                .and_then(|t| parse_duration(t).ok())
+                .unwrap_or(default.run_lifetime),
             temporal: self
                 .temporal
                 .as_ref()

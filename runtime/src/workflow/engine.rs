@@ -21,6 +21,7 @@ use super::record::{
     BudgetFailure, EntryState, JournalEntry, RunError, RunRecord, RunStatus, RunUpdate, Signal,
 };
 use super::replay::{Fatal, JournalRun, RunSetup};
+use super::settings::WorkflowSettings;
 use super::store::{JournalStore, ListedRun, RunQuery, StoreError, Write};
 use super::time::now_ms;
 use crate::agent::Principal;
@@ -37,9 +38,22 @@ pub struct JournalEngine {
     workflows: BTreeMap<&'static str, (&'static AgentDefinition, &'static WorkflowDefinition)>,
     host: Arc<Host>,
     live: Mutex<HashMap<String, Arc<LiveRun>>>,
+    limits: RunLimits,
     shutdown: CancellationToken,
     me: Weak<JournalEngine>,
 }
+
+/// The bounds the engine keeps runs within ([`WorkflowSettings`]).
+#[derive(Debug, Clone, Copy)]
+struct RunLimits {
+    max_live_runs: usize,
+    max_signals_per_run: usize,
+    retain_finished: Duration,
+    run_lifetime: Duration,
+}
+
+/// Finished runs removed by one write of a sweep.
+const SWEEP_BATCH: usize = 256;
 
 /// How a run ended, for its record.
 struct Ending {
@@ -94,11 +108,13 @@ impl Ending {
 }
 
 impl JournalEngine {
-    /// An engine over `store` for the workflows among `definitions`.
+    /// An engine over `store` for the workflows among `definitions`, within
+    /// the limits of `settings`.
     pub(crate) fn new(
         store: Arc<dyn JournalStore>,
         definitions: impl IntoIterator<Item = &'static AgentDefinition>,
         host: Arc<Host>,
+        settings: &WorkflowSettings,
     ) -> Arc<Self> {
         let workflows = definitions
             .into_iter()
@@ -112,6 +128,12 @@ impl JournalEngine {
             workflows,
             host,
             live: Mutex::new(HashMap::new()),
+            limits: RunLimits {
+                max_live_runs: settings.max_live_runs,
+                max_signals_per_run: settings.max_signals_per_run,
+                retain_finished: settings.retain_finished,
+                run_lifetime: settings.run_lifetime,
+            },
             shutdown: CancellationToken::new(),
             me: me.clone(),
         })
@@ -127,24 +149,105 @@ impl JournalEngine {
 
     /// Executes `record` in a new task, unless this process already does.
     fn launch(&self, record: RunRecord) {
+        if let Some(live) = self.admit(&record.run_id, None) {
+            self.spawn(record, live);
+        }
+    }
+
+    /// Makes `run_id` one of the runs this process executes: `None` when it
+    /// already is, or when `cap` runs already are.
+    fn admit(&self, run_id: &str, cap: Option<usize>) -> Option<Arc<LiveRun>> {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if live.contains_key(run_id) || cap.is_some_and(|cap| live.len() >= cap) {
+            return None;
+        }
+        // `Running` until the replay reaches a wait (or the end), so that
+        // `settle` does not answer with the status of before the restart.
+        let run = Arc::new(LiveRun::new(
+            self.shutdown.child_token(),
+            RunStatus::Running,
+        ));
+        live.insert(run_id.to_owned(), run.clone());
+        Some(run)
+    }
+
+    /// Forgets a run admitted but never spawned.
+    fn unadmit(&self, run_id: &str) {
+        self.live
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(run_id);
+    }
+
+    fn spawn(&self, record: RunRecord, live: Arc<LiveRun>) {
         let Some(engine) = self.me.upgrade() else {
             return;
         };
-        let live = {
-            let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-            if live.contains_key(&record.run_id) {
-                return;
-            }
-            // `Running` until the replay reaches a wait (or the end), so that
-            // `settle` does not answer with the status of before the restart.
-            let run = Arc::new(LiveRun::new(
-                self.shutdown.child_token(),
-                RunStatus::Running,
-            ));
-            live.insert(record.run_id.clone(), run.clone());
-            run
-        };
         tokio::spawn(async move { engine.execute(record, live).await });
+    }
+
+    /// Removes the runs that finished longer ago than `retain_finished`;
+    /// how many were removed.
+    async fn sweep(&self) -> Result<usize, StoreError> {
+        let before = now_ms().saturating_sub(self.limits.retain_finished.as_millis() as u64);
+        let mut removed = 0;
+        loop {
+            let old = self
+                .store
+                .runs(RunQuery {
+                    statuses: vec![
+                        RunStatus::Completed,
+                        RunStatus::Failed,
+                        RunStatus::Cancelled,
+                    ],
+                    updated_before: Some(before),
+                    limit: Some(SWEEP_BATCH),
+                    ..RunQuery::default()
+                })
+                .await?;
+            let writes: Vec<Write> = old
+                .into_iter()
+                .filter_map(Result::ok)
+                .map(|run| Write::RemoveFinishedRun { run_id: run.run_id })
+                .collect();
+            if writes.is_empty() {
+                return Ok(removed);
+            }
+            let batch = writes.len();
+            self.store.write(writes).await?;
+            removed += batch;
+            if batch < SWEEP_BATCH {
+                return Ok(removed);
+            }
+        }
+    }
+
+    /// Sweeps finished runs out every so often until the engine shuts down.
+    fn keep_sweeping(&self) {
+        let me = self.me.clone();
+        let every = (self.limits.retain_finished / 2)
+            .clamp(Duration::from_millis(100), Duration::from_secs(3600));
+        let stop = self.shutdown.clone();
+        drop(tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(every) => {}
+                }
+                let Some(engine) = me.upgrade() else {
+                    return;
+                };
+                match engine.sweep().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(
+                        "{n} finished workflow runs past their retention were removed"
+                    ),
+                    Err(error) => {
+                        tracing::warn!("finished workflow runs could not be removed: {error}")
+                    }
+                }
+            }
+        }));
     }
 
     async fn execute(self: Arc<Self>, record: RunRecord, live: Arc<LiveRun>) {
@@ -339,7 +442,8 @@ fn remaining_limits(
                     used: elapsed.as_millis() as u64,
                 };
                 return Err(Ending::budget(
-                    "the run ran out of time",
+                    "the run passed its lifetime (the workflow's `budget(time)`, else \
+                     [workflows] run_lifetime)",
                     exceeded,
                     definition,
                 ));
@@ -415,20 +519,31 @@ impl WorkflowBackend for JournalEngine {
             };
             (workflow.check)(&arguments).map_err(ControlError::Arguments)?;
             // A run outlives requests: the server's default time limit does
-            // not apply, the workflow's policy and the caller's grant do.
+            // not apply; its lifetime does (the workflow's `budget(time)`,
+            // else `run_lifetime`), narrowed by the caller's grant.
+            let lifetime = definition.policy.time.unwrap_or(self.limits.run_lifetime);
             let server = Budget {
-                time: None,
+                time: Some(lifetime),
                 ..self.host.default_budget()
             };
+            let policy = Budget {
+                time: None,
+                ..definition.policy
+            };
             let limits = server
-                .min(definition.policy)
+                .min(policy)
                 .min(grant.unwrap_or(Budget::UNLIMITED));
             Scope::root(definition.name, limits).map_err(ControlError::Budget)?;
             let id = uuid::Uuid::new_v4();
+            let run_id = id.to_string();
+            let cap = self.limits.max_live_runs;
+            let live = self
+                .admit(&run_id, Some(cap))
+                .ok_or(ControlError::TooManyRuns { limit: cap })?;
             let seed = u64::from_le_bytes(id.as_bytes()[..8].try_into().unwrap_or_default());
             let now = now_ms();
             let record = RunRecord {
-                run_id: id.to_string(),
+                run_id,
                 workflow: definition.name.to_owned(),
                 status: RunStatus::Running,
                 input: Value::Object(arguments),
@@ -442,11 +557,16 @@ impl WorkflowBackend for JournalEngine {
                 usage: None,
                 owner,
             };
-            self.store
+            if let Err(error) = self
+                .store
                 .write(vec![Write::CreateRun(Box::new(record.clone()))])
-                .await?;
+                .await
+            {
+                self.unadmit(&record.run_id);
+                return Err(error.into());
+            }
             tracing::info!(run = %record.run_id, workflow = definition.name, "workflow run started");
-            self.launch(record.clone());
+            self.spawn(record.clone(), live);
             Ok(record)
         }
         .boxed()
@@ -468,7 +588,7 @@ impl WorkflowBackend for JournalEngine {
     fn resume(
         &self,
         run_id: &str,
-        name: Option<String>,
+        name: String,
         payload: Value,
     ) -> BoxFuture<'_, Result<Resumed, ControlError>> {
         let run_id = run_id.to_owned();
@@ -481,7 +601,24 @@ impl WorkflowBackend for JournalEngine {
                 });
             }
             let live = self.live_run(&run_id);
-            let target = live.as_ref().and_then(|l| l.wait(name.as_deref()));
+            if name.is_empty() {
+                let waiting_for = match &live {
+                    Some(live) => live.waits().into_iter().map(|w| w.name).collect(),
+                    None => record.waiting_for.into_iter().collect(),
+                };
+                return Err(ControlError::UnnamedSignal {
+                    run_id,
+                    waiting_for,
+                });
+            }
+            let target = live.as_ref().and_then(|l| l.wait(&name));
+            // Signals held for waits not reached yet are bounded; one more is
+            // let in for a wait the run is in, which takes it at once.
+            let held = self.store.signals(&run_id).await?.len();
+            let cap = self.limits.max_signals_per_run;
+            if held >= cap + usize::from(target.is_some()) {
+                return Err(ControlError::TooManySignals { run_id, limit: cap });
+            }
             if let Some(wait) = &target {
                 (wait.check)(&payload).map_err(|message| ControlError::Payload {
                     name: wait.name.clone(),
@@ -491,7 +628,7 @@ impl WorkflowBackend for JournalEngine {
             let signal = Signal {
                 id: 0,
                 run_id: run_id.clone(),
-                name: name.or_else(|| target.as_ref().map(|w| w.name.clone())),
+                name: Some(name),
                 payload,
                 received_ms: now_ms(),
             };
@@ -603,6 +740,13 @@ impl WorkflowBackend for JournalEngine {
                     }
                 }
             }
+            // Finished runs past their retention go now, then every so often.
+            match self.sweep().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("{n} finished workflow runs past their retention were removed"),
+                Err(error) => tracing::warn!("finished workflow runs could not be removed: {error}"),
+            }
+            self.keep_sweeping();
             Ok(recovery)
         }
         .boxed()

@@ -96,14 +96,10 @@ impl LiveRun {
         state.waits.values().next().map(|w| w.name.clone())
     }
 
-    /// The wait named `name`, or the first one when `name` is `None`.
-    pub fn wait(&self, name: Option<&str>) -> Option<LiveWait> {
+    /// The wait named `name` the run is in, if any.
+    pub fn wait(&self, name: &str) -> Option<LiveWait> {
         let state = self.lock();
-        state
-            .waits
-            .values()
-            .find(|w| name.is_none_or(|n| n == w.name))
-            .cloned()
+        state.waits.values().find(|w| w.name == name).cloned()
     }
 
     pub fn waits(&self) -> Vec<WaitInfo> {

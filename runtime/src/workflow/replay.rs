@@ -459,6 +459,9 @@ impl JournalRun {
                 payload,
                 ..
             } = signal;
+            // Only a signal of this wait's name. (A signal without a name
+            // can only come from a journal written before names were
+            // required; it goes to the first wait, as it did then.)
             if to.as_deref().is_some_and(|to| to != wait.name) {
                 continue;
             }

@@ -50,6 +50,18 @@ pub struct WorkflowSettings {
     pub task_after: Duration,
     /// How often clients are asked to poll a task.
     pub poll_interval: Duration,
+    /// Runs not finished at once, at most; past it a start is refused
+    /// (`[workflows] max_live_runs`).
+    pub max_live_runs: usize,
+    /// Signals waiting to be taken by one run, at most; past it
+    /// `workflows-resume` is refused (`[workflows] max_signals_per_run`).
+    pub max_signals_per_run: usize,
+    /// How long a finished run stays in the journal before it is removed
+    /// (`[workflows] retain_finished`).
+    pub retain_finished: Duration,
+    /// How long a run may take, from its creation, unless its workflow sets
+    /// `budget(time = ...)` (`[workflows] run_lifetime`).
+    pub run_lifetime: Duration,
     /// The Temporal cluster, for the `temporal` backend.
     pub temporal: TemporalSettings,
 }
@@ -117,6 +129,10 @@ impl Default for WorkflowSettings {
             synchronous: Synchronous::Full,
             task_after: Duration::from_secs(1),
             poll_interval: Duration::from_millis(500),
+            max_live_runs: 10_000,
+            max_signals_per_run: 64,
+            retain_finished: Duration::from_secs(7 * 24 * 3600),
+            run_lifetime: Duration::from_secs(30 * 24 * 3600),
             temporal: TemporalSettings::default(),
         }
     }

@@ -120,18 +120,33 @@ impl Issuer {
         .await;
     }
 
-    /// How many times the JWKS was fetched.
-    pub async fn jwks_fetches(&self) -> u64 {
-        let counters: Value = self
-            .http
+    async fn counters(&self) -> Value {
+        self.http
             .get(format!("{}/test/requests", self.loopback()))
             .send()
             .await
             .expect("the issuer answers")
             .json()
             .await
-            .expect("JSON");
-        counters["jwks"].as_u64().expect("a count")
+            .expect("JSON")
+    }
+
+    /// How many times the JWKS was fetched.
+    pub async fn jwks_fetches(&self) -> u64 {
+        self.counters().await["jwks"].as_u64().expect("a count")
+    }
+
+    /// How many token requests of `grant_type` the issuer answered.
+    pub async fn token_requests(&self, grant_type: &str) -> u64 {
+        self.counters().await["token"][grant_type]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Access tokens issued from now on expire after `seconds`.
+    pub async fn set_token_lifetime(&self, seconds: u64) {
+        self.post("/test/token-lifetime", json!({ "seconds": seconds }))
+            .await;
     }
 
     /// A client-credentials token from `/token` for `client_id`, with

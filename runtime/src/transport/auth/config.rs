@@ -52,8 +52,10 @@ pub struct AuthConfig {
     /// Budgets per caller (`[auth.quotas.NAME]`), see [`crate::quota`].
     #[serde(default)]
     pub quotas: BTreeMap<String, QuotaConfig>,
-    /// Where quota usage is kept (relative to the config file); default
-    /// `agentwire-quotas.db` in the working directory.
+    /// Where quota usage is kept (relative to the config file), overriding
+    /// the default: the embedded store (the `quota_usage` table of the
+    /// workflow journal's SQLite file, or `<server>.store` when runs are
+    /// not kept in the journal).
     #[serde(default)]
     pub quota_file: Option<PathBuf>,
 }

@@ -15,6 +15,7 @@ use super::needs::scopes_needed;
 use super::refusal::json_response;
 use super::sessions::SessionOwners;
 use super::{Refusal, ResourceServer};
+use crate::agent::AccessToken;
 use crate::server::AgentServer;
 
 /// What the middleware needs: the checks, and the registry that says which
@@ -78,10 +79,12 @@ async fn check(State(guard): State<Arc<Guard>>, mut request: Request, next: Next
         Ok(token) => token,
         Err(refusal) => return refuse(refusal),
     };
-    let principal = match resource.authenticate(&token).await {
+    let mut principal = match resource.authenticate(&token).await {
         Ok(principal) => principal,
         Err(refusal) => return refuse(refusal),
     };
+    // Kept for RFC 8693 token exchange downstream, never sent on as it is.
+    principal.access_token = Some(AccessToken::new(&token));
     // A POST carries a JSON-RPC message: its tool, prompt or resource may
     // need more scopes than the server's own (step-up, 403).
     if request.method() == http::Method::POST {

@@ -72,6 +72,7 @@ impl Claims {
             subject,
             client_id: self.client_id.or(self.azp),
             scopes,
+            access_token: None,
         })
     }
 }

@@ -72,6 +72,17 @@ impl State {
                 Write::DeleteSignal { id, .. } => {
                     self.signals.remove(&id);
                 }
+                Write::RemoveFinishedRun { run_id } => {
+                    if self
+                        .runs
+                        .get(&run_id)
+                        .is_some_and(|r| r.status.is_terminal())
+                    {
+                        self.runs.remove(&run_id);
+                        self.entries.remove(&run_id);
+                        self.signals.retain(|_, s| s.run_id != run_id);
+                    }
+                }
             }
         }
         ids

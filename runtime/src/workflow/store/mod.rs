@@ -65,6 +65,12 @@ pub enum Write {
         /// The signal's id.
         id: u64,
     },
+    /// Removes a finished run with its journal and signals (a run not
+    /// finished is left as it is): its retention time is over.
+    RemoveFinishedRun {
+        /// The run.
+        run_id: String,
+    },
 }
 
 /// Which runs a listing returns, newest first.
@@ -81,6 +87,8 @@ pub struct RunQuery {
     /// Only the runs of this owner (`Some(None)`: runs nobody owns); every
     /// run when `None`.
     pub owner: Option<Option<String>>,
+    /// Only runs last updated before this time (ms since the Unix epoch).
+    pub updated_before: Option<u64>,
 }
 
 impl RunQuery {
@@ -88,6 +96,7 @@ impl RunQuery {
     pub fn matches(&self, run: &RunRecord) -> bool {
         (self.statuses.is_empty() || self.statuses.contains(&run.status))
             && self.workflow.as_ref().is_none_or(|w| *w == run.workflow)
+            && self.updated_before.is_none_or(|t| run.updated_ms < t)
             && self.owner.as_ref().is_none_or(|owner| {
                 owner.as_deref() == run.owner.as_ref().map(|o| o.subject.as_str())
             })

@@ -256,8 +256,14 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection, 
             "PRAGMA synchronous = {sync}; PRAGMA busy_timeout = 5000;"
         ))
         .map_err(not_a_journal)?;
+    // Quotas and users' tokens may have made their tables in the file first.
     let tables: i64 = connection
-        .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))
+        .query_row(
+            "SELECT count(*) FROM sqlite_master \
+             WHERE name NOT IN ('quota_usage', 'user_tokens') AND name NOT LIKE 'sqlite_autoindex_%'",
+            [],
+            |row| row.get(0),
+        )
         .map_err(not_a_journal)?;
     match version {
         0 if tables == 0 => {
@@ -446,6 +452,20 @@ fn apply(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> rusqlite::Result<V
                 tx.prepare_cached("DELETE FROM signals WHERE id = ?1 AND run_id = ?2")?
                     .execute(params![*id as i64, run_id])?;
             }
+            Write::RemoveFinishedRun { run_id } => {
+                let removed = tx
+                    .prepare_cached(
+                        "DELETE FROM runs WHERE run_id = ?1 \
+                         AND status IN ('completed', 'failed', 'cancelled')",
+                    )?
+                    .execute([run_id])?;
+                if removed > 0 {
+                    tx.prepare_cached("DELETE FROM journal WHERE run_id = ?1")?
+                        .execute([run_id])?;
+                    tx.prepare_cached("DELETE FROM signals WHERE run_id = ?1")?
+                        .execute([run_id])?;
+                }
+            }
         }
     }
     Ok(ids)
@@ -631,6 +651,10 @@ impl JournalStore for SqliteStore {
                     let s = values.len();
                     sql.push_str(&format!(" AND json_extract(owner, '$.subject') = ?{s}"));
                 }
+            }
+            if let Some(before) = query.updated_before {
+                values.push((before.min(i64::MAX as u64) as i64).into());
+                sql.push_str(&format!(" AND updated_ms < ?{}", values.len()));
             }
             if let Some((created, run_id)) = &query.after {
                 values.push((*created as i64).into());

@@ -392,7 +392,7 @@ impl WorkflowBackend for TemporalBackend {
     fn resume(
         &self,
         run_id: &str,
-        name: Option<String>,
+        name: String,
         payload: Value,
     ) -> BoxFuture<'_, Result<Resumed, ControlError>> {
         let run_id = run_id.to_owned();
@@ -404,14 +404,12 @@ impl WorkflowBackend for TemporalBackend {
                     status: view.record.status,
                 });
             }
-            let open = view.waits.first().map(|w| w.name.clone());
-            let Some(name) = name.or(open) else {
-                return Err(ControlError::Payload {
-                    name: String::new(),
-                    message: "the run waits for nothing yet: name the wait the payload is for"
-                        .to_owned(),
+            if name.is_empty() {
+                return Err(ControlError::UnnamedSignal {
+                    run_id,
+                    waiting_for: view.waits.iter().map(|w| w.name.clone()).collect(),
                 });
-            };
+            }
             let delivered = view.waits.iter().any(|w| w.name == name);
             let signal = serde_json::to_value(Resume {
                 name: name.clone(),
