@@ -350,7 +350,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
         errors,
         latency_us: LatencySummary::from_nanos(&mut all),
         rss_first_kib: kib().next(),
-        rss_last_kib: kib().last(),
+        rss_last_kib: rss_samples.last().map(|(_, kib)| *kib),
         rss_max_kib: kib().max(),
         rss_min_kib: kib().min(),
         rss_samples,
@@ -362,7 +362,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rmcp::model::Content;
+    use rmcp::model::ContentBlock;
     use serde_json::json;
 
     #[test]
@@ -370,9 +370,9 @@ mod tests {
         let structured =
             CallToolResult::structured(json!({"run_id": "r-1", "status": "input_required"}));
         assert_eq!(waiting_run(&structured).as_deref(), Some("r-1"));
-        let text = CallToolResult::success(vec![Content::text(r#"{"run_id":"r-2"}"#)]);
+        let text = CallToolResult::success(vec![ContentBlock::text(r#"{"run_id":"r-2"}"#)]);
         assert_eq!(waiting_run(&text).as_deref(), Some("r-2"));
-        let plain = CallToolResult::success(vec![Content::text("Hello, Ada!")]);
+        let plain = CallToolResult::success(vec![ContentBlock::text("Hello, Ada!")]);
         assert_eq!(waiting_run(&plain), None);
     }
 }
