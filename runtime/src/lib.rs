@@ -195,6 +195,10 @@ pub mod workflow;
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz;
+
 pub use agent::graph::mermaid as call_graph_mermaid;
 pub use agent::{
     AgentContext, AgentDefinition, AgentKind, AgentStub, CallError, CallerContext, CanCall,

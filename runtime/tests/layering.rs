@@ -33,7 +33,7 @@ const LAYERS: &[&[&str]] = &[
     // The command line.
     &["cli"],
     // The crate root and what generated code names.
-    &["lib", "__private"],
+    &["lib", "__private", "__fuzz"],
 ];
 
 /// At most this many `.rs` files at the root of `runtime/src`.

@@ -466,6 +466,11 @@ def write_report(args: argparse.Namespace) -> str:
             add(notes.read_text().rstrip())
             add("")
 
+    soak = Path(args.soak)
+    if soak.exists():
+        add(soak.read_text().rstrip())
+        add("")
+
     analysis = Path(args.analysis)
     if analysis.exists():
         add(analysis.read_text().rstrip())
@@ -495,6 +500,11 @@ def main() -> None:
         "--durable-notes",
         default=str(Path(__file__).with_name("durable-notes.md")),
         help="hand-written notes on the durable figures",
+    )
+    parser.add_argument(
+        "--soak",
+        default=str(Path(__file__).with_name("soak.md")),
+        help="the figures of the last scripts/soak.sh run, written by hand",
     )
     parser.add_argument(
         "--analysis",

@@ -10,6 +10,9 @@
 //!   the server's resident memory once it is idle.
 //! * `loadgen sessions`: the server's resident memory with many open legacy
 //!   HTTP sessions (one `initialize` handshake each, kept open).
+//! * `loadgen soak`: many HTTP sessions each calling a tool at a steady pace
+//!   for minutes; the server's memory sampled, latency and errors by time
+//!   window (scripts/soak.sh).
 //!
 //! ```text
 //! loadgen run --concurrency 32 --duration 10s -- target/release/echo serve --stdio
@@ -17,6 +20,7 @@
 //! loadgen ready --repeat 5 -- target/release/echo serve --stdio
 //! loadgen ready --url http://127.0.0.1:8080/mcp -- target/release/echo serve --http 127.0.0.1:8080
 //! loadgen sessions --url http://127.0.0.1:8080/mcp --count 1000 --pid 4242
+//! loadgen soak --url http://127.0.0.1:8080/mcp --sessions 1000 --duration 10m --pid 4242
 //! ```
 //!
 //! The server is reached over stdio when a command follows `--` (loadgen
@@ -30,6 +34,7 @@ mod load;
 mod process;
 mod ready;
 mod sessions;
+mod soak;
 mod target;
 
 use std::process::ExitCode;
@@ -61,6 +66,9 @@ enum Command {
     Ready(ReadyArgs),
     /// Open many legacy HTTP sessions and report the server's resident memory.
     Sessions(SessionsArgs),
+    /// Keep many HTTP sessions calling a tool at a steady pace for a long
+    /// time; report memory, latency and errors over time.
+    Soak(SoakArgs),
 }
 
 /// What to call, and how to talk to the server.
@@ -173,6 +181,43 @@ struct SessionsArgs {
     output: OutputArgs,
 }
 
+#[derive(Args, Debug)]
+struct SoakArgs {
+    /// The server's streamable HTTP endpoint.
+    #[arg(long)]
+    url: String,
+    /// How many sessions call at once, each its own MCP session.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    sessions: u32,
+    /// How long the sessions keep calling, for example 10m or 60s.
+    #[arg(long, value_parser = parse_duration, default_value = "10m")]
+    duration: Duration,
+    /// Each session makes one call this often (the offered load is
+    /// sessions / interval calls per second).
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    interval: Duration,
+    /// Latency and errors are reported per window of this length.
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    window: Duration,
+    /// The server's memory is read this often.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    sample: Duration,
+    /// A call taking longer than this is abandoned and counted as an error.
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    timeout: Duration,
+    /// The server's process id, whose resident memory is sampled (Linux).
+    #[arg(long)]
+    pid: Option<u32>,
+    /// When a call's answer names a workflow run waiting for input
+    /// (`run_id`), send `workflows-resume` with this payload (a JSON object).
+    #[arg(long, value_name = "JSON")]
+    resume_payload: Option<String>,
+    #[command(flatten)]
+    call: CallArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
 impl CallArgs {
     fn spec(&self) -> anyhow::Result<CallSpec> {
         CallSpec::new(&self.tool, &self.args, self.protocol)
@@ -242,6 +287,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 label: args.output.label,
             };
             let report = sessions::run(plan).await?;
+            print_report(&report, args.output.json)
+        }
+        Command::Soak(args) => {
+            let resume_payload = match args.resume_payload.as_deref() {
+                None => None,
+                Some(text) => match serde_json::from_str(text) {
+                    Ok(serde_json::Value::Object(payload)) => Some(payload),
+                    _ => anyhow::bail!("--resume-payload must be a JSON object, not {text}"),
+                },
+            };
+            let plan = soak::Plan {
+                url: args.url,
+                call: args.call.spec()?,
+                sessions: args.sessions,
+                duration: args.duration,
+                interval: args.interval,
+                window: args.window,
+                sample: args.sample,
+                timeout: args.timeout,
+                pid: args.pid,
+                resume_payload,
+                label: args.output.label,
+            };
+            let report = soak::run(plan).await?;
             print_report(&report, args.output.json)
         }
     }

@@ -117,6 +117,11 @@ impl Binding {
         }
         self
     }
+
+    /// What the state is sealed with as associated data.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// JSON with object keys sorted at every level, so equal values give equal text.
@@ -244,7 +249,7 @@ impl RoundTrip {
         let mut spent_before = Usage::default();
         if let Some(sealed) = request_state {
             let opened = match &sealer.codec {
-                Some(codec) => codec.open_json_with::<SealedState>(sealed, &binding.0),
+                Some(codec) => codec.open_json_with::<SealedState>(sealed, binding.bytes()),
                 None => Err(rmcp::model::RequestStateError::UnknownKeyId),
             };
             let state = opened.map_err(|error| {
@@ -405,7 +410,7 @@ impl RoundTrip {
             pending: rounds.pending.iter().map(|p| p.asked.clone()).collect(),
         };
         let options = SealOptions::new()
-            .associated_data(&binding.0)
+            .associated_data(binding.bytes())
             .ttl(STATE_TTL);
         let sealed = sealer
             .codec

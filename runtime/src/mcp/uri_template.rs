@@ -156,8 +156,11 @@ fn percent_decode(raw: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = raw.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            // Two hex digits exactly: `from_str_radix` alone would also
+            // take a sign (`%+0` as NUL).
+            let hex = bytes.get(i + 1..i + 3)?;
+            let digit = |b: u8| char::from(b).to_digit(16);
+            out.push((digit(hex[0])? * 16 + digit(hex[1])?) as u8);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -198,7 +201,21 @@ mod tests {
         );
         assert_eq!(DATA.matches("test://template/123/datum"), None);
         assert_eq!(DATA.matches("test://template/%zz/data"), None, "bad escape");
+        assert_eq!(
+            DATA.matches("test://template/a%2F/data"),
+            Some(vec![("id", "a/".to_owned())])
+        );
         assert_eq!(DATA.to_string(), "test://template/{id}/data");
+    }
+
+    /// Found by the `uri_template` fuzz target: `%+0` was read as the
+    /// escape of byte 0 (`u8::from_str_radix` takes a sign).
+    #[test]
+    fn an_escape_is_two_hex_digits_and_nothing_else() {
+        for bad in ["%+0", "%-1", "%+f", "% 1", "%1", "%"] {
+            let uri = format!("test://template/x{bad}/data");
+            assert_eq!(DATA.matches(&uri), None, "{uri}");
+        }
     }
 
     #[test]

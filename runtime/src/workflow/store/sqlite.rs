@@ -739,25 +739,32 @@ impl JournalStore for SqliteStore {
                     "SELECT id, name, payload, received_ms FROM signals WHERE run_id = ?1 ORDER BY id",
                 )
                 .map_err(io("read"))?;
+            // The id is the row's key; the other columns are read without
+            // failing the query, so that a bad value damages this run only.
             let rows = statement
                 .query_map([&run_id], |row| {
                     Ok((
                         row.get::<_, i64>(0)?,
-                        row.get::<_, Option<String>>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, i64>(3)?,
+                        row.get::<_, Option<String>>(1),
+                        row.get::<_, String>(2),
+                        row.get::<_, i64>(3),
                     ))
                 })
                 .map_err(io("read"))?;
             let mut signals = Vec::new();
             for row in rows {
                 let (id, name, payload, received) = row.map_err(io("read"))?;
-                let payload = serde_json::from_str(&payload).map_err(|e| {
+                let damaged = |problem: String| {
                     StoreError::Damaged(Damaged {
                         run_id: run_id.clone(),
-                        problem: format!("signal {id}'s payload is not valid JSON: {e}"),
+                        problem: format!("signal {id}: {problem}"),
                     })
-                })?;
+                };
+                let name = name.map_err(|e| damaged(e.to_string()))?;
+                let payload = payload.map_err(|e| damaged(e.to_string()))?;
+                let received = received.map_err(|e| damaged(e.to_string()))?;
+                let payload = serde_json::from_str(&payload)
+                    .map_err(|e| damaged(format!("its payload is not valid JSON: {e}")))?;
                 signals.push(Signal {
                     id: id as u64,
                     run_id: run_id.clone(),
@@ -816,6 +823,56 @@ mod tests {
             ..RunQuery::default()
         };
         assert!(store.runs(alices).await.unwrap().is_empty());
+        drop(store);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Found by the `journal_records` fuzz target: a signal row with a
+    /// value of the wrong type made reading the run's signals fail as an
+    /// I/O error of the whole journal instead of damage to that run.
+    #[tokio::test]
+    async fn a_signal_column_of_the_wrong_type_damages_its_run_only() {
+        let dir = std::env::temp_dir().join(format!("agentwire-sig-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("fuzzed.journal");
+        let store = SqliteStore::open(&path, Synchronous::Normal).unwrap();
+        {
+            let connection = Connection::open(&path).unwrap();
+            for (run, name, received) in [("bad", "'x'", "'soon'"), ("bad2", "x'00'", "1")] {
+                connection
+                    .execute(
+                        &format!(
+                            "INSERT INTO signals (run_id, name, payload, received_ms) \
+                             VALUES ('{run}', {name}, '{{}}', {received})"
+                        ),
+                        [],
+                    )
+                    .unwrap();
+            }
+            connection
+                .execute(
+                    "INSERT INTO signals (run_id, name, payload, received_ms) \
+                     VALUES ('good', 'approval', '{\"ok\":true}', 5)",
+                    [],
+                )
+                .unwrap();
+        }
+        for run in ["bad", "bad2"] {
+            match store.signals(run).await {
+                Err(StoreError::Damaged(damaged)) => {
+                    assert_eq!(damaged.run_id, run);
+                    assert!(
+                        damaged.problem.starts_with("signal "),
+                        "{}",
+                        damaged.problem
+                    );
+                }
+                other => panic!("{run}: {other:?}"),
+            }
+        }
+        let good = store.signals("good").await.unwrap();
+        assert_eq!(good.len(), 1);
+        assert_eq!(good[0].payload, serde_json::json!({"ok": true}));
         drop(store);
         std::fs::remove_dir_all(&dir).ok();
     }
