@@ -172,7 +172,7 @@ pub struct UserSignIn {
     #[serde(default)]
     pub client_secret_env: Option<String>,
     /// Where the issuer sends the user back: this server's
-    /// [`CALLBACK_PATH`](super::CALLBACK_PATH) on the address users reach it at.
+    /// callback path (`/oauth/callback`) on the address users reach it at.
     pub redirect_uri: String,
     /// The scopes asked for, space-separated.
     #[serde(default)]
