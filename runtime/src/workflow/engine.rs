@@ -17,9 +17,7 @@ use super::backend::{ControlError, Recovery, Resumed, RunView, WorkflowBackend};
 use super::context::WorkflowContext;
 use super::definition::WorkflowDefinition;
 use super::live::LiveRun;
-use super::record::{
-    BudgetFailure, EntryState, JournalEntry, RunError, RunRecord, RunStatus, RunUpdate, Signal,
-};
+use super::record::{EntryState, JournalEntry, RunError, RunRecord, RunStatus, RunUpdate, Signal};
 use super::replay::{Fatal, JournalRun, RunSetup};
 use super::settings::WorkflowSettings;
 use super::store::{JournalStore, ListedRun, RunQuery, StoreError, Write};
@@ -30,7 +28,6 @@ use crate::agent::execution::{exceeded_below, guarded};
 use crate::agent::host::Host;
 use crate::agent::{AgentDefinition, Failure, Interrupted, InvokeError, Subject};
 use crate::budget::{Budget, BudgetExceeded, Dimension, Scope, Usage};
-use crate::telemetry::ErrorType;
 
 /// Runs workflows on a journal store, replaying each run's journal.
 pub struct JournalEngine {
@@ -65,12 +62,10 @@ struct Ending {
 impl Ending {
     /// A run that broke: its code no longer matches its journal.
     fn broke(message: impl Into<String>) -> Self {
-        let mut error = RunError::new(message);
-        error.broke = true;
         Ending {
             status: RunStatus::Failed,
             output: None,
-            error: Some(error),
+            error: Some(RunError::broke(message)),
         }
     }
 
@@ -89,20 +84,10 @@ impl Ending {
     /// The ending of a run that failed: its text, and the budget that ran
     /// out if that is why.
     fn from_failure(failure: Failure) -> Self {
-        let budget = failure
-            .budget_exceeded()
-            .map(|(exceeded, agent)| BudgetFailure {
-                exceeded: *exceeded,
-                agent: agent.to_owned(),
-            });
         Ending {
             status: RunStatus::Failed,
             output: None,
-            error: Some(RunError {
-                message: failure.message(),
-                budget,
-                broke: failure.error_type() == ErrorType::Panic,
-            }),
+            error: Some(RunError::from_failure(&failure)),
         }
     }
 }

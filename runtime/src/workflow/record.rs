@@ -134,6 +134,30 @@ impl RunError {
             broke: false,
         }
     }
+
+    /// The error of a run that broke (its code panicked, or no longer
+    /// matches what was recorded of it).
+    pub(crate) fn broke(message: impl Into<String>) -> Self {
+        RunError {
+            broke: true,
+            ..RunError::new(message)
+        }
+    }
+
+    /// The error of a run that failed with `failure`: its text, and the
+    /// budget that ran out if that is why.
+    pub(crate) fn from_failure(failure: &crate::agent::Failure) -> Self {
+        RunError {
+            message: failure.message(),
+            budget: failure
+                .budget_exceeded()
+                .map(|(exceeded, agent)| BudgetFailure {
+                    exceeded: *exceeded,
+                    agent: agent.to_owned(),
+                }),
+            broke: failure.error_type() == crate::telemetry::ErrorType::Panic,
+        }
+    }
 }
 
 /// A change to a run's record.

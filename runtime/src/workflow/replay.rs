@@ -551,7 +551,7 @@ async fn sleep_until_optional(until: Option<u64>) {
     }
 }
 
-async fn run_attempt(
+pub(super) async fn run_attempt(
     attempt: &mut Attempt<'_>,
     number: u32,
     timeout: Option<Duration>,
@@ -583,7 +583,7 @@ async fn run_attempt(
 }
 
 /// splitmix64: a well-mixed 64-bit value from a seed and a counter.
-fn mix(seed: u64, counter: u64) -> u64 {
+pub(super) fn mix(seed: u64, counter: u64) -> u64 {
     let mut z = seed.wrapping_add(counter.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

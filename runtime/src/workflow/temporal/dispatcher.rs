@@ -31,10 +31,10 @@ use crate::agent::host::Host;
 use crate::agent::{AgentDefinition, Failure, Interrupted, InvokeError, Subject};
 use crate::budget::{BudgetExceeded, Dimension, Scope, Usage};
 use crate::mcp::meta::{BUDGET_KEY, read_grant};
-use crate::telemetry::{ErrorType, set_parent_from};
+use crate::telemetry::set_parent_from;
 use crate::workflow::context::WorkflowContext as RunContext;
 use crate::workflow::definition::WorkflowDefinition;
-use crate::workflow::record::{BudgetFailure, RunError, RunStatus};
+use crate::workflow::record::{RunError, RunStatus};
 
 /// What the worker of this process runs: its workflows and its host.
 pub(super) struct WorkerSetup {
@@ -103,31 +103,19 @@ impl Recorder {
 
 /// A run that broke (its input or its history do not fit the code).
 fn broke(message: impl Into<String>) -> Ending {
-    let mut error = RunError::new(message);
-    error.broke = true;
     Ending {
         status: RunStatus::Failed,
         output: None,
-        error: Some(error),
+        error: Some(RunError::broke(message)),
         usage: Usage::default(),
     }
 }
 
 fn from_failure(failure: Failure, usage: Usage) -> Ending {
-    let budget = failure
-        .budget_exceeded()
-        .map(|(exceeded, agent)| BudgetFailure {
-            exceeded: *exceeded,
-            agent: agent.to_owned(),
-        });
     Ending {
         status: RunStatus::Failed,
         output: None,
-        error: Some(RunError {
-            message: failure.message(),
-            budget,
-            broke: failure.error_type() == ErrorType::Panic,
-        }),
+        error: Some(RunError::from_failure(&failure)),
         usage,
     }
 }

@@ -11,7 +11,6 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,11 +25,10 @@ use super::Recorded;
 use crate::agent::context::AgentContext;
 use crate::budget::Usage;
 use crate::workflow::WorkflowError;
-use crate::workflow::backend::{
-    Activity, ActivityError, ActivityKind, Attempt, AttemptError, RunDriver, Wait,
-};
+use crate::workflow::backend::{Activity, ActivityError, ActivityKind, RunDriver, Wait};
 use crate::workflow::policy::StepPolicy;
 use crate::workflow::record::Failure;
+use crate::workflow::replay::{mix, run_attempt};
 
 /// What the workflow's code asks the dispatcher for.
 pub(super) enum Request {
@@ -247,37 +245,6 @@ fn run_here<T: Send>(
     })
 }
 
-async fn run_attempt(
-    attempt: &mut Attempt<'_>,
-    number: u32,
-    timeout: Option<Duration>,
-) -> Result<Value, AttemptError> {
-    let future = AssertUnwindSafe(attempt(number)).catch_unwind();
-    let outcome = match timeout {
-        Some(limit) => match tokio::time::timeout(limit, future).await {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                return Err(AttemptError {
-                    message: format!(
-                        "the attempt did not finish within its timeout of {} ms",
-                        limit.as_millis()
-                    ),
-                    retryable: true,
-                    call: None,
-                });
-            }
-        },
-        None => future.await,
-    };
-    outcome.unwrap_or_else(|_| {
-        Err(AttemptError {
-            message: "the attempt panicked".to_owned(),
-            retryable: true,
-            call: None,
-        })
-    })
-}
-
 fn kind_name(kind: ActivityKind) -> &'static str {
     match kind {
         ActivityKind::Step => "step",
@@ -291,14 +258,6 @@ fn refused(message: String) -> WorkflowError {
 
 fn cancelled() -> WorkflowError {
     WorkflowError::Interrupted("the run was cancelled".to_owned())
-}
-
-/// splitmix64: a well-mixed 64-bit value from a seed and a counter.
-fn mix(seed: u64, counter: u64) -> u64 {
-    let mut z = seed.wrapping_add(counter.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 impl RunDriver for TemporalRun {
