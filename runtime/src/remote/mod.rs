@@ -26,6 +26,7 @@ pub use dispatch::call_agent_json;
 #[cfg(feature = "testing")]
 pub(crate) use pool::InMemoryConnector;
 pub(crate) use pool::RemotePool;
-pub use sign_in::{CALLBACK_PATH, CallbackError, SignIns};
+pub use sign_in::{CALLBACK_PATH, CallbackError, START_PATH, SignIns};
+pub(crate) use sign_in::{Landed, UserCheck};
 pub use vault::TOKEN_KEY_ENV;
 pub(crate) use vault::TokenVault;
