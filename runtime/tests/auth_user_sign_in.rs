@@ -25,8 +25,8 @@ use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
-    ElicitResult, ElicitationAction, ElicitationCapability, Implementation,
-    UrlElicitationCapability,
+    ElicitResult, ElicitationAction, ElicitationCapability, FormElicitationCapability,
+    Implementation, UrlElicitationCapability,
 };
 use rmcp::service::{RequestContext, RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -53,6 +53,26 @@ async fn leaf_whoami() -> Value;
 #[agent(calls = [leaf_whoami])]
 async fn ask_leaf(ctx: &AgentContext) -> Result<Value, CallError> {
     leaf_whoami::call(ctx).await
+}
+
+/// The user's answer to [`ask_leaf_then_the_user`].
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Verdict {
+    right: bool,
+}
+
+/// Asks the leaf who it thinks is calling, then asks the user whether that
+/// is right: a question after a call that may need a sign-in, in the same
+/// request (in the 2026 era, its number must survive the replays).
+#[agent(calls = [leaf_whoami])]
+async fn ask_leaf_then_the_user(ctx: &AgentContext) -> Result<Value, CallError> {
+    let saw = leaf_whoami::call(ctx).await?;
+    let verdict = match ctx.elicit::<Verdict>("Is that you?").await {
+        Ok(Elicitation::Accepted(verdict)) => json!(verdict.right),
+        Ok(_) => json!("no answer"),
+        Err(error) => json!(error.to_string()),
+    };
+    Ok(json!({"leaf": saw, "right": verdict}))
 }
 
 /// The user's side: an MCP client and the user's browser, signed in to
@@ -185,8 +205,11 @@ fn param(url: &reqwest::Url, name: &str) -> String {
 impl ClientHandler for Browser {
     fn get_info(&self) -> ClientConfig {
         let mut capabilities = ClientCapabilities::default();
-        capabilities.elicitation =
-            Some(ElicitationCapability::new().with_url(UrlElicitationCapability::new()));
+        capabilities.elicitation = Some(
+            ElicitationCapability::new()
+                .with_form(FormElicitationCapability::default())
+                .with_url(UrlElicitationCapability::new()),
+        );
         ClientConfig::new(capabilities, Implementation::new("browser", "0.1"))
     }
 
@@ -195,8 +218,13 @@ impl ClientHandler for Browser {
         request: ElicitRequestParams,
         _context: RequestContext<RoleClient>,
     ) -> Result<ElicitResult, ErrorData> {
-        let ElicitRequestParams::UrlElicitationParams { url, .. } = request else {
-            return Err(ErrorData::invalid_params("only URLs here", None));
+        let url = match request {
+            ElicitRequestParams::UrlElicitationParams { url, .. } => url,
+            ElicitRequestParams::FormElicitationParams { .. } => {
+                return Ok(ElicitResult::new(ElicitationAction::Accept)
+                    .with_content(json!({"right": true})));
+            }
+            _ => return Err(ErrorData::invalid_params("unknown elicitation", None)),
         };
         if self.decline {
             return Ok(ElicitResult::new(ElicitationAction::Decline));
@@ -401,6 +429,27 @@ async fn users_sign_in_to_the_leaf_through_the_middle_server_in_both_eras() {
             chain.issuer.token_requests("authorization_code").await,
             codes_before + 2
         );
+        client.cancel().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_question_after_a_call_that_needed_a_sign_in_is_answered_in_both_eras() {
+    let chain = chain().await;
+    for (era, user) in [(Era::Legacy, "frank"), (Era::Stateless, "grace")] {
+        let browser = Browser::new(user);
+        let client = chain.client(user, browser.clone(), era).await;
+        let result = client
+            .call_tool(CallToolRequestParams::new("ask_leaf_then_the_user"))
+            .await
+            .expect("an answer");
+        assert_ne!(result.is_error, Some(true), "{era:?}: {}", text(&result));
+        let answer: Value = serde_json::from_str(&text(&result)).unwrap();
+        // Before the fix, the 2026 replay numbered "Is that you?" as the
+        // sign-in's question and answered it with a replay mismatch.
+        assert_eq!(answer["right"], true, "{era:?}: {answer}");
+        assert_eq!(answer["leaf"]["subject"], user, "{era:?}: {answer}");
+        assert_eq!(browser.visits(), 1, "{era:?}: asked once to sign in");
         client.cancel().await.unwrap();
     }
 }

@@ -61,9 +61,8 @@ struct Inner {
     pending: Mutex<HashMap<String, Pending>>,
     /// Woken whenever a sign-in completes or fails.
     completed: Notify,
-    /// Why the last sign-in of a (user, server) failed at the callback, so
-    /// that the call waiting for it fails at once instead of at its patience.
-    failed: Mutex<HashMap<(String, String), (String, Instant)>>,
+    /// How the last sign-in of each (user, server) ended, kept ten minutes.
+    ended: Mutex<HashMap<(String, String), Ended>>,
     /// Each issuer's endpoints, discovered once.
     endpoints: tokio::sync::Mutex<HashMap<String, (Option<String>, String)>>,
 }
@@ -75,6 +74,16 @@ impl std::fmt::Debug for SignIns {
             .field("vault", &self.inner.vault)
             .finish_non_exhaustive()
     }
+}
+
+/// How a sign-in ended: the URL its user was asked to open, so that a
+/// replayed 2026 request passes over that question (the questions after it
+/// keep their numbers); and why it failed, if it did, so that the call
+/// waiting for it fails at once instead of at its patience.
+struct Ended {
+    url: String,
+    failure: Option<String>,
+    until: Instant,
 }
 
 struct Pending {
@@ -237,7 +246,7 @@ impl SignIns {
                 vault,
                 pending: Mutex::new(HashMap::new()),
                 completed: Notify::new(),
-                failed: Mutex::default(),
+                ended: Mutex::default(),
                 endpoints: tokio::sync::Mutex::new(HashMap::new()),
             }),
         })
@@ -342,7 +351,7 @@ impl SignIns {
             return Err("too many sign-ins are waiting for their users; try again later".into());
         }
         self.inner
-            .failed
+            .ended
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&(subject.to_owned(), server.to_owned()));
@@ -461,15 +470,22 @@ impl SignIns {
                 waiting.insert(state.to_owned(), pending);
                 return outcome;
             }
-            Ok(Landed::SignedIn(_)) => {}
-            Err(refused) => {
-                let mut failed = self.inner.failed.lock().unwrap_or_else(|e| e.into_inner());
-                if failed.len() >= MAX_PENDING {
-                    failed.clear();
+            Ok(Landed::SignedIn(_)) | Err(_) => {
+                let mut ended = self.inner.ended.lock().unwrap_or_else(|e| e.into_inner());
+                if ended.len() >= MAX_PENDING {
+                    let now = Instant::now();
+                    ended.retain(|_, e| e.until > now);
+                    if ended.len() >= MAX_PENDING {
+                        ended.clear();
+                    }
                 }
-                failed.insert(
+                ended.insert(
                     (pending.subject.clone(), pending.server.clone()),
-                    (refused.to_string(), Instant::now() + PENDING_TTL),
+                    Ended {
+                        url: pending.url.clone(),
+                        failure: outcome.as_ref().err().map(ToString::to_string),
+                        until: Instant::now() + PENDING_TTL,
+                    },
                 );
             }
         }
@@ -617,10 +633,22 @@ impl SignIns {
     /// it did in the last few minutes and no call has reported it yet. A
     /// replayed 2026 request asks this before starting a new sign-in.
     pub(crate) fn take_failure(&self, subject: &str, server: &str) -> Option<String> {
-        let mut failed = self.inner.failed.lock().unwrap_or_else(|e| e.into_inner());
-        let (reason, until) = failed.remove(&(subject.to_owned(), server.to_owned()))?;
-        (until > Instant::now())
-            .then(|| format!("signing in to server `{server}` failed: {reason}"))
+        let mut ended = self.inner.ended.lock().unwrap_or_else(|e| e.into_inner());
+        let ended = ended
+            .get_mut(&(subject.to_owned(), server.to_owned()))
+            .filter(|e| e.until > Instant::now())?;
+        let reason = ended.failure.take()?;
+        Some(format!("signing in to server `{server}` failed: {reason}"))
+    }
+
+    /// The URL `subject` was asked to open by their sign-in to `server`
+    /// that ended in the last few minutes.
+    pub(crate) fn ended_url(&self, subject: &str, server: &str) -> Option<String> {
+        let ended = self.inner.ended.lock().unwrap_or_else(|e| e.into_inner());
+        ended
+            .get(&(subject.to_owned(), server.to_owned()))
+            .filter(|e| e.until > Instant::now())
+            .map(|e| e.url.clone())
     }
 
     /// Waits up to `patience` for `subject` to finish signing in to `server`;
