@@ -18,11 +18,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agentwire::config::Config;
+use agentwire::llm::Toolbox;
 use agentwire::prelude::*;
 use agentwire::transport::auth::AuthConfig;
 use agentwire::transport::auth::config::BrowserClient;
 use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
+use mock_llm::{MockLlm, Reply};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
     ElicitResult, ElicitationAction, ElicitationCapability, FormElicitationCapability,
@@ -53,6 +55,19 @@ async fn leaf_whoami() -> Value;
 #[agent(calls = [leaf_whoami])]
 async fn ask_leaf(ctx: &AgentContext) -> Result<Value, CallError> {
     leaf_whoami::call(ctx).await
+}
+
+/// Lets a model call every tool of the leaf.
+#[agent]
+async fn leaf_tools(ctx: &AgentContext) -> Result<String, LlmError> {
+    let outcome = ctx
+        .model()?
+        .agent_loop()
+        .tools(Toolbox::new().mcp_server("leaf"))
+        .max_turns(3)
+        .run("Who am I at the leaf?")
+        .await?;
+    Ok(outcome.answer)
 }
 
 /// The user's answer to [`ask_leaf_then_the_user`].
@@ -280,10 +295,17 @@ async fn protected(
 }
 
 /// The middle server's config: its users sign in to the leaf at `leaf`,
-/// coming back to `port`; its journal is `store`.
-fn middle_config(issuer: &Issuer, leaf: &str, port: u16, store: &std::path::Path) -> Config {
+/// coming back to `port`; its journal is `store`; `extra` is added.
+fn middle_config(
+    issuer: &Issuer,
+    leaf: &str,
+    port: u16,
+    store: &std::path::Path,
+    extra: &str,
+) -> Config {
     Config::parse(&format!(
         r#"
+        {extra}
         [workflows]
         journal = "{store}"
         [servers.leaf]
@@ -303,6 +325,11 @@ fn middle_config(issuer: &Issuer, leaf: &str, port: u16, store: &std::path::Path
 /// The issuer, a protected leaf, and a protected middle server whose users
 /// sign in to the leaf themselves.
 async fn chain() -> Chain {
+    chain_with("").await
+}
+
+/// [`chain`], with `extra` in the middle server's config.
+async fn chain_with(extra: &str) -> Chain {
     let issuer = Issuer::start().await;
     let registry = || Registry::collect().unwrap();
     let leaf = protected(
@@ -322,7 +349,7 @@ async fn chain() -> Chain {
     let dir = std::env::temp_dir().join(format!("agentwire-sign-in-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = dir.join("middle.journal");
-    let config = middle_config(&issuer, &leaf.local_addr().to_string(), port, &store);
+    let config = middle_config(&issuer, &leaf.local_addr().to_string(), port, &store, extra);
     let middle = protected(
         AgentServer::with_config(registry(), ServerIdentity::new("middle", "1"), &config),
         &issuer,
@@ -452,6 +479,57 @@ async fn a_question_after_a_call_that_needed_a_sign_in_is_answered_in_both_eras(
         assert_eq!(browser.visits(), 1, "{era:?}: asked once to sign in");
         client.cancel().await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_models_toolbox_lists_the_leaf_with_the_users_own_token_in_both_eras() {
+    let mock = MockLlm::start(
+        [0, 1]
+            .iter()
+            .flat_map(|_| {
+                [
+                    Reply::tool_call("leaf__whoami", json!({}), 5, 5),
+                    Reply::text_with_usage("Done.", 5, 1),
+                ]
+            })
+            .collect(),
+    )
+    .await;
+    let key = std::env::temp_dir().join(format!("agentwire-sign-in-key-{}", std::process::id()));
+    std::fs::write(&key, "test-key\n").unwrap();
+    let chain = chain_with(&format!(
+        "[llm]\nprovider = \"mock\"\nmodel = \"mock-model\"\n[providers.mock]\nkind = \"openai\"\n\
+         base_url = \"{}\"\napi_key_file = \"{}\"",
+        mock.openai_url(),
+        key.display()
+    ))
+    .await;
+    for (turn, (era, user)) in [(Era::Legacy, "heidi"), (Era::Stateless, "ivan")]
+        .into_iter()
+        .enumerate()
+    {
+        let browser = Browser::new(user);
+        let client = chain.client(user, browser.clone(), era).await;
+        let result = client
+            .call_tool(CallToolRequestParams::new("leaf_tools"))
+            .await
+            .expect("an answer");
+        // Listed as the middle server itself, the leaf could not be
+        // reached: only users sign in to it.
+        assert_ne!(result.is_error, Some(true), "{era:?}: {}", text(&result));
+        assert_eq!(text(&result), "Done.");
+        assert_eq!(browser.visits(), 1, "{era:?}: the listing asked to sign in");
+        let requests = mock.requests();
+        let offered = requests[2 * turn].body["tools"].to_string();
+        assert!(offered.contains("leaf__whoami"), "{era:?}: {offered}");
+        let leaf_answer = requests[2 * turn + 1].body.to_string();
+        assert!(
+            leaf_answer.contains(user) && leaf_answer.contains("middle-app"),
+            "{era:?}: the leaf saw the user: {leaf_answer}"
+        );
+        client.cancel().await.unwrap();
+    }
+    let _ = std::fs::remove_file(key);
 }
 
 #[tokio::test]
@@ -624,7 +702,7 @@ async fn a_kept_token_is_refreshed_sealed_and_only_its_users() {
 async fn a_server_with_auth_whose_users_sign_in_elsewhere_needs_a_browser_client() {
     let issuer = Issuer::start().await;
     let dir = std::env::temp_dir().join(format!("agentwire-sign-in-{}", uuid::Uuid::new_v4()));
-    let config = middle_config(&issuer, "127.0.0.1:9", 9, &dir.join("middle.journal"));
+    let config = middle_config(&issuer, "127.0.0.1:9", 9, &dir.join("middle.journal"), "");
     let server = AgentServer::with_config(
         Registry::collect().unwrap(),
         ServerIdentity::new("middle", "1"),

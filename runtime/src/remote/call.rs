@@ -249,6 +249,21 @@ async fn call_over_mcp(
     })
 }
 
+/// The connection to `server` with the credentials a call of `ctx` to it
+/// uses: the user's own token when users sign in to it (asking them to,
+/// when they have not yet), a token exchanged for the caller's, or this
+/// server's own. Listing a server's tools goes through here, so that it
+/// sees what the caller may use.
+pub(crate) async fn peer_for(
+    ctx: &AgentContext,
+    server: &str,
+) -> Result<rmcp::service::Peer<rmcp::service::RoleClient>, String> {
+    let user = signed_in(ctx, server).await?;
+    RemotePool::of(ctx.host())?
+        .peer_as(server, user.as_ref())
+        .await
+}
+
 /// How long a call waits for its user to come back from signing in, once
 /// they agreed to go (the call's own deadline may end it sooner).
 const SIGN_IN_PATIENCE: Duration = Duration::from_secs(5 * 60);

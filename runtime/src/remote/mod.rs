@@ -20,7 +20,7 @@ mod vault;
 
 pub use auth::{ClientCredentials, RemoteAuth, TokenExchange, UserSignIn};
 pub use call::call_remote;
-pub(crate) use call::{RemoteCall, call_remote_tool};
+pub(crate) use call::{RemoteCall, call_remote_tool, peer_for};
 pub use config::{INHERITED_ENV, RemoteServer, UnreportedUsage};
 pub use dispatch::call_agent_json;
 #[cfg(feature = "testing")]
