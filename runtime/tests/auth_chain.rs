@@ -5,14 +5,16 @@
 //! token is exchanged (RFC 8693) for one meant for the leaf. Real issuer
 //! (oauth2-mock-server), real HTTP between the servers.
 
+#[path = "support/leaf_tools.rs"]
+mod leaf_tools;
 mod support;
 
 use agentwire::config::Config;
-use agentwire::llm::Toolbox;
 use agentwire::prelude::*;
 use agentwire::transport::auth::AuthConfig;
 use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
+use leaf_tools::mock_model_config;
 use mock_llm::{MockLlm, Reply};
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::StreamableHttpClientTransport;
@@ -33,19 +35,6 @@ async fn whoami(ctx: &AgentContext) -> Value {
 /// `whoami` on the leaf server.
 #[agent(remote = "leaf", name = "whoami")]
 async fn leaf_whoami() -> Value;
-
-/// Lets a model call every tool of the leaf.
-#[agent]
-async fn leaf_tools(ctx: &AgentContext) -> Result<String, LlmError> {
-    let outcome = ctx
-        .model()?
-        .agent_loop()
-        .tools(Toolbox::new().mcp_server("leaf"))
-        .max_turns(3)
-        .run("Who am I at the leaf?")
-        .await?;
-    Ok(outcome.answer)
-}
 
 /// Asks the leaf who it thinks is calling, and says who called here.
 #[agent(calls = [leaf_whoami])]
@@ -260,15 +249,12 @@ async fn a_models_toolbox_lists_the_leaf_with_the_callers_exchanged_token() {
         Reply::text_with_usage("Done.", 5, 1),
     ])
     .await;
-    let key = std::env::temp_dir().join(format!("agentwire-chain-key-{}", std::process::id()));
-    std::fs::write(&key, "test-key\n").unwrap();
-    let llm = format!(
-        "[llm]\nprovider = \"mock\"\nmodel = \"mock-model\"\n[providers.mock]\nkind = \"openai\"\n\
-         base_url = \"{}\"\napi_key_file = \"{}\"",
-        mock.openai_url(),
-        key.display()
-    );
-    let (_leaf, middle_server) = chain_with(&issuer, TOKEN_EXCHANGE, &llm).await;
+    let (_leaf, middle_server) = chain_with(
+        &issuer,
+        TOKEN_EXCHANGE,
+        &mock_model_config(&mock.openai_url()),
+    )
+    .await;
     let middle = bind(middle_server, &issuer).await;
     let middle_url = format!("http://{}/mcp", middle.local_addr());
     let client = user_client(&issuer, &middle_url, "alice", Era::Stateless).await;
@@ -289,7 +275,6 @@ async fn a_models_toolbox_lists_the_leaf_with_the_callers_exchanged_token() {
         "the leaf saw alice through the exchanged token: {leaf_answer}"
     );
     client.cancel().await.unwrap();
-    let _ = std::fs::remove_file(key);
 }
 
 /// The test issuer's token exchange (written in scripts/lib/oauth-issuer.mjs,

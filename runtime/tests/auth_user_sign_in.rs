@@ -11,6 +11,8 @@
 //! (`middle-app`), never the token the user sent to the middle server.
 //! Real issuer (oauth2-mock-server), real HTTP everywhere.
 
+#[path = "support/leaf_tools.rs"]
+mod leaf_tools;
 mod support;
 
 use std::collections::HashMap;
@@ -18,12 +20,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agentwire::config::Config;
-use agentwire::llm::Toolbox;
 use agentwire::prelude::*;
 use agentwire::transport::auth::AuthConfig;
 use agentwire::transport::auth::config::BrowserClient;
 use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
+use leaf_tools::mock_model_config;
 use mock_llm::{MockLlm, Reply};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
@@ -55,19 +57,6 @@ async fn leaf_whoami() -> Value;
 #[agent(calls = [leaf_whoami])]
 async fn ask_leaf(ctx: &AgentContext) -> Result<Value, CallError> {
     leaf_whoami::call(ctx).await
-}
-
-/// Lets a model call every tool of the leaf.
-#[agent]
-async fn leaf_tools(ctx: &AgentContext) -> Result<String, LlmError> {
-    let outcome = ctx
-        .model()?
-        .agent_loop()
-        .tools(Toolbox::new().mcp_server("leaf"))
-        .max_turns(3)
-        .run("Who am I at the leaf?")
-        .await?;
-    Ok(outcome.answer)
 }
 
 /// The user's answer to [`ask_leaf_then_the_user`].
@@ -495,15 +484,7 @@ async fn a_models_toolbox_lists_the_leaf_with_the_users_own_token_in_both_eras()
             .collect(),
     )
     .await;
-    let key = std::env::temp_dir().join(format!("agentwire-sign-in-key-{}", std::process::id()));
-    std::fs::write(&key, "test-key\n").unwrap();
-    let chain = chain_with(&format!(
-        "[llm]\nprovider = \"mock\"\nmodel = \"mock-model\"\n[providers.mock]\nkind = \"openai\"\n\
-         base_url = \"{}\"\napi_key_file = \"{}\"",
-        mock.openai_url(),
-        key.display()
-    ))
-    .await;
+    let chain = chain_with(&mock_model_config(&mock.openai_url())).await;
     for (turn, (era, user)) in [(Era::Legacy, "heidi"), (Era::Stateless, "ivan")]
         .into_iter()
         .enumerate()
@@ -529,7 +510,6 @@ async fn a_models_toolbox_lists_the_leaf_with_the_users_own_token_in_both_eras()
         );
         client.cancel().await.unwrap();
     }
-    let _ = std::fs::remove_file(key);
 }
 
 #[tokio::test]
