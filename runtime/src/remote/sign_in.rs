@@ -86,6 +86,7 @@ struct Ended {
     until: Instant,
 }
 
+#[derive(Clone)]
 struct Pending {
     subject: String,
     server: String,
@@ -110,6 +111,10 @@ enum Step {
     ConfirmingUser,
     /// The browser was sent to the other server's issuer.
     Authorizing,
+    /// An issuer's answer is being exchanged: the sign-in stays listed (a
+    /// replayed 2026 request finds it and asks the same question) but takes
+    /// no other answer.
+    Exchanging,
 }
 
 /// How this server confirms that the browser opening a sign-in belongs to
@@ -385,6 +390,9 @@ impl SignIns {
     ) -> Result<Opened, CallbackError> {
         let browser = digest(browser);
         let server = self.with_pending(ticket, |p| {
+            if p.step == Step::Exchanging {
+                return Err(CallbackError::UnknownState);
+            }
             if p.browser.is_some_and(|bound| bound != browser) {
                 return Err(CallbackError::OtherBrowser);
             }
@@ -440,22 +448,20 @@ impl SignIns {
         check: Option<&UserCheck>,
     ) -> Result<Landed, CallbackError> {
         let browser = browser.map(digest);
-        // Only the bound browser takes the sign-in out (a stranger's
-        // request leaves it waiting for its own browser).
-        self.with_pending(state, |p| match p.browser {
-            Some(bound) if Some(bound) == browser && p.step != Step::Asked => Ok(()),
+        // Only the bound browser answers (a stranger's request leaves the
+        // sign-in waiting for its own browser), and only once per step.
+        let pending = self.with_pending(state, |p| match p.browser {
+            _ if p.step == Step::Exchanging => Err(CallbackError::UnknownState),
+            Some(bound) if Some(bound) == browser && p.step != Step::Asked => {
+                let answered = p.clone();
+                p.step = Step::Exchanging;
+                Ok(answered)
+            }
             _ => Err(CallbackError::OtherBrowser),
         })?;
-        let taken = self
-            .inner
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(state);
-        let mut pending = taken.ok_or(CallbackError::UnknownState)?;
         let outcome = match pending.step {
             Step::ConfirmingUser => match self.confirm(&pending, answer, check).await {
-                Ok(()) => self.authorize(state, &mut pending).await,
+                Ok(()) => self.authorize(state, &pending.server).await,
                 Err(refused) => Err(refused),
             },
             _ => self
@@ -464,13 +470,14 @@ impl SignIns {
                 .map(|()| Landed::SignedIn(pending.server.clone())),
         };
         match &outcome {
-            Ok(Landed::Continue(_)) => {
-                // Back in the waiting list, for the other issuer's answer.
-                let mut waiting = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
-                waiting.insert(state.to_owned(), pending);
-                return outcome;
-            }
+            // Listed again, waiting for the other issuer's answer.
+            Ok(Landed::Continue(_)) => return outcome,
             Ok(Landed::SignedIn(_)) | Err(_) => {
+                self.inner
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(state);
                 let mut ended = self.inner.ended.lock().unwrap_or_else(|e| e.into_inner());
                 if ended.len() >= MAX_PENDING {
                     let now = Instant::now();
@@ -537,21 +544,18 @@ impl SignIns {
 
     /// The next step of a confirmed sign-in: the other server's issuer,
     /// with a new PKCE verifier.
-    async fn authorize(
-        &self,
-        ticket: &str,
-        pending: &mut Pending,
-    ) -> Result<Landed, CallbackError> {
-        let (user, url) = self
-            .section(&pending.server)
-            .map_err(CallbackError::Refused)?;
-        pending.verifier = random_b64(32).map_err(CallbackError::Refused)?;
-        pending.step = Step::Authorizing;
-        let url = self
-            .authorize_url(user, audience(user, url), ticket, &pending.verifier)
+    async fn authorize(&self, ticket: &str, server: &str) -> Result<Landed, CallbackError> {
+        let (user, url) = self.section(server).map_err(CallbackError::Refused)?;
+        let verifier = random_b64(32).map_err(CallbackError::Refused)?;
+        let redirect = self
+            .authorize_url(user, audience(user, url), ticket, &verifier)
             .await
             .map_err(CallbackError::Refused)?;
-        Ok(Landed::Continue(url))
+        self.with_pending(ticket, |p| {
+            p.step = Step::Authorizing;
+            p.verifier = verifier;
+            Ok(Landed::Continue(redirect))
+        })
     }
 
     /// The rest of a callback from the other server's issuer: the code
