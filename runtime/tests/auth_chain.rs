@@ -1,9 +1,12 @@
 //! Downstream, never token passthrough: a middle server protected by
 //! `[auth]` calls a leaf server, also protected, with a token of its own
 //! obtained by OAuth client credentials for the leaf's audience. The leaf
-//! sees the middle server's identity, never the user's. Real issuer
+//! sees the middle server's identity, never the user's; or the user's
+//! token is exchanged (RFC 8693) for one meant for the leaf. Real issuer
 //! (oauth2-mock-server), real HTTP between the servers.
 
+#[path = "support/leaf_tools.rs"]
+mod leaf_tools;
 mod support;
 
 use agentwire::config::Config;
@@ -11,6 +14,8 @@ use agentwire::prelude::*;
 use agentwire::transport::auth::AuthConfig;
 use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
+use leaf_tools::mock_model_config;
+use mock_llm::{MockLlm, Reply};
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -49,35 +54,68 @@ async fn bind(server: AgentServer, issuer: &Issuer) -> HttpServer {
         .expect("bind")
 }
 
-#[tokio::test]
-async fn the_middle_server_signs_in_to_the_leaf_as_itself_and_never_passes_the_users_token() {
-    let issuer = Issuer::start().await;
+/// A protected leaf, and the middle server (not bound yet) calling it with
+/// `auth`, its `[servers.leaf.auth.*]` section (`{issuer}` stands for the
+/// issuer's URL; empty: no auth), and `extra` config.
+async fn chain_with(issuer: &Issuer, auth: &str, extra: &str) -> (HttpServer, AgentServer) {
     let leaf = bind(
         AgentServer::new(
             Registry::collect().unwrap(),
             ServerIdentity::new("leaf", "1"),
         ),
-        &issuer,
+        issuer,
     )
     .await;
-    let leaf_url = format!("http://{}/mcp", leaf.local_addr());
+    let auth = auth.replace("{issuer}", &issuer.url);
     let config = Config::parse(&format!(
-        r#"
-        [servers.leaf]
-        url = "{leaf_url}"
-        [servers.leaf.auth.client_credentials]
-        issuer = "{issuer}"
-        client_id = "middle-service"
-        scope = "mcp"
-        "#,
-        issuer = issuer.url,
+        "{extra}\n[servers.leaf]\nurl = \"http://{leaf}/mcp\"\n{auth}",
+        leaf = leaf.local_addr(),
     ))
     .expect("a valid config");
-    let middle_server = AgentServer::with_config(
+    let middle = AgentServer::with_config(
         Registry::collect().unwrap(),
         ServerIdentity::new("middle", "1"),
         &config,
     );
+    (leaf, middle)
+}
+
+/// The middle server's own client credentials for the leaf.
+const CLIENT_CREDENTIALS: &str = r#"
+[servers.leaf.auth.client_credentials]
+issuer = "{issuer}"
+client_id = "middle-service"
+scope = "mcp"
+"#;
+
+/// The caller's token exchanged for one meant for the leaf.
+const TOKEN_EXCHANGE: &str = r#"
+[servers.leaf.auth.token_exchange]
+issuer = "{issuer}"
+client_id = "middle-service"
+"#;
+
+/// `user`'s client of the middle server at `middle_url`, with their token.
+async fn user_client(
+    issuer: &Issuer,
+    middle_url: &str,
+    user: &str,
+    era: Era,
+) -> rmcp::service::RunningService<rmcp::service::RoleClient, ()> {
+    let token = issuer
+        .mint(json!({"aud": middle_url, "sub": user, "client_id": "user-app", "scope": "mcp"}))
+        .await;
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(middle_url.to_owned()).auth_header(token),
+    );
+    connect(transport, era).await
+}
+
+#[tokio::test]
+async fn the_middle_server_signs_in_to_the_leaf_as_itself_and_never_passes_the_users_token() {
+    let issuer = Issuer::start().await;
+    let (leaf, middle_server) = chain_with(&issuer, CLIENT_CREDENTIALS, "").await;
+    let leaf_url = format!("http://{}/mcp", leaf.local_addr());
     let middle = bind(middle_server, &issuer).await;
     let middle_url = format!("http://{}/mcp", middle.local_addr());
 
@@ -120,24 +158,7 @@ async fn the_middle_server_signs_in_to_the_leaf_as_itself_and_never_passes_the_u
 #[tokio::test]
 async fn a_protected_leaf_refuses_a_middle_server_without_downstream_auth() {
     let issuer = Issuer::start().await;
-    let leaf = bind(
-        AgentServer::new(
-            Registry::collect().unwrap(),
-            ServerIdentity::new("leaf", "1"),
-        ),
-        &issuer,
-    )
-    .await;
-    let config = Config::parse(&format!(
-        "[servers.leaf]\nurl = \"http://{}/mcp\"",
-        leaf.local_addr()
-    ))
-    .unwrap();
-    let middle = AgentServer::with_config(
-        Registry::collect().unwrap(),
-        ServerIdentity::new("middle", "1"),
-        &config,
-    );
+    let (_leaf, middle) = chain_with(&issuer, "", "").await;
     let result = middle
         .call("ask_leaf", Default::default(), None, Default::default())
         .await
@@ -150,32 +171,7 @@ async fn the_middle_servers_own_token_is_renewed_before_it_expires() {
     let issuer = Issuer::start().await;
     // Every token lives 2 s: the middle server renews its own after 1 s.
     issuer.set_token_lifetime(2).await;
-    let leaf = bind(
-        AgentServer::new(
-            Registry::collect().unwrap(),
-            ServerIdentity::new("leaf", "1"),
-        ),
-        &issuer,
-    )
-    .await;
-    let config = Config::parse(&format!(
-        r#"
-        [servers.leaf]
-        url = "http://{leaf}/mcp"
-        [servers.leaf.auth.client_credentials]
-        issuer = "{issuer}"
-        client_id = "middle-service"
-        scope = "mcp"
-        "#,
-        leaf = leaf.local_addr(),
-        issuer = issuer.url,
-    ))
-    .unwrap();
-    let middle = AgentServer::with_config(
-        Registry::collect().unwrap(),
-        ServerIdentity::new("middle", "1"),
-        &config,
-    );
+    let (_leaf, middle) = chain_with(&issuer, CLIENT_CREDENTIALS, "").await;
     let ask = || async {
         let result = middle
             .call("ask_leaf", Default::default(), None, Default::default())
@@ -204,31 +200,7 @@ async fn the_middle_servers_own_token_is_renewed_before_it_expires() {
 #[tokio::test]
 async fn the_callers_token_is_exchanged_for_one_meant_for_the_leaf_never_passed_on() {
     let issuer = Issuer::start().await;
-    let leaf = bind(
-        AgentServer::new(
-            Registry::collect().unwrap(),
-            ServerIdentity::new("leaf", "1"),
-        ),
-        &issuer,
-    )
-    .await;
-    let config = Config::parse(&format!(
-        r#"
-        [servers.leaf]
-        url = "http://{leaf}/mcp"
-        [servers.leaf.auth.token_exchange]
-        issuer = "{issuer}"
-        client_id = "middle-service"
-        "#,
-        leaf = leaf.local_addr(),
-        issuer = issuer.url,
-    ))
-    .unwrap();
-    let middle_server = AgentServer::with_config(
-        Registry::collect().unwrap(),
-        ServerIdentity::new("middle", "1"),
-        &config,
-    );
+    let (_leaf, middle_server) = chain_with(&issuer, TOKEN_EXCHANGE, "").await;
     // Without an authenticated caller there is nothing to exchange.
     let result = middle_server
         .call("ask_leaf", Default::default(), None, Default::default())
@@ -246,13 +218,7 @@ async fn the_callers_token_is_exchanged_for_one_meant_for_the_leaf_never_passed_
     const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
     for (era, user) in [(Era::Legacy, "alice"), (Era::Stateless, "carol")] {
         let before = issuer.token_requests(EXCHANGE).await;
-        let token = issuer
-            .mint(json!({"aud": middle_url, "sub": user, "client_id": "user-app", "scope": "mcp"}))
-            .await;
-        let transport = StreamableHttpClientTransport::from_config(
-            StreamableHttpClientTransportConfig::with_uri(middle_url.clone()).auth_header(token),
-        );
-        let client = connect(transport, era).await;
+        let client = user_client(&issuer, &middle_url, user, era).await;
         for _ in 0..2 {
             let result = client
                 .call_tool(CallToolRequestParams::new("ask_leaf"))
@@ -273,6 +239,42 @@ async fn the_callers_token_is_exchanged_for_one_meant_for_the_leaf_never_passed_
         );
         client.cancel().await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_models_toolbox_lists_the_leaf_with_the_callers_exchanged_token() {
+    let issuer = Issuer::start().await;
+    let mock = MockLlm::start(vec![
+        Reply::tool_call("leaf__whoami", json!({}), 5, 5),
+        Reply::text_with_usage("Done.", 5, 1),
+    ])
+    .await;
+    let (_leaf, middle_server) = chain_with(
+        &issuer,
+        TOKEN_EXCHANGE,
+        &mock_model_config(&mock.openai_url()),
+    )
+    .await;
+    let middle = bind(middle_server, &issuer).await;
+    let middle_url = format!("http://{}/mcp", middle.local_addr());
+    let client = user_client(&issuer, &middle_url, "alice", Era::Stateless).await;
+    let result = client
+        .call_tool(CallToolRequestParams::new("leaf_tools"))
+        .await
+        .expect("an answer");
+    // Listed as this server, the leaf refused the listing (there is no
+    // caller's token to exchange when the middle connects as itself).
+    assert_ne!(result.is_error, Some(true), "{}", text(&result));
+    assert_eq!(text(&result), "Done.");
+    let requests = mock.requests();
+    let offered = requests[0].body["tools"].to_string();
+    assert!(offered.contains("leaf__whoami"), "{offered}");
+    let leaf_answer = requests[1].body.to_string();
+    assert!(
+        leaf_answer.contains("alice") && leaf_answer.contains("middle-service"),
+        "the leaf saw alice through the exchanged token: {leaf_answer}"
+    );
+    client.cancel().await.unwrap();
 }
 
 /// The test issuer's token exchange (written in scripts/lib/oauth-issuer.mjs,

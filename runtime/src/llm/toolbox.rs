@@ -15,7 +15,7 @@ use crate::agent::definition::{AgentDefinition, AgentStub};
 use crate::budget::Budget;
 use crate::llm::intern::intern;
 use crate::remote::call_agent_json;
-use crate::remote::{RemoteCall, RemotePool, call_remote_tool};
+use crate::remote::{RemoteCall, call_remote_tool, peer_for};
 
 use super::LlmError;
 use super::message::{ToolCall, ToolResult, ToolSpec};
@@ -78,7 +78,10 @@ impl Toolbox {
     }
 
     /// Every tool of the MCP server `[servers.NAME]`, offered to the model
-    /// as `NAME__tool`.
+    /// as `NAME__tool`. The tools are listed with the credentials the calls
+    /// use (the user's own token for a server users sign in to, asking
+    /// them to when they have not; a token exchanged for the caller's; or
+    /// this server's own).
     pub fn mcp_server(mut self, name: impl Into<String>) -> Self {
         self.entries.push(Entry::Server(name.into()));
         self
@@ -117,10 +120,9 @@ impl Toolbox {
                     )?;
                 }
                 Entry::Server(server) => {
-                    let pool = RemotePool::of(ctx.host()).map_err(|e| {
-                        LlmError::Tools(format!("the tools of server `{server}`: {e}"))
-                    })?;
-                    let peer = pool.peer(server).await.map_err(|e| {
+                    // With the caller's credentials: the tools the model
+                    // is offered are those its calls can reach.
+                    let peer = peer_for(ctx, server).await.map_err(|e| {
                         LlmError::Tools(format!("the tools of server `{server}`: {e}"))
                     })?;
                     let listed = peer.list_all_tools().await.map_err(|e| {

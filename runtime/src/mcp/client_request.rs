@@ -130,6 +130,15 @@ impl Question {
     }
 }
 
+/// On a 2026 replay, passes over `question` when an earlier round asked it
+/// at this point and the answer is no longer needed (see
+/// [`RoundTrip::pass_over`](super::round_trip::RoundTrip::pass_over)).
+pub(crate) fn pass_over(client: Option<&ClientChannel>, question: Question) {
+    if let Some(round_trip) = client.and_then(|c| c.round_trip.as_ref()) {
+        round_trip.pass_over(&question.into_input_request());
+    }
+}
+
 /// Asks the client `question` and returns its answer as JSON (an
 /// `ElicitResult`, a `CreateMessageResult` or a `ListRootsResult`). In the
 /// 2026 era the question goes out under `key` in `inputRequests`

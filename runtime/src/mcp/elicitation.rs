@@ -47,7 +47,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::mcp::channel::ClientChannel;
-use crate::mcp::client_request::{ClientRequestError, Question, ask};
+use crate::mcp::client_request::{ClientRequestError, Question, ask, pass_over};
 
 /// What the person did with a form or a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,24 +112,34 @@ pub(crate) async fn elicit_url(
     message: String,
     url: String,
 ) -> Result<Elicitation<()>, ClientRequestError> {
-    // Derived from the request rather than random, so that a 2026-era
-    // replay asks exactly the same question.
-    let id: String = Sha256::digest(format!("{url}\n{message}"))[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let params = ElicitRequestParams::UrlElicitationParams {
-        meta: None,
-        message,
-        url,
-        elicitation_id: id,
-    };
-    let answer = elicit_raw(client, None, params).await?;
+    let answer = elicit_raw(client, None, url_question(message, url)).await?;
     Ok(match answer.action {
         ElicitationAction::Accept => Elicitation::Accepted(()),
         ElicitationAction::Decline => Elicitation::Declined,
         _ => Elicitation::Cancelled,
     })
+}
+
+/// On a 2026 replay, passes over the URL question [`elicit_url`] asked
+/// at this point in an earlier round, when what it asked for was done
+/// meanwhile: the questions after it keep their numbers.
+pub(crate) fn pass_over_url(client: Option<&ClientChannel>, message: String, url: String) {
+    pass_over(client, Question::Elicit(url_question(message, url)));
+}
+
+/// A URL elicitation, its id derived from the URL and the message rather
+/// than random, so that a 2026-era replay asks exactly the same question.
+fn url_question(message: String, url: String) -> ElicitRequestParams {
+    let id: String = Sha256::digest(format!("{url}\n{message}"))[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    ElicitRequestParams::UrlElicitationParams {
+        meta: None,
+        message,
+        url,
+        elicitation_id: id,
+    }
 }
 
 async fn elicit_raw(

@@ -361,6 +361,25 @@ impl RoundTrip {
         std::future::pending().await
     }
 
+    /// Passes over `request` when an earlier round of this request asked it
+    /// next and the run no longer needs its answer (what it asked for was
+    /// done meanwhile, as a sign-in finished in the browser): the questions
+    /// after it keep their numbers, so their recorded answers still match.
+    /// Does nothing when it was not asked there. Whether it passed over.
+    pub(crate) fn pass_over(&self, request: &InputRequest) -> bool {
+        let fingerprint = fingerprint(request);
+        let mut rounds = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let index = rounds.next;
+        let asked = rounds
+            .answers
+            .iter()
+            .any(|r| r.index == index && r.fingerprint == fingerprint);
+        if asked {
+            rounds.next += 1;
+        }
+        asked
+    }
+
     /// Notes that the run needed `capability`, which the client did not
     /// declare: if the run then fails, the request fails with
     /// `MissingRequiredClientCapabilityError` (-32021) naming it.

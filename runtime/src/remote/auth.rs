@@ -77,39 +77,33 @@ pub struct TokenExchange {
     pub audience: Option<String>,
 }
 
+/// The [`TokenClient`] of a section with `issuer`, `token_endpoint`,
+/// `client_id` and `client_secret_env`.
+macro_rules! token_client {
+    ($section:expr) => {
+        TokenClient {
+            issuer: $section.issuer.as_deref(),
+            token_endpoint: $section.token_endpoint.as_deref(),
+            client_id: &$section.client_id,
+            client_secret_env: $section.client_secret_env.as_ref(),
+        }
+    };
+}
+
 /// RFC 8693's names for a grant and a token type.
 const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 
 impl TokenExchange {
-    fn check(&self, key: &str) -> Result<(), String> {
-        if self.issuer.is_none() && self.token_endpoint.is_none() {
-            return Err(format!(
-                "{key} token_exchange needs `issuer` (to discover its token endpoint) or \
-                 `token_endpoint`"
-            ));
-        }
-        for url in [&self.issuer, &self.token_endpoint, &self.resource]
-            .into_iter()
-            .flatten()
-        {
-            check_url(key, url)?;
-        }
-        Ok(())
+    fn client(&self) -> TokenClient<'_> {
+        token_client!(self)
     }
 
     /// A token for the server at `url` in exchange for `subject_token`
     /// (RFC 8693 §2.1), checked to be an access token usable as a bearer
     /// token (§2.2.1).
     pub(super) async fn exchange(&self, url: &str, subject_token: &str) -> Result<Token, String> {
-        let http = issuer_client()?;
-        let endpoint = match (&self.token_endpoint, &self.issuer) {
-            (Some(endpoint), _) => endpoint.clone(),
-            (None, Some(issuer)) => endpoints_of(&http, issuer).await?.token,
-            (None, None) => return Err("no token endpoint".to_owned()),
-        };
-        let secret = secret_from(self.client_secret_env.as_ref(), &self.client_id)?;
         let mut pairs = vec![
             ("grant_type", TOKEN_EXCHANGE_GRANT),
             ("subject_token", subject_token),
@@ -123,8 +117,7 @@ impl TokenExchange {
         if let Some(scope) = &self.scope {
             pairs.push(("scope", scope));
         }
-        let answer =
-            token_request(&http, &endpoint, &self.client_id, secret.as_deref(), &pairs).await?;
+        let (endpoint, answer) = self.client().request(&pairs).await?;
         let issued = answer["issued_token_type"].as_str().unwrap_or_default();
         if issued != ACCESS_TOKEN_TYPE && issued != JWT_TOKEN_TYPE {
             return Err(format!(
@@ -139,14 +132,7 @@ impl TokenExchange {
                 "{endpoint} issued a token that is not a bearer token"
             ));
         }
-        let value = answer["access_token"]
-            .as_str()
-            .ok_or_else(|| format!("{endpoint} answered without an access_token"))?
-            .to_owned();
-        let renew_at = answer["expires_in"]
-            .as_u64()
-            .map(|secs| Instant::now() + renew_after(secs));
-        Ok(Token { value, renew_at })
+        token_of(&endpoint, &answer)
     }
 }
 
@@ -229,33 +215,20 @@ impl RemoteAuth {
             ));
         }
         if let Some(exchange) = &self.token_exchange {
-            return exchange.check(&key);
+            return exchange
+                .client()
+                .check(&key, "token_exchange", exchange.resource.as_deref());
         }
-        match (&self.bearer_env, &self.client_credentials, &self.user) {
-            (Some(_), None, None) => Ok(()),
-            (None, None, Some(user)) => user.check(&key),
-            (None, Some(credentials), None) => {
-                if credentials.issuer.is_none() && credentials.token_endpoint.is_none() {
-                    return Err(format!(
-                        "{key} client_credentials needs `issuer` (to discover its token endpoint) \
-                         or `token_endpoint`"
-                    ));
-                }
-                for url in [
-                    &credentials.issuer,
-                    &credentials.token_endpoint,
-                    &credentials.resource,
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    check_url(&key, url)?;
-                }
-                Ok(())
-            }
-            _ => Err(format!(
-                "{key} needs exactly one of `bearer_env`, `client_credentials` or `user`"
-            )),
+        if let Some(credentials) = &self.client_credentials {
+            return credentials.client().check(
+                &key,
+                "client_credentials",
+                credentials.resource.as_deref(),
+            );
+        }
+        match &self.user {
+            Some(user) => user.check(&key),
+            None => Ok(()),
         }
     }
 
@@ -377,30 +350,74 @@ pub(super) fn secret_from(var: Option<&String>, client_id: &str) -> Result<Optio
 }
 
 impl ClientCredentials {
+    fn client(&self) -> TokenClient<'_> {
+        token_client!(self)
+    }
+
     async fn token(&self, url: &str) -> Result<Token, String> {
-        let http = issuer_client()?;
-        let endpoint = match (&self.token_endpoint, &self.issuer) {
-            (Some(endpoint), _) => endpoint.clone(),
-            (None, Some(issuer)) => endpoints_of(&http, issuer).await?.token,
-            (None, None) => return Err("no token endpoint".to_owned()),
-        };
-        let secret = secret_from(self.client_secret_env.as_ref(), &self.client_id)?;
         let resource = self.resource.as_deref().unwrap_or(url);
         let mut pairs = vec![("grant_type", "client_credentials"), ("resource", resource)];
         if let Some(scope) = &self.scope {
             pairs.push(("scope", scope));
         }
-        let answer =
-            token_request(&http, &endpoint, &self.client_id, secret.as_deref(), &pairs).await?;
-        let value = answer["access_token"]
-            .as_str()
-            .ok_or_else(|| format!("{endpoint} answered without an access_token"))?
-            .to_owned();
-        let renew_at = answer["expires_in"]
-            .as_u64()
-            .map(|secs| Instant::now() + renew_after(secs));
-        Ok(Token { value, renew_at })
+        let (endpoint, answer) = self.client().request(&pairs).await?;
+        token_of(&endpoint, &answer)
     }
+}
+
+/// This server as the client of a token endpoint, as `client_credentials`
+/// and `token_exchange` configure it (their sections repeat the keys:
+/// serde's `deny_unknown_fields` does not combine with `flatten`).
+struct TokenClient<'a> {
+    issuer: Option<&'a str>,
+    token_endpoint: Option<&'a str>,
+    client_id: &'a str,
+    client_secret_env: Option<&'a String>,
+}
+
+impl TokenClient<'_> {
+    /// The token endpoint can be found, and every URL (`resource` too) is safe.
+    fn check(&self, key: &str, way: &str, resource: Option<&str>) -> Result<(), String> {
+        if self.issuer.is_none() && self.token_endpoint.is_none() {
+            return Err(format!(
+                "{key} {way} needs `issuer` (to discover its token endpoint) or `token_endpoint`"
+            ));
+        }
+        for url in [self.issuer, self.token_endpoint, resource]
+            .into_iter()
+            .flatten()
+        {
+            check_url(key, url)?;
+        }
+        Ok(())
+    }
+
+    /// Asks the token endpoint (discovered from the issuer when not set)
+    /// for `pairs`: the endpoint, and its answer.
+    async fn request(&self, pairs: &[(&str, &str)]) -> Result<(String, Value), String> {
+        let http = issuer_client()?;
+        let endpoint = match (self.token_endpoint, self.issuer) {
+            (Some(endpoint), _) => endpoint.to_owned(),
+            (None, Some(issuer)) => endpoints_of(&http, issuer).await?.token,
+            (None, None) => return Err("no token endpoint".to_owned()),
+        };
+        let secret = secret_from(self.client_secret_env, self.client_id)?;
+        let answer =
+            token_request(&http, &endpoint, self.client_id, secret.as_deref(), pairs).await?;
+        Ok((endpoint, answer))
+    }
+}
+
+/// The access token in `endpoint`'s `answer`, to be renewed before it expires.
+fn token_of(endpoint: &str, answer: &Value) -> Result<Token, String> {
+    let value = answer["access_token"]
+        .as_str()
+        .ok_or_else(|| format!("{endpoint} answered without an access_token"))?
+        .to_owned();
+    let renew_at = answer["expires_in"]
+        .as_u64()
+        .map(|secs| Instant::now() + renew_after(secs));
+    Ok(Token { value, renew_at })
 }
 
 /// How long after it is issued a token that lives `secs` is renewed: a

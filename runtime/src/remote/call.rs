@@ -18,7 +18,7 @@ use crate::telemetry::{inject_into, spans};
 use super::config::UnreportedUsage;
 use super::pool::{RemotePool, SignedIn};
 use super::sign_in::SignIns;
-use crate::mcp::elicitation::Elicitation;
+use crate::mcp::elicitation::{Elicitation, pass_over_url};
 use std::time::Duration;
 
 /// What a tool of another server answered.
@@ -249,6 +249,21 @@ async fn call_over_mcp(
     })
 }
 
+/// The connection to `server` with the credentials a call of `ctx` to it
+/// uses: the user's own token when users sign in to it (asking them to,
+/// when they have not yet), a token exchanged for the caller's, or this
+/// server's own. Listing a server's tools goes through here, so that it
+/// sees what the caller may use.
+pub(crate) async fn peer_for(
+    ctx: &AgentContext,
+    server: &str,
+) -> Result<rmcp::service::Peer<rmcp::service::RoleClient>, String> {
+    let user = signed_in(ctx, server).await?;
+    RemotePool::of(ctx.host())?
+        .peer_as(server, user.as_ref())
+        .await
+}
+
 /// How long a call waits for its user to come back from signing in, once
 /// they agreed to go (the call's own deadline may end it sooner).
 const SIGN_IN_PATIENCE: Duration = Duration::from_secs(5 * 60);
@@ -292,17 +307,27 @@ async fn signed_in(ctx: &AgentContext, server: &str) -> Result<Option<SignedIn>,
         ));
     };
     let subject = principal.subject.clone();
+    // The same words and URL on every replay of a 2026 request.
+    let message = format!("Sign in to `{server}` so that this server can use it on your behalf.");
+    // A replayed 2026 request whose earlier round asked the user to sign
+    // in, and the sign-in ended since: the question keeps its place, so
+    // that the questions after it keep theirs.
+    let pass_over = || {
+        if let Some(url) = sign_ins.ended_url(&subject, server) {
+            pass_over_url(ctx.client(), message.clone(), url);
+        }
+    };
     if let Some(token) = sign_ins.token(&subject, server).await? {
+        pass_over();
         return Ok(Some(SignedIn { subject, token }));
     }
     // The user came back through the callback with a refusal: that is the
     // answer (a replayed 2026 request would otherwise start a new sign-in).
     if let Some(failure) = sign_ins.take_failure(&subject, server) {
+        pass_over();
         return Err(failure);
     }
     let url = sign_ins.begin(&subject, server).await?;
-    // The same words and URL on every replay of a 2026 request.
-    let message = format!("Sign in to `{server}` so that this server can use it on your behalf.");
     match ctx.elicit_url(message, url).await {
         Ok(Elicitation::Accepted(())) => {}
         Ok(_) => return Err(format!("the user did not sign in to server `{server}`")),

@@ -20,12 +20,13 @@ mod vault;
 
 pub use auth::{ClientCredentials, RemoteAuth, TokenExchange, UserSignIn};
 pub use call::call_remote;
-pub(crate) use call::{RemoteCall, call_remote_tool};
+pub(crate) use call::{RemoteCall, call_remote_tool, peer_for};
 pub use config::{INHERITED_ENV, RemoteServer, UnreportedUsage};
 pub use dispatch::call_agent_json;
 #[cfg(feature = "testing")]
 pub(crate) use pool::InMemoryConnector;
 pub(crate) use pool::RemotePool;
-pub use sign_in::{CALLBACK_PATH, CallbackError, SignIns};
+pub use sign_in::{CALLBACK_PATH, CallbackError, START_PATH, SignIns};
+pub(crate) use sign_in::{Landed, UserCheck};
 pub use vault::TOKEN_KEY_ENV;
 pub(crate) use vault::TokenVault;

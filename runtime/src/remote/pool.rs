@@ -92,11 +92,6 @@ impl RemotePool {
             .map_or(UnreportedUsage::default(), |s| s.unreported_usage)
     }
 
-    /// The connection to `server`, opened on first use.
-    pub(crate) async fn peer(&self, server: &str) -> Result<Peer<RoleClient>, String> {
-        self.peer_as(server, None).await
-    }
-
     /// The connection to `server` as `user` (with that user's token) when
     /// given, else as this server; each user has a connection of their own.
     pub(crate) async fn peer_as(

@@ -3,11 +3,24 @@
 //! server's callback, and the token obtained there is kept for that user
 //! (sealed in the [`TokenVault`]) and refreshed when it expires.
 //!
-//! The `state` sent to the issuer is random, single use, expires after ten
-//! minutes, and names the pending sign-in: which user, which server, and
-//! the PKCE verifier. The token is only ever used for that user's calls.
+//! The URL the user is asked to open is this server's start page
+//! ([`START_PATH`]), not the issuer's: it binds the sign-in to the browser
+//! that opened it (a cookie, checked again at the callback) and, when this
+//! server knows its users ([`UserCheck`]), first has that browser sign in
+//! to this server's own issuer and refuses it unless it is the user who
+//! was asked. Only then is the browser sent on to the other server's
+//! issuer. So a sign-in link forwarded to someone else (phishing), or an
+//! issuer's answer replayed in another browser (login CSRF), cannot bind
+//! one user's account to another user.
+//!
+//! Each sign-in is named by a random ticket: single use, ten minutes, in
+//! the start page's URL and as the `state` sent to the issuers. It holds
+//! which user, which server, the browser, and the PKCE verifier of the
+//! step under way. The token is only ever used for that user's calls.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -24,6 +37,10 @@ use super::vault::{StoredToken, TokenVault};
 /// The path of the callback the issuer sends users back to, on this
 /// server's HTTP transport.
 pub const CALLBACK_PATH: &str = "/oauth/callback";
+
+/// The path of the page a sign-in's URL points at (beside the callback):
+/// it binds the browser and sends it on to the issuer.
+pub const START_PATH: &str = "/oauth/start";
 
 /// How long a user has to come back from the issuer.
 const PENDING_TTL: Duration = Duration::from_secs(10 * 60);
@@ -44,9 +61,8 @@ struct Inner {
     pending: Mutex<HashMap<String, Pending>>,
     /// Woken whenever a sign-in completes or fails.
     completed: Notify,
-    /// Why the last sign-in of a (user, server) failed at the callback, so
-    /// that the call waiting for it fails at once instead of at its patience.
-    failed: Mutex<HashMap<(String, String), (String, Instant)>>,
+    /// How the last sign-in of each (user, server) ended, kept ten minutes.
+    ended: Mutex<HashMap<(String, String), Ended>>,
     /// Each issuer's endpoints, discovered once.
     endpoints: tokio::sync::Mutex<HashMap<String, (Option<String>, String)>>,
 }
@@ -60,14 +76,106 @@ impl std::fmt::Debug for SignIns {
     }
 }
 
+/// How a sign-in ended: the URL its user was asked to open, so that a
+/// replayed 2026 request passes over that question (the questions after it
+/// keep their numbers); and why it failed, if it did, so that the call
+/// waiting for it fails at once instead of at its patience.
+struct Ended {
+    url: String,
+    failure: Option<String>,
+    until: Instant,
+}
+
+#[derive(Clone)]
 struct Pending {
     subject: String,
     server: String,
+    /// The PKCE verifier of the step under way.
     verifier: String,
-    /// The URL the user was sent to (asked again, unchanged, when a 2026
-    /// request is replayed before the user came back).
+    /// SHA-256 of the binding cookie of the browser that opened the start
+    /// page; only that browser may go on.
+    browser: Option<[u8; 32]>,
+    step: Step,
+    /// The start page's URL the user was asked to open (asked again,
+    /// unchanged, when a 2026 request is replayed before they came back).
     url: String,
     until: Instant,
+}
+
+/// Where a pending sign-in is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// The user was asked; no browser opened the start page yet.
+    Asked,
+    /// The browser was sent to this server's own issuer, to say who it is.
+    ConfirmingUser,
+    /// The browser was sent to the other server's issuer.
+    Authorizing,
+    /// An issuer's answer is being exchanged: the sign-in stays listed (a
+    /// replayed 2026 request finds it and asks the same question) but takes
+    /// no other answer.
+    Exchanging,
+}
+
+/// How this server confirms that the browser opening a sign-in belongs to
+/// the user who was asked: it signs in to this server's own issuer as this
+/// server's browser client (`[auth.browser]`), and the `sub` of the access
+/// token obtained (checked as any bearer token of this server) must be the
+/// asking principal's.
+#[derive(Clone)]
+pub struct UserCheck {
+    /// This server's issuer (`[auth] issuer`).
+    pub issuer: String,
+    /// This server's client at that issuer, for browsers.
+    pub client_id: String,
+    /// The environment variable holding that client's secret.
+    pub client_secret_env: Option<String>,
+    /// The scopes asked for, space-separated (this server's own).
+    pub scope: Option<String>,
+    /// This server's canonical URI: the audience of the token asked for.
+    pub resource: String,
+    /// The subject of an access token for this server, or why it is not one.
+    pub subject_of: SubjectOf,
+}
+
+/// Reads the subject of an access token (as `[auth]` checks it).
+pub type SubjectOf = Arc<
+    dyn Fn(String) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send>> + Send + Sync,
+>;
+
+impl UserCheck {
+    /// The sign-in to this server's issuer, coming back to `redirect_uri`.
+    fn client(&self, redirect_uri: &str) -> UserSignIn {
+        UserSignIn {
+            issuer: Some(self.issuer.clone()),
+            authorization_endpoint: None,
+            token_endpoint: None,
+            client_id: self.client_id.clone(),
+            client_secret_env: self.client_secret_env.clone(),
+            redirect_uri: redirect_uri.to_owned(),
+            scope: self.scope.clone(),
+            resource: Some(self.resource.clone()),
+        }
+    }
+}
+
+/// Where the start page sends a browser.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    /// The issuer's authorization URL.
+    pub redirect: String,
+    /// Whether the sign-in's pages are served over https (the cookie is
+    /// then `Secure`).
+    pub https: bool,
+}
+
+/// What the callback does once an issuer's answer is accepted.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Landed {
+    /// The user is confirmed: on to the other server's issuer.
+    Continue(String),
+    /// Signed in to this server.
+    SignedIn(String),
 }
 
 /// A user's token for a server, and when to stop using it.
@@ -76,11 +184,17 @@ pub(crate) struct UserToken {
     pub renew_at: Option<Instant>,
 }
 
-/// Why a callback was refused.
+/// Why a sign-in page refused a browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallbackError {
     /// No sign-in is waiting under this `state` (unknown, used or expired).
     UnknownState,
+    /// The sign-in was opened in another browser (or this one sent no
+    /// binding cookie).
+    OtherBrowser,
+    /// The browser signed in to this server as another user than the one
+    /// who was asked.
+    OtherUser,
     /// The issuer said no (`error` in the callback), or the code exchange failed.
     Refused(String),
 }
@@ -91,6 +205,14 @@ impl std::fmt::Display for CallbackError {
             CallbackError::UnknownState => f.write_str(
                 "no sign-in is waiting for this answer: it was already used, has expired, or \
                  was never started here",
+            ),
+            CallbackError::OtherBrowser => f.write_str(
+                "this sign-in was started in another browser: open the link your MCP client \
+                 shows in the browser you use, and finish it there",
+            ),
+            CallbackError::OtherUser => f.write_str(
+                "this browser is signed in to this server as another user than the one who was \
+                 asked to sign in; the sign-in is refused",
             ),
             CallbackError::Refused(why) => write!(f, "the sign-in failed: {why}"),
         }
@@ -129,7 +251,7 @@ impl SignIns {
                 vault,
                 pending: Mutex::new(HashMap::new()),
                 completed: Notify::new(),
-                failed: Mutex::default(),
+                ended: Mutex::default(),
                 endpoints: tokio::sync::Mutex::new(HashMap::new()),
             }),
         })
@@ -183,9 +305,11 @@ impl SignIns {
                 self.inner.vault.remove(subject, server)?;
                 return Ok(None);
             };
+            let (user, url) = self.section(server)?;
             match self
-                .exchange(
-                    server,
+                .token_grant(
+                    user,
+                    audience(user, url),
                     &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
                 )
                 .await
@@ -212,12 +336,13 @@ impl SignIns {
         }))
     }
 
-    /// Where to send `subject` to sign in to `server`: the issuer's
-    /// authorization URL of a new pending sign-in, or of the one already
-    /// waiting for them (so a replayed 2026 request asks the same thing).
+    /// Where to send `subject` to sign in to `server`: the start page of a
+    /// new pending sign-in, or of the one already waiting for them (so a
+    /// replayed 2026 request asks the same thing).
     pub(crate) async fn begin(&self, subject: &str, server: &str) -> Result<String, String> {
-        let (user, url) = self.section(server)?;
-        let (authorization, _) = self.endpoints(user).await?;
+        let (user, _) = self.section(server)?;
+        // An issuer that cannot be found fails the call before the user is asked.
+        self.endpoints(user).await?;
         let mut pending = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         pending.retain(|_, p| p.until > now);
@@ -231,37 +356,20 @@ impl SignIns {
             return Err("too many sign-ins are waiting for their users; try again later".into());
         }
         self.inner
-            .failed
+            .ended
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&(subject.to_owned(), server.to_owned()));
-        let state = random_b64(32)?;
-        let verifier = random_b64(32)?;
-        let challenge = B64URL.encode(Sha256::digest(verifier.as_bytes()));
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &user.client_id)
-            .append_pair("redirect_uri", &user.redirect_uri)
-            .append_pair("state", &state)
-            .append_pair("code_challenge", &challenge)
-            .append_pair("code_challenge_method", "S256")
-            .append_pair("resource", user.resource.as_deref().unwrap_or(url));
-        if let Some(scope) = &user.scope {
-            query.append_pair("scope", scope);
-        }
-        let separator = if authorization.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        let url = format!("{authorization}{separator}{}", query.finish());
+        let ticket = random_b64(32)?;
+        let url = start_url(&user.redirect_uri, &ticket)?;
         pending.insert(
-            state,
+            ticket,
             Pending {
                 subject: subject.to_owned(),
                 server: server.to_owned(),
-                verifier,
+                verifier: String::new(),
+                browser: None,
+                step: Step::Asked,
                 url: url.clone(),
                 until: now + PENDING_TTL,
             },
@@ -269,67 +377,200 @@ impl SignIns {
         Ok(url)
     }
 
-    /// The issuer sent the user back with `code` (or `error`) for `state`:
-    /// the code is exchanged (with the PKCE verifier) and the token kept
-    /// for the user who started the sign-in.
-    pub async fn complete(
+    /// A browser opened the start page of `ticket`, presenting the binding
+    /// cookie `browser`: the sign-in is bound to it (a sign-in already
+    /// bound to another browser is refused), and it is sent to this
+    /// server's issuer to say who it is (when `check` is given), else
+    /// straight to the other server's.
+    pub(crate) async fn open(
         &self,
-        state: &str,
-        code: Option<&str>,
-        error: Option<&str>,
-    ) -> Result<String, CallbackError> {
-        let taken = {
-            let mut pending = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
-            pending.remove(state)
-        };
-        let pending = taken
-            .filter(|p| p.until > Instant::now())
-            .ok_or(CallbackError::UnknownState)?;
-        let outcome = self.finish(&pending, code, error).await;
-        if let Err(CallbackError::Refused(reason)) = &outcome {
-            let mut failed = self.inner.failed.lock().unwrap_or_else(|e| e.into_inner());
-            if failed.len() >= MAX_PENDING {
-                failed.clear();
+        ticket: &str,
+        browser: &str,
+        check: Option<&UserCheck>,
+    ) -> Result<Opened, CallbackError> {
+        let browser = digest(browser);
+        let server = self.with_pending(ticket, |p| {
+            if p.step == Step::Exchanging {
+                return Err(CallbackError::UnknownState);
             }
-            failed.insert(
-                (pending.subject.clone(), pending.server.clone()),
-                (reason.clone(), Instant::now() + PENDING_TTL),
-            );
-        }
-        self.inner.completed.notify_waiters();
-        outcome.map(|()| pending.server)
+            if p.browser.is_some_and(|bound| bound != browser) {
+                return Err(CallbackError::OtherBrowser);
+            }
+            Ok(p.server.clone())
+        })?;
+        let (user, url) = self.section(&server).map_err(CallbackError::Refused)?;
+        let verifier = random_b64(32).map_err(CallbackError::Refused)?;
+        let (step, redirect) = match check {
+            Some(check) => (
+                Step::ConfirmingUser,
+                self.authorize_url(
+                    &check.client(&user.redirect_uri),
+                    &check.resource,
+                    ticket,
+                    &verifier,
+                )
+                .await,
+            ),
+            None => (
+                Step::Authorizing,
+                self.authorize_url(user, audience(user, url), ticket, &verifier)
+                    .await,
+            ),
+        };
+        let redirect = redirect.map_err(CallbackError::Refused)?;
+        self.with_pending(ticket, |p| {
+            if p.browser.is_some_and(|bound| bound != browser) {
+                return Err(CallbackError::OtherBrowser);
+            }
+            p.browser = Some(browser);
+            p.step = step;
+            p.verifier = verifier;
+            Ok(())
+        })?;
+        Ok(Opened {
+            redirect,
+            https: user.redirect_uri.starts_with("https:"),
+        })
     }
 
-    /// The rest of a callback once its sign-in is found: the code exchanged
-    /// and the token kept.
-    async fn finish(
+    /// An issuer sent the browser back with `code` (or `error`) for
+    /// `state`, and the browser presented the binding cookie `browser`.
+    /// From this server's issuer: the user must be the one asked, and the
+    /// browser goes on to the other server's issuer. From that one: the
+    /// code is exchanged (with the PKCE verifier) and the token kept for
+    /// the user. A wrong user, or an issuer's refusal, fails the call that
+    /// waits for the sign-in.
+    pub(crate) async fn complete(
+        &self,
+        state: &str,
+        browser: Option<&str>,
+        answer: (Option<&str>, Option<&str>),
+        check: Option<&UserCheck>,
+    ) -> Result<Landed, CallbackError> {
+        let browser = browser.map(digest);
+        // Only the bound browser answers (a stranger's request leaves the
+        // sign-in waiting for its own browser), and only once per step.
+        let pending = self.with_pending(state, |p| match p.browser {
+            _ if p.step == Step::Exchanging => Err(CallbackError::UnknownState),
+            Some(bound) if Some(bound) == browser && p.step != Step::Asked => {
+                let answered = p.clone();
+                p.step = Step::Exchanging;
+                Ok(answered)
+            }
+            _ => Err(CallbackError::OtherBrowser),
+        })?;
+        let outcome = match pending.step {
+            Step::ConfirmingUser => match self.confirm(&pending, answer, check).await {
+                Ok(()) => self.authorize(state, &pending.server).await,
+                Err(refused) => Err(refused),
+            },
+            _ => self
+                .finish(&pending, answer)
+                .await
+                .map(|()| Landed::SignedIn(pending.server.clone())),
+        };
+        match &outcome {
+            // Listed again, waiting for the other issuer's answer.
+            Ok(Landed::Continue(_)) => return outcome,
+            Ok(Landed::SignedIn(_)) | Err(_) => {
+                self.inner
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(state);
+                let mut ended = self.inner.ended.lock().unwrap_or_else(|e| e.into_inner());
+                if ended.len() >= MAX_PENDING {
+                    let now = Instant::now();
+                    ended.retain(|_, e| e.until > now);
+                    if ended.len() >= MAX_PENDING {
+                        ended.clear();
+                    }
+                }
+                ended.insert(
+                    (pending.subject.clone(), pending.server.clone()),
+                    Ended {
+                        url: pending.url.clone(),
+                        failure: outcome.as_ref().err().map(ToString::to_string),
+                        until: Instant::now() + PENDING_TTL,
+                    },
+                );
+            }
+        }
+        self.inner.completed.notify_waiters();
+        outcome
+    }
+
+    /// Runs `f` on the sign-in waiting under `ticket`.
+    fn with_pending<T>(
+        &self,
+        ticket: &str,
+        f: impl FnOnce(&mut Pending) -> Result<T, CallbackError>,
+    ) -> Result<T, CallbackError> {
+        let mut pending = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+        match pending.get_mut(ticket) {
+            Some(p) if p.until > Instant::now() => f(p),
+            _ => Err(CallbackError::UnknownState),
+        }
+    }
+
+    /// The answer of this server's issuer: the browser's user, read from
+    /// the token it issued, must be the one who was asked.
+    async fn confirm(
         &self,
         pending: &Pending,
-        code: Option<&str>,
-        error: Option<&str>,
+        (code, error): (Option<&str>, Option<&str>),
+        check: Option<&UserCheck>,
     ) -> Result<(), CallbackError> {
-        let code = match (code, error) {
-            (_, Some(error)) => {
-                return Err(CallbackError::Refused(format!(
-                    "the issuer answered `{error}`"
-                )));
-            }
-            (Some(code), None) => code,
-            (None, None) => return Err(CallbackError::Refused("the answer has no code".into())),
-        };
+        let check = check.ok_or_else(|| {
+            CallbackError::Refused("this server no longer checks who signs in".into())
+        })?;
+        let code = code_of(code, error)?;
         let (user, _) = self
             .section(&pending.server)
             .map_err(CallbackError::Refused)?;
+        let client = check.client(&user.redirect_uri);
         let token = self
-            .exchange(
-                &pending.server,
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", code),
-                    ("redirect_uri", &user.redirect_uri),
-                    ("code_verifier", &pending.verifier),
-                ],
-            )
+            .request_token(&client, &check.resource, code, &pending.verifier)
+            .await
+            .map_err(CallbackError::Refused)?;
+        let subject = (check.subject_of)(token.access)
+            .await
+            .map_err(|why| CallbackError::Refused(format!("this server's issuer: {why}")))?;
+        if subject != pending.subject {
+            return Err(CallbackError::OtherUser);
+        }
+        Ok(())
+    }
+
+    /// The next step of a confirmed sign-in: the other server's issuer,
+    /// with a new PKCE verifier.
+    async fn authorize(&self, ticket: &str, server: &str) -> Result<Landed, CallbackError> {
+        let (user, url) = self.section(server).map_err(CallbackError::Refused)?;
+        let verifier = random_b64(32).map_err(CallbackError::Refused)?;
+        let redirect = self
+            .authorize_url(user, audience(user, url), ticket, &verifier)
+            .await
+            .map_err(CallbackError::Refused)?;
+        self.with_pending(ticket, |p| {
+            p.step = Step::Authorizing;
+            p.verifier = verifier;
+            Ok(Landed::Continue(redirect))
+        })
+    }
+
+    /// The rest of a callback from the other server's issuer: the code
+    /// exchanged and the token kept.
+    async fn finish(
+        &self,
+        pending: &Pending,
+        (code, error): (Option<&str>, Option<&str>),
+    ) -> Result<(), CallbackError> {
+        let code = code_of(code, error)?;
+        let (user, url) = self
+            .section(&pending.server)
+            .map_err(CallbackError::Refused)?;
+        let token = self
+            .request_token(user, audience(user, url), code, &pending.verifier)
             .await
             .map_err(CallbackError::Refused)?;
         self.inner
@@ -339,14 +580,79 @@ impl SignIns {
         Ok(())
     }
 
+    /// The issuer's authorization URL of `client` for the sign-in `state`,
+    /// with the PKCE challenge of `verifier` (S256) and the audience
+    /// (RFC 8707).
+    async fn authorize_url(
+        &self,
+        client: &UserSignIn,
+        resource: &str,
+        state: &str,
+        verifier: &str,
+    ) -> Result<String, String> {
+        let (authorization, _) = self.endpoints(client).await?;
+        let challenge = B64URL.encode(Sha256::digest(verifier.as_bytes()));
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client.client_id)
+            .append_pair("redirect_uri", &client.redirect_uri)
+            .append_pair("state", state)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("resource", resource);
+        if let Some(scope) = &client.scope {
+            query.append_pair("scope", scope);
+        }
+        let separator = if authorization.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        Ok(format!("{authorization}{separator}{}", query.finish()))
+    }
+
+    /// The token for an authorization `code` of `client`.
+    async fn request_token(
+        &self,
+        client: &UserSignIn,
+        resource: &str,
+        code: &str,
+        verifier: &str,
+    ) -> Result<StoredToken, String> {
+        self.token_grant(
+            client,
+            resource,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", &client.redirect_uri),
+                ("code_verifier", verifier),
+            ],
+        )
+        .await
+    }
+
     /// Why `subject`'s last sign-in to `server` failed at the callback, if
     /// it did in the last few minutes and no call has reported it yet. A
     /// replayed 2026 request asks this before starting a new sign-in.
     pub(crate) fn take_failure(&self, subject: &str, server: &str) -> Option<String> {
-        let mut failed = self.inner.failed.lock().unwrap_or_else(|e| e.into_inner());
-        let (reason, until) = failed.remove(&(subject.to_owned(), server.to_owned()))?;
-        (until > Instant::now())
-            .then(|| format!("signing in to server `{server}` failed: {reason}"))
+        let mut ended = self.inner.ended.lock().unwrap_or_else(|e| e.into_inner());
+        let ended = ended
+            .get_mut(&(subject.to_owned(), server.to_owned()))
+            .filter(|e| e.until > Instant::now())?;
+        let reason = ended.failure.take()?;
+        Some(format!("signing in to server `{server}` failed: {reason}"))
+    }
+
+    /// The URL `subject` was asked to open by their sign-in to `server`
+    /// that ended in the last few minutes.
+    pub(crate) fn ended_url(&self, subject: &str, server: &str) -> Option<String> {
+        let ended = self.inner.ended.lock().unwrap_or_else(|e| e.into_inner());
+        ended
+            .get(&(subject.to_owned(), server.to_owned()))
+            .filter(|e| e.until > Instant::now())
+            .map(|e| e.url.clone())
     }
 
     /// Waits up to `patience` for `subject` to finish signing in to `server`;
@@ -372,18 +678,22 @@ impl SignIns {
         }
     }
 
-    /// A token request to `server`'s issuer (code or refresh grant), with
-    /// the server as the audience (RFC 8707).
-    async fn exchange(&self, server: &str, grant: &[(&str, &str)]) -> Result<StoredToken, String> {
-        let (user, url) = self.section(server)?;
-        let (_, endpoint) = self.endpoints(user).await?;
-        let secret = secret_from(user.client_secret_env.as_ref(), &user.client_id)?;
+    /// A token request of `client` (code or refresh grant) for the
+    /// audience `resource` (RFC 8707).
+    async fn token_grant(
+        &self,
+        client: &UserSignIn,
+        resource: &str,
+        grant: &[(&str, &str)],
+    ) -> Result<StoredToken, String> {
+        let (_, endpoint) = self.endpoints(client).await?;
+        let secret = secret_from(client.client_secret_env.as_ref(), &client.client_id)?;
         let mut pairs = grant.to_vec();
-        pairs.push(("resource", user.resource.as_deref().unwrap_or(url)));
+        pairs.push(("resource", resource));
         let answer = token_request(
             &issuer_client()?,
             &endpoint,
-            &user.client_id,
+            &client.client_id,
             secret.as_deref(),
             &pairs,
         )
@@ -400,4 +710,41 @@ impl SignIns {
                 .map(|secs| now_ms() + renew_after(secs).as_millis() as u64),
         })
     }
+}
+
+/// The audience asked for a server signed in to by users (RFC 8707): its
+/// `resource`, else its url.
+fn audience<'a>(user: &'a UserSignIn, url: &'a str) -> &'a str {
+    user.resource.as_deref().unwrap_or(url)
+}
+
+/// SHA-256 of a browser's binding cookie (kept instead of the cookie).
+fn digest(browser: &str) -> [u8; 32] {
+    Sha256::digest(browser.as_bytes()).into()
+}
+
+/// The code of an issuer's answer, or its refusal.
+fn code_of<'a>(code: Option<&'a str>, error: Option<&str>) -> Result<&'a str, CallbackError> {
+    match (code, error) {
+        (_, Some(error)) => Err(CallbackError::Refused(format!(
+            "the issuer answered `{error}`"
+        ))),
+        (Some(code), None) => Ok(code),
+        (None, None) => Err(CallbackError::Refused("the answer has no code".into())),
+    }
+}
+
+/// The start page of the sign-in `ticket`, beside the callback `redirect_uri`.
+fn start_url(redirect_uri: &str, ticket: &str) -> Result<String, String> {
+    let uri: http::Uri = redirect_uri
+        .parse()
+        .map_err(|e| format!("redirect_uri {redirect_uri:?}: {e}"))?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return Err(format!(
+            "redirect_uri {redirect_uri:?} is not an absolute URL"
+        ));
+    };
+    Ok(format!(
+        "{scheme}://{authority}{START_PATH}?sign_in={ticket}"
+    ))
 }

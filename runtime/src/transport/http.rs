@@ -18,8 +18,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::auth::{self, AuthConfig, ResourceServer};
-use super::callback;
 use super::session_limit::{self, SessionLimit};
+use super::sign_in;
 use crate::remote::SignIns;
 use crate::server::AgentServer;
 
@@ -136,8 +136,10 @@ impl HttpServer {
                 opening: tokio::sync::Mutex::new(()),
             }),
         );
+        let mut resource_server = None;
         if let Some(config) = &options.auth {
             let resource = Arc::new(ResourceServer::new(config, local_addr, &options.path));
+            resource_server = Some(resource.clone());
             app = auth::protect(
                 app,
                 resource,
@@ -149,7 +151,14 @@ impl HttpServer {
             tracing::warn!("{warning}");
         }
         if let Some(sign_ins) = served.host().get::<SignIns>() {
-            app = callback::route(app, sign_ins.clone());
+            let check = match (&options.auth, resource_server) {
+                (Some(config), Some(resource)) => Some(
+                    auth::user_check(config, resource)
+                        .map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?,
+                ),
+                _ => None,
+            };
+            app = sign_in::routes(app, sign_ins.clone(), check);
         }
         let drain = shutdown.child_token();
         let stop = drain.clone();

@@ -1,7 +1,7 @@
 //! The two ways an agentwire server reaches its clients.
 
 pub mod auth;
-mod callback;
 pub mod http;
 mod session_limit;
+mod sign_in;
 pub mod stdio;

@@ -12,6 +12,9 @@
 //! [auth.introspection]                       # opaque tokens, through RFC 7662
 //! client_id = "my-mcp-server"
 //! client_secret_env = "MCP_INTROSPECTION_SECRET"
+//!
+//! [auth.browser]                             # users' browsers, for sign-ins to other servers
+//! client_id = "my-mcp-server-web"
 //! ```
 
 use std::collections::BTreeMap;
@@ -49,6 +52,12 @@ pub struct AuthConfig {
     /// RFC 7662 introspection of tokens that are not JWTs.
     #[serde(default)]
     pub introspection: Option<IntrospectionConfig>,
+    /// This server's client at its issuer for users' browsers: a user sent
+    /// to sign in to another server (`[servers.NAME.auth.user]`) first
+    /// signs in here with it, so that this server knows the browser is the
+    /// user's who was asked. Needed when a server is signed in to by users.
+    #[serde(default)]
+    pub browser: Option<BrowserClient>,
     /// Budgets per caller (`[auth.quotas.NAME]`), see [`crate::quota`].
     #[serde(default)]
     pub quotas: BTreeMap<String, QuotaConfig>,
@@ -76,6 +85,21 @@ pub struct IntrospectionConfig {
     pub client_secret_env: Option<String>,
 }
 
+/// `[auth.browser]`: this server's client at its issuer, used in users'
+/// browsers (authorization code + PKCE, coming back to the sign-in
+/// callback, `/oauth/callback`, at the `redirect_uri` of the other
+/// server's `[servers.NAME.auth.user]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserClient {
+    /// The client id.
+    pub client_id: String,
+    /// The environment variable holding the client secret (a public
+    /// client when not set).
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+}
+
 const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 const MAX_LEEWAY: Duration = Duration::from_secs(300);
 const DEFAULT_JWKS_REFETCH: Duration = Duration::from_secs(30);
@@ -90,6 +114,7 @@ impl AuthConfig {
             leeway: None,
             jwks_refetch: None,
             introspection: None,
+            browser: None,
             quotas: BTreeMap::new(),
             quota_file: None,
         }

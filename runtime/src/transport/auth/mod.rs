@@ -30,12 +30,14 @@ mod sessions;
 mod token;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 pub use config::AuthConfig;
 pub(crate) use guard::protect;
 pub use refusal::Refusal;
 
 use crate::agent::Principal;
+use crate::remote::UserCheck;
 use issuer::Issuer;
 use token::{Checks, Introspection};
 
@@ -127,6 +129,39 @@ impl ResourceServer {
         }
         Ok(principal)
     }
+}
+
+/// How the sign-in pages confirm a browser's user (see
+/// [`crate::remote::UserCheck`]): `[auth.browser]` signs in at this
+/// server's issuer, and the token it gets is checked as any request's.
+pub(crate) fn user_check(
+    config: &AuthConfig,
+    resource: Arc<ResourceServer>,
+) -> Result<UserCheck, String> {
+    let Some(browser) = &config.browser else {
+        return Err(
+            "users sign in to other servers through this one ([servers.NAME.auth.user]), and \
+             [auth] has no [auth.browser] client to confirm who opens a sign-in: add \
+             [auth.browser] client_id = \"...\" (docs/auth.md)"
+                .to_owned(),
+        );
+    };
+    Ok(UserCheck {
+        issuer: config.issuer.clone(),
+        client_id: browser.client_id.clone(),
+        client_secret_env: browser.client_secret_env.clone(),
+        scope: (!config.scopes.is_empty()).then(|| config.scopes.join(" ")),
+        resource: resource.resource().to_owned(),
+        subject_of: Arc::new(move |token| {
+            let resource = resource.clone();
+            Box::pin(async move {
+                match resource.authenticate(&token).await {
+                    Ok(principal) => Ok(principal.subject),
+                    Err(refusal) => Err(refusal.reason()),
+                }
+            })
+        }),
+    })
 }
 
 #[cfg(test)]

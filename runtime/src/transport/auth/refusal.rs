@@ -25,6 +25,19 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Why, in words.
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            Refusal::Missing => "no token".to_owned(),
+            Refusal::InvalidToken(why)
+            | Refusal::InvalidRequest(why)
+            | Refusal::IssuerUnavailable(why) => why.clone(),
+            Refusal::InsufficientScope(needed) => {
+                format!("the token lacks the scope {}", needed.join(" "))
+            }
+        }
+    }
+
     /// The HTTP answer: status, challenge and a small JSON body.
     pub(crate) fn into_response(self, resource_metadata: &str, scopes: &[String]) -> Response {
         let (status, error, description, scopes) = match self {
