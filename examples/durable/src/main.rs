@@ -135,16 +135,34 @@ fn log_line(log: &str, line: &str) -> std::io::Result<()> {
     file.write_all(format!("{line}\n").as_bytes())
 }
 
-/// Counts one agent call in the side-effect log.
+/// Counts one agent call in the side-effect log: logs `begin`, works
+/// `work_ms`, logs `done`. Its first `failures` attempts (counted in the
+/// log) fail after working, for the retry tests.
 #[agent]
 async fn tally(
     /// The side-effect log.
     log: String,
     /// What to write.
     line: String,
+    /// How long it works, in milliseconds.
+    work_ms: u64,
+    /// How many attempts fail before one succeeds.
+    failures: u32,
 ) -> Result<u32, std::io::Error> {
-    log_line(&log, &format!("{line} begin"))?;
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    let begin = format!("{line} begin");
+    let earlier = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| *l == begin)
+        .count();
+    log_line(&log, &begin)?;
+    tokio::time::sleep(Duration::from_millis(work_ms)).await;
+    if earlier < failures as usize {
+        return Err(std::io::Error::other(format!(
+            "attempt {} fails on purpose",
+            earlier + 1
+        )));
+    }
     log_line(&log, &format!("{line} done"))?;
     Ok(1)
 }
@@ -159,8 +177,9 @@ struct SoakOutcome {
 }
 
 /// The crash tests' workflow: `steps` steps that each log `begin`, work
-/// `step_ms`, and log `done`; a durable timer halfway; an agent call; a wait
-/// for approval; a last step.
+/// `step_ms`, and log `done`; a durable timer halfway; an agent call
+/// (working `agent_ms`, 60 by default, its first `agent_failures` attempts
+/// failing); a wait for approval; a last step.
 #[workflow(calls = [tally], retry(attempts = 2, backoff = "100ms"))]
 async fn soak(
     ctx: &WorkflowContext,
@@ -172,6 +191,10 @@ async fn soak(
     step_ms: u64,
     /// How long the timer halfway waits, in milliseconds.
     timer_ms: u64,
+    /// How long the agent call works, in milliseconds.
+    agent_ms: Option<u64>,
+    /// How many of the agent call's attempts fail.
+    agent_failures: Option<u32>,
 ) -> Result<SoakOutcome, WorkflowError> {
     let run = ctx.run_id().to_owned();
     for i in 0..steps {
@@ -191,7 +214,14 @@ async fn soak(
         })
         .await?;
     }
-    tally::call(ctx, log.clone(), format!("{run} agent")).await?;
+    tally::call(
+        ctx,
+        log.clone(),
+        format!("{run} agent"),
+        agent_ms.unwrap_or(60),
+        agent_failures.unwrap_or(0),
+    )
+    .await?;
     let approval: Approval = ctx.wait_for("approval", Duration::from_secs(3600)).await?;
     let lucky = ctx.random_u64() % 1000;
     let name = format!("{run} finish");

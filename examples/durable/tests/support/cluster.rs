@@ -196,12 +196,8 @@ impl Cluster {
         Process(child)
     }
 
-    /// With AGENTWIRE_RECORD_HISTORIES set, writes the run's history to
-    /// tests/histories/<name>.json, for the replay test.
-    pub fn record_history(&self, run: &str, name: &str) {
-        if std::env::var_os("AGENTWIRE_RECORD_HISTORIES").is_none() {
-            return;
-        }
+    /// The run's Temporal history as `durable history` writes it.
+    pub fn history_bytes(&self, run: &str) -> Vec<u8> {
         let output = Command::new(DURABLE)
             .arg("--config")
             .arg(self.config())
@@ -209,8 +205,22 @@ impl Cluster {
             .output()
             .expect("durable history");
         assert!(output.status.success(), "{output:?}");
+        output.stdout
+    }
+
+    /// The run's Temporal history, as JSON.
+    pub fn history(&self, run: &str) -> Value {
+        serde_json::from_slice(&self.history_bytes(run)).expect("a history is JSON")
+    }
+
+    /// With AGENTWIRE_RECORD_HISTORIES set, writes the run's history to
+    /// tests/histories/<name>.json, for the replay test.
+    pub fn record_history(&self, run: &str, name: &str) {
+        if std::env::var_os("AGENTWIRE_RECORD_HISTORIES").is_none() {
+            return;
+        }
         let path = histories().join(format!("{name}.json"));
-        std::fs::write(&path, output.stdout).unwrap();
+        std::fs::write(&path, self.history_bytes(run)).unwrap();
         println!("recorded {}", path.display());
     }
 
@@ -319,4 +329,97 @@ pub async fn wait_for_status(
 
 pub fn is(status: &'static str) -> impl Fn(&Value) -> bool {
     move |value| value["status"] == status
+}
+
+/// One activity of a history: its type, summary, scheduling attributes,
+/// and (once it ended) the attributes of its started event and how it ended.
+#[derive(Debug)]
+pub struct ActivityEvents {
+    pub activity_type: String,
+    pub summary: String,
+    pub scheduled: Value,
+    pub started: Option<Value>,
+    pub ended: Option<String>,
+}
+
+/// The activities of a history, in the order they were scheduled.
+pub fn activities(history: &Value) -> Vec<ActivityEvents> {
+    let mut found: Vec<(i64, ActivityEvents)> = Vec::new();
+    for event in history["events"].as_array().expect("events") {
+        let Some((kind, attributes)) = event["attributes"]
+            .as_object()
+            .and_then(|a| a.iter().next())
+        else {
+            continue;
+        };
+        if kind == "ActivityTaskScheduledEventAttributes" {
+            let summary = event["user_metadata"]["summary"]["data"]
+                .as_str()
+                .map(|data| {
+                    let bytes = decode_base64(data);
+                    serde_json::from_slice::<String>(&bytes).unwrap_or_default()
+                })
+                .unwrap_or_default();
+            found.push((
+                event["event_id"].as_i64().unwrap(),
+                ActivityEvents {
+                    activity_type: attributes["activity_type"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    summary,
+                    scheduled: attributes.clone(),
+                    started: None,
+                    ended: None,
+                },
+            ));
+            continue;
+        }
+        let Some(scheduled) = attributes["scheduled_event_id"].as_i64() else {
+            continue;
+        };
+        let Some((_, activity)) = found.iter_mut().find(|(id, _)| *id == scheduled) else {
+            continue;
+        };
+        match kind.as_str() {
+            "ActivityTaskStartedEventAttributes" => activity.started = Some(attributes.clone()),
+            "ActivityTaskCompletedEventAttributes" => activity.ended = Some("completed".into()),
+            "ActivityTaskFailedEventAttributes" => activity.ended = Some("failed".into()),
+            "ActivityTaskTimedOutEventAttributes" => activity.ended = Some("timed_out".into()),
+            "ActivityTaskCanceledEventAttributes" => activity.ended = Some("cancelled".into()),
+            _ => {}
+        }
+    }
+    found.into_iter().map(|(_, a)| a).collect()
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+pub fn decode_base64(text: &str) -> Vec<u8> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in text.bytes().filter(|b| *b != b'=') {
+        let value = BASE64.iter().position(|c| *c == byte).expect("base64") as u32;
+        bits = (bits << 6) | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    out
+}
+
+pub fn encode_base64(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, b| (n << 8) | *b as u32) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+        out.push_str(&"=".repeat(3 - chunk.len()));
+    }
+    out
 }

@@ -22,10 +22,13 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::Recorded;
+use super::agent_call::{AgentDone, AgentFailed, AgentTask};
 use crate::agent::context::AgentContext;
 use crate::budget::Usage;
+use crate::mcp::meta::grant_value;
+use crate::telemetry::inject_into;
 use crate::workflow::WorkflowError;
-use crate::workflow::backend::{Activity, ActivityError, ActivityKind, RunDriver, Wait};
+use crate::workflow::backend::{Activity, ActivityError, ActivityKind, AgentCall, RunDriver, Wait};
 use crate::workflow::policy::StepPolicy;
 use crate::workflow::record::Failure;
 use crate::workflow::replay::{mix, run_attempt};
@@ -37,6 +40,17 @@ pub(super) enum Request {
     Record {
         name: String,
         outcome: Option<Value>,
+    },
+    /// Run an agent call as the activity `agentwire.agent`.
+    Agent {
+        /// What the web UI shows.
+        summary: String,
+        /// The activity's input ([`AgentTask`]).
+        task: Value,
+        /// Its retries and timeout.
+        policy: StepPolicy,
+        /// What the run has left of its time.
+        time_left: Option<Duration>,
     },
     /// A durable timer.
     Sleep(Duration),
@@ -53,6 +67,8 @@ pub(super) enum Request {
 pub(super) enum Reply {
     /// A recorded outcome, or a signal's payload.
     Value(Value),
+    /// How an agent call's activity ended.
+    Called(Result<AgentDone, AgentFailed>),
     /// A timer fired.
     Done,
     /// A wait's timeout passed first.
@@ -200,6 +216,72 @@ impl TemporalRun {
         }
     }
 
+    /// Runs an agent call as the activity `agentwire.agent`, on whichever
+    /// worker takes it, retried and timed out by Temporal as `policy`
+    /// says; what it used (the failed last attempt's too) is charged to
+    /// the run, on replays as well (the history has it).
+    async fn call_agent(
+        &self,
+        name: &str,
+        policy: StepPolicy,
+        call: AgentCall,
+    ) -> Result<Value, ActivityError> {
+        let remaining = self.agent.remaining_budget();
+        let mut trace = serde_json::Map::new();
+        inject_into(&tracing::Span::current(), &mut trace);
+        let task = AgentTask {
+            run_id: self.run_id.clone(),
+            workflow: self.workflow.to_owned(),
+            agent: call.agent.name.to_owned(),
+            arguments: call.arguments,
+            budget: grant_value(&remaining),
+            narrowing: grant_value(&call.narrowing),
+            owner: self.agent.principal().cloned(),
+            trace,
+        };
+        let task = serde_json::to_value(task).map_err(|e| {
+            ActivityError::Interrupted(refused(format!(
+                "the call of `{name}` cannot be sent to a worker: {e}"
+            )))
+        })?;
+        let request = Request::Agent {
+            summary: format!("agent {name}"),
+            task,
+            policy,
+            time_left: remaining.time,
+        };
+        match self.bridge.request(request).await {
+            Reply::Called(Ok(done)) => {
+                self.charge(done.usage);
+                Ok(done.output)
+            }
+            Reply::Called(Err(failed)) => {
+                self.charge(failed.usage);
+                Err(ActivityError::Failed(Failure {
+                    message: failed.message,
+                    attempts: failed.attempt,
+                    call: failed.call,
+                }))
+            }
+            Reply::Cancelled => Err(ActivityError::Interrupted(cancelled())),
+            Reply::Failed(message) => Err(ActivityError::Interrupted(refused(message))),
+            _ => Err(ActivityError::Interrupted(refused(
+                "the dispatcher answered an agent call with something else".to_owned(),
+            ))),
+        }
+    }
+
+    /// Charges the run with what an agent call used in a worker (it was
+    /// spent already, within the share the run granted it).
+    fn charge(&self, usage: Usage) {
+        if usage != Usage::default() {
+            self.agent.scope().restore(Usage {
+                elapsed_ms: 0,
+                ..usage
+            });
+        }
+    }
+
     /// Charges the run with what a replayed agent call had used.
     fn restore(&self, recorded: Usage) {
         let now = self.agent.usage();
@@ -288,6 +370,9 @@ impl RunDriver for TemporalRun {
         async move {
             let name: Cow<'_, str> = activity.name.clone();
             self.bridge.set_current(&name);
+            if let Some(call) = activity.call.take() {
+                return self.call_agent(&name, activity.policy, call).await;
+            }
             let outcome = if self.bridge.replaying() {
                 None
             } else {
@@ -337,9 +422,11 @@ impl RunDriver for TemporalRun {
                 }
                 Reply::Cancelled => Err(ActivityError::Interrupted(cancelled())),
                 Reply::Failed(message) => Err(ActivityError::Interrupted(refused(message))),
-                Reply::Done | Reply::TimedOut | Reply::Time(_) => Err(ActivityError::Interrupted(
-                    refused("the dispatcher answered a record with something else".to_owned()),
-                )),
+                Reply::Done | Reply::TimedOut | Reply::Time(_) | Reply::Called(_) => {
+                    Err(ActivityError::Interrupted(refused(
+                        "the dispatcher answered a record with something else".to_owned(),
+                    )))
+                }
             }
         }
         .boxed()

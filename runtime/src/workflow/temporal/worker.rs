@@ -1,20 +1,29 @@
 //! [`run_worker`]: the process that executes runs on Temporal.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
+use rmcp::model::JsonObject;
+use serde_json::Value;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
+use super::CallAgent;
+use super::agent_call::AgentCalls;
 use super::client::connect;
 use super::dispatcher::{Dispatcher, Recorder, WorkerSetup, install};
-use crate::agent::AgentDefinition;
+use crate::agent::context::AgentContext;
 use crate::agent::host::Host;
+use crate::agent::{AgentDefinition, CallError};
+use crate::budget::Budget;
 use crate::workflow::TemporalSettings;
 
 /// Executes the workflows among `definitions` for the task queue of
 /// `server_name` until `stop` resolves: it polls workflow tasks (the
-/// dispatcher) and the activity that records outcomes. Run as many
-/// as you like, on as many machines; they share the queue.
+/// dispatcher), the agent calls of runs (the activity `agentwire.agent`,
+/// made with `call`), and the activity that records steps' outcomes. Run
+/// as many as you like, on as many machines; they share the queue.
 ///
 /// Must be awaited on the thread of a tokio runtime (the SDK polls workflow
 /// code, which is not `Send`, on it); one worker per process.
@@ -23,13 +32,10 @@ pub async fn run_worker(
     server_name: &str,
     definitions: impl IntoIterator<Item = &'static AgentDefinition>,
     host: Arc<Host>,
+    call: CallAgent,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String> {
-    let workflows = definitions
-        .into_iter()
-        .filter_map(|definition| Some((definition.name, (definition, definition.workflow()?))))
-        .collect();
-    install(WorkerSetup { workflows, host });
+    install(setup_of(definitions, host, call));
     let runtime = Runtime::from_current_tokio(Default::default())
         .map_err(|e| format!("cannot start the Temporal runtime: {e}"))?;
     let client = connect(settings).await?;
@@ -38,6 +44,7 @@ pub async fn run_worker(
         .register_workflow::<Dispatcher>()
         .map_err(|e| format!("cannot register the dispatcher workflow: {e}"))?
         .register_activities(Recorder)
+        .register_activities(AgentCalls)
         .build();
     // The workflow's code is agentwire's, polled inside the workflow task:
     // its steps and agent calls wake it through tokio, by design.
@@ -70,11 +77,7 @@ pub async fn replay(
     use temporalio_client::WorkflowHistory;
     use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 
-    let workflows = definitions
-        .into_iter()
-        .filter_map(|definition| Some((definition.name, (definition, definition.workflow()?))))
-        .collect();
-    install(WorkerSetup { workflows, host });
+    install(setup_of(definitions, host, refuse_calls));
     let mut names = Vec::new();
     let mut parsed = Vec::new();
     for (name, bytes) in histories {
@@ -104,4 +107,48 @@ pub async fn replay(
     } else {
         Err(failures.join("\n"))
     }
+}
+
+/// The workflows among `definitions` and every agent they (or the agents
+/// among `definitions`) call, remote ones included, by name.
+fn setup_of(
+    definitions: impl IntoIterator<Item = &'static AgentDefinition>,
+    host: Arc<Host>,
+    call: CallAgent,
+) -> WorkerSetup {
+    let mut workflows = BTreeMap::new();
+    let mut agents = BTreeMap::new();
+    for definition in definitions {
+        if let Some(workflow) = definition.workflow() {
+            workflows.insert(definition.name, (definition, workflow));
+        } else {
+            agents.insert(definition.name, definition);
+        }
+        for callee in (definition.callees)() {
+            if !callee.is_workflow() {
+                agents.entry(callee.name).or_insert(*callee);
+            }
+        }
+    }
+    WorkerSetup {
+        workflows,
+        agents,
+        call,
+        host,
+    }
+}
+
+/// A replay runs no activity.
+fn refuse_calls(
+    _caller: AgentContext,
+    callee: &'static AgentDefinition,
+    _arguments: JsonObject,
+    _narrowing: Budget,
+) -> BoxFuture<'static, Result<Value, CallError>> {
+    Box::pin(async move {
+        Err(CallError::Agent {
+            agent: callee.name,
+            message: "a replay calls no agent".to_owned(),
+        })
+    })
 }
