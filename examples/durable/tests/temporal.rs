@@ -401,6 +401,38 @@ async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_coun
         .expect("the agent call's activity");
     assert_eq!(call.started.as_ref().unwrap()["attempt"], 2, "{call:#?}");
     assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
+
+    // A budget that runs out is not retried, although `report` declares
+    // three attempts: the run granted 500 tokens, `research` needs 720.
+    use rmcp::model::{CallToolRequestParams, RequestMetaObject};
+    let mut params = CallToolRequestParams::new("workflows-run").with_arguments(
+        rmcp::model::object(json!({
+            "workflow_name": "report", "run_parameters": {"topic": "budgets"},
+        })),
+    );
+    let mut meta = RequestMetaObject::new();
+    meta.insert("dev.agentwire/budget".into(), json!({"tokens": 500}));
+    params.meta = Some(meta);
+    let started = structured(&client.call_tool(params).await.unwrap());
+    let broke = started["run_id"].as_str().unwrap().to_owned();
+    let failed = wait_for_status(&client, &broke, Duration::from_secs(60), is("failed")).await;
+    assert!(failed.to_string().contains("tokens"), "{failed}");
+    // What the refused call used before it stopped is charged to the run,
+    // as on the embedded backend: two of research's three sources.
+    let used = &failed["budget_used"];
+    assert_eq!(
+        used["inputTokens"].as_u64().unwrap() + used["outputTokens"].as_u64().unwrap(),
+        2 * 240,
+        "{failed}"
+    );
+    let broke_activities = cluster::activities(&cluster.history(&broke));
+    let call = broke_activities
+        .iter()
+        .find(|a| a.activity_type == "agentwire.agent")
+        .expect("the agent call's activity");
+    assert_eq!(call.summary, "agent research", "{call:#?}");
+    assert_eq!(call.started.as_ref().unwrap()["attempt"], 1, "{call:#?}");
+    assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
     client.cancel().await.unwrap();
 }
 
