@@ -405,11 +405,10 @@ async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_coun
     // A budget that runs out is not retried, although `report` declares
     // three attempts: the run granted 500 tokens, `research` needs 720.
     use rmcp::model::{CallToolRequestParams, RequestMetaObject};
-    let mut params = CallToolRequestParams::new("workflows-run").with_arguments(
-        rmcp::model::object(json!({
+    let mut params =
+        CallToolRequestParams::new("workflows-run").with_arguments(rmcp::model::object(json!({
             "workflow_name": "report", "run_parameters": {"topic": "budgets"},
-        })),
-    );
+        })));
     let mut meta = RequestMetaObject::new();
     meta.insert("dev.agentwire/budget".into(), json!({"tokens": 500}));
     params.meta = Some(meta);
@@ -433,6 +432,39 @@ async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_coun
     assert_eq!(call.summary, "agent research", "{call:#?}");
     assert_eq!(call.started.as_ref().unwrap()["attempt"], 1, "{call:#?}");
     assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
+    client.cancel().await.unwrap();
+}
+
+/// Steps run inside the workflow task: one longer than the task may take
+/// (the tests' `task_timeout` is 3 s, so 2.4 s for a step) is stopped and
+/// fails the run with a message naming the limit, instead of timing the
+/// task out and running again on every retry of the task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_longer_than_the_workflow_task_may_take_fails_naming_the_limit() {
+    let dir = scratch_dir("temporal-long-step");
+    let log = dir.join("side-effects.log");
+    let cluster = Cluster::start(&dir);
+    let _worker = cluster.worker("a");
+    let (_serve, url) = cluster.serve();
+    let client = connect(&url).await;
+    let run = start_run(
+        &client,
+        "soak",
+        json!({"log": log.to_str().unwrap(), "steps": 1, "step_ms": 2800, "timer_ms": 10}),
+    )
+    .await;
+    let failed = wait_for_status(&client, &run, Duration::from_secs(60), is("failed")).await;
+    let text = failed.to_string();
+    assert!(
+        text.contains("task_timeout") && text.contains("2400 ms"),
+        "{failed}"
+    );
+    let begins = begins(&log);
+    assert_eq!(
+        begins.get(&(run.clone(), "step-0".to_owned())),
+        Some(&1),
+        "{begins:?}"
+    );
     client.cancel().await.unwrap();
 }
 

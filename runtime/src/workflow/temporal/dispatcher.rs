@@ -25,7 +25,7 @@ use tracing::Instrument;
 
 use super::agent_call::{self, AgentCalls, AgentDone};
 use super::driver::{Bridge, Reply, Request, TemporalRun};
-use super::{CallAgent, Ending, Progress, Resume, RunInput};
+use super::{CallAgent, Ending, Progress, Resume, RunInput, step_window};
 use crate::agent::context::AgentContext;
 use crate::agent::execution::{exceeded_below, guarded};
 use crate::agent::host::Host;
@@ -44,6 +44,9 @@ pub(super) struct WorkerSetup {
     pub agents: BTreeMap<&'static str, &'static AgentDefinition>,
     pub call: CallAgent,
     pub host: Arc<Host>,
+    /// The workflow task timeout of this worker's settings, for runs whose
+    /// input does not say.
+    pub task_timeout: Duration,
 }
 
 /// The SDK creates workflow instances itself (`Default`), so the
@@ -203,6 +206,11 @@ async fn dispatch(
         workflow: definition.name,
         seed: input.seed,
         policy: workflow.step_policy(),
+        step_window: step_window(
+            input
+                .task_timeout_ms
+                .map_or(setup.task_timeout, Duration::from_millis),
+        ),
         agent: agent.clone(),
         next_op: AtomicU32::new(0),
         draws: AtomicU64::new(0),

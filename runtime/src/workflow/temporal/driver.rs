@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -181,6 +181,8 @@ pub(super) struct TemporalRun {
     pub workflow: &'static str,
     pub seed: u64,
     pub policy: StepPolicy,
+    /// How long a step may take here (see [`super::step_window`]).
+    pub step_window: Duration,
     pub agent: AgentContext,
     pub next_op: AtomicU32,
     pub draws: AtomicU64,
@@ -188,9 +190,25 @@ pub(super) struct TemporalRun {
 }
 
 impl TemporalRun {
-    /// Runs the attempts of an activity here, as its policy says.
+    /// Runs the attempts of a step here, as its policy says, all of them
+    /// (and the waits between them) within the step window: each attempt's
+    /// timeout is cut to what is left of it.
     async fn attempts(&self, activity: &mut Activity<'_>) -> Result<Value, ActivityError> {
         let retry = activity.policy.retry;
+        let started = Instant::now();
+        let out_of_time = |number: u32, what: String| {
+            ActivityError::Failed(Failure {
+                message: format!(
+                    "{what}: on Temporal a step runs inside a workflow task and must end within \
+                     {} ms (4/5 of [workflows.temporal] task_timeout, at most 120 s), retries \
+                     included; raise task_timeout or move the work into an agent call, which \
+                     runs as an activity",
+                    self.step_window.as_millis()
+                ),
+                attempts: number,
+                call: None,
+            })
+        };
         let mut number = 1;
         loop {
             if self.agent.is_cancelled() {
@@ -198,11 +216,34 @@ impl TemporalRun {
                     "the run was cancelled".to_owned(),
                 )));
             }
-            match run_attempt(&mut activity.attempt, number, activity.policy.timeout).await {
+            let left = self.step_window.saturating_sub(started.elapsed());
+            let cut = activity.policy.timeout.is_none_or(|t| t >= left);
+            let limit = activity.policy.timeout.map_or(left, |t| t.min(left));
+            let attempt_started = Instant::now();
+            match run_attempt(&mut activity.attempt, number, Some(limit)).await {
                 Ok(value) => return Ok(value),
+                Err(error) if cut && error.call.is_none() && attempt_started.elapsed() >= limit => {
+                    return Err(out_of_time(
+                        number,
+                        format!(
+                            "attempt {number} was stopped after {} ms",
+                            limit.as_millis()
+                        ),
+                    ));
+                }
                 Err(error) if error.retryable && number < retry.attempts.max(1) => {
                     tracing::debug!(run = %self.run_id, step = %activity.name, attempt = number, "attempt failed: {}", error.message);
-                    tokio::time::sleep(retry.delay_after(number)).await;
+                    let delay = retry.delay_after(number);
+                    if started.elapsed() + delay >= self.step_window {
+                        return Err(out_of_time(
+                            number,
+                            format!(
+                                "attempt {number} failed ({}) and no time is left for another",
+                                error.message
+                            ),
+                        ));
+                    }
+                    tokio::time::sleep(delay).await;
                     number += 1;
                 }
                 Err(error) => {

@@ -83,6 +83,18 @@ pub(crate) struct RunInput {
     /// started it.
     #[serde(default)]
     pub trace: Map<String, Value>,
+    /// The workflow task timeout the run was started with (ms): steps run
+    /// inside workflow tasks, so they must end well within it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_timeout_ms: Option<u64>,
+}
+
+/// How long a step (all its attempts and the waits between them) may take
+/// on Temporal: four fifths of the workflow task timeout, the rest kept for
+/// the task's own work. A step that takes longer would time the task out,
+/// and Temporal would give the run to a worker that runs the step again.
+pub(crate) fn step_window(task_timeout: std::time::Duration) -> std::time::Duration {
+    task_timeout.saturating_sub(task_timeout / 5)
 }
 
 /// What the query `progress` answers about a running run.

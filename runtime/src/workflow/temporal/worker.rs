@@ -3,16 +3,17 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use rmcp::model::JsonObject;
 use serde_json::Value;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
-use super::CallAgent;
 use super::agent_call::AgentCalls;
 use super::client::connect;
 use super::dispatcher::{Dispatcher, Recorder, WorkerSetup, install};
+use super::{CallAgent, step_window};
 use crate::agent::context::AgentContext;
 use crate::agent::host::Host;
 use crate::agent::{AgentDefinition, CallError};
@@ -35,7 +36,9 @@ pub async fn run_worker(
     call: CallAgent,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String> {
-    install(setup_of(definitions, host, call));
+    let setup = setup_of(definitions, host, call, settings.task_timeout);
+    warn_of_long_steps(&setup);
+    install(setup);
     let runtime = Runtime::from_current_tokio(Default::default())
         .map_err(|e| format!("cannot start the Temporal runtime: {e}"))?;
     let client = connect(settings).await?;
@@ -77,7 +80,12 @@ pub async fn replay(
     use temporalio_client::WorkflowHistory;
     use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 
-    install(setup_of(definitions, host, refuse_calls));
+    install(setup_of(
+        definitions,
+        host,
+        refuse_calls,
+        TemporalSettings::default().task_timeout,
+    ));
     let mut names = Vec::new();
     let mut parsed = Vec::new();
     for (name, bytes) in histories {
@@ -115,6 +123,7 @@ fn setup_of(
     definitions: impl IntoIterator<Item = &'static AgentDefinition>,
     host: Arc<Host>,
     call: CallAgent,
+    task_timeout: Duration,
 ) -> WorkerSetup {
     let mut workflows = BTreeMap::new();
     let mut agents = BTreeMap::new();
@@ -135,6 +144,29 @@ fn setup_of(
         agents,
         call,
         host,
+        task_timeout,
+    }
+}
+
+/// Says at start-up which workflows declare a `step_timeout` their steps
+/// cannot have here: steps run inside workflow tasks, so each is cut at
+/// [`step_window`] of `task_timeout`.
+fn warn_of_long_steps(setup: &WorkerSetup) {
+    let window = step_window(setup.task_timeout);
+    for (name, (_, workflow)) in &setup.workflows {
+        if let Some(timeout) = workflow.step_policy().timeout
+            && timeout > window
+        {
+            tracing::warn!(
+                "workflow `{name}` declares step_timeout = {} ms, but on Temporal a step runs \
+                 inside a workflow task and must end within {} ms (4/5 of task_timeout = {} ms): \
+                 its steps are cut there; raise [workflows.temporal] task_timeout (at most \
+                 120 s) or move the work into an agent call, which runs as an activity",
+                timeout.as_millis(),
+                window.as_millis(),
+                setup.task_timeout.as_millis()
+            );
+        }
     }
 }
 
