@@ -40,6 +40,7 @@ bash scripts/conformance.sh
 step "the temporal feature: lints, docs, the durable example on a Temporal dev server, replays of recorded histories"
 AGENTWIRE_TEMPORAL_CLI="$(bash scripts/temporal.sh)"
 export AGENTWIRE_TEMPORAL_CLI
-cargo clippy -p agentwire -p durable --features temporal --all-targets --locked -- -D warnings
+cargo clippy -p agentwire -p durable -p conformance --features temporal --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p agentwire --features temporal
 cargo test -p durable --features temporal --locked --test temporal
+cargo test -p conformance --features temporal --locked --test temporal

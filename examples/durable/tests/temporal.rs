@@ -8,6 +8,8 @@
 //! `cargo test -p durable --features temporal --test temporal`; set
 //! AGENTWIRE_TEMPORAL_CLI to use another `temporal` binary.
 
+const BINARY: &str = env!("CARGO_BIN_EXE_durable");
+
 #[path = "support/cluster.rs"]
 #[allow(dead_code)]
 mod cluster;
@@ -692,7 +694,7 @@ fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
             .all(|n| names.contains(&n.to_string())),
         "{names:?}"
     );
-    let replayed = Command::new(DURABLE)
+    let replayed = Command::new(BINARY)
         .arg("replay")
         .args(&files)
         .output()
@@ -729,7 +731,7 @@ fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
     let dir = scratch_dir("temporal-replay");
     let tampered = dir.join("tampered.json");
     std::fs::write(&tampered, serde_json::to_vec(&history).unwrap()).unwrap();
-    let refused = Command::new(DURABLE)
+    let refused = Command::new(BINARY)
         .arg("replay")
         .arg(&tampered)
         .output()

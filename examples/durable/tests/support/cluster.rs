@@ -1,6 +1,7 @@
 //! Processes for tests and benchmarks against a real Temporal server: the
-//! dev server on free loopback ports, `durable worker` and `durable serve
-//! --workflow-backend temporal`, and an MCP client for the latter.
+//! dev server on free loopback ports, `<binary> worker` and `<binary> serve
+//! --workflow-backend temporal` (the durable example's, or the conformance
+//! example's), and an MCP client for the latter.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -14,7 +15,9 @@ use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::{Value, json};
 
-pub const DURABLE: &str = env!("CARGO_BIN_EXE_durable");
+/// The agentwire binary under test: each file that includes this one names
+/// it (`const BINARY: &str = env!("CARGO_BIN_EXE_...")`).
+use crate::BINARY;
 
 pub type Client = RunningService<RoleClient, ()>;
 
@@ -174,15 +177,15 @@ impl Cluster {
         path
     }
 
-    /// `durable worker`, logging to `worker-<name>.log`.
+    /// `<binary> worker`, logging to `worker-<name>.log`.
     pub fn worker(&self, name: &str) -> Process {
         self.worker_with_env(name, &[])
     }
 
-    /// `durable worker` with more environment variables.
+    /// `<binary> worker` with more environment variables.
     pub fn worker_with_env(&self, name: &str, env: &[(&str, &str)]) -> Process {
         let log = std::fs::File::create(self.dir.join(format!("worker-{name}.log"))).unwrap();
-        let child = Command::new(DURABLE)
+        let child = Command::new(BINARY)
             .arg("--config")
             .arg(self.config())
             .arg("worker")
@@ -192,18 +195,18 @@ impl Cluster {
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .expect("start durable worker");
+            .expect("start the worker");
         Process(child)
     }
 
-    /// The run's Temporal history as `durable history` writes it.
+    /// The run's Temporal history as `<binary> history` writes it.
     pub fn history_bytes(&self, run: &str) -> Vec<u8> {
-        let output = Command::new(DURABLE)
+        let output = Command::new(BINARY)
             .arg("--config")
             .arg(self.config())
             .args(["history", run])
             .output()
-            .expect("durable history");
+            .expect("<binary> history");
         assert!(output.status.success(), "{output:?}");
         output.stdout
     }
@@ -228,16 +231,16 @@ impl Cluster {
         std::fs::read_to_string(self.dir.join(format!("worker-{name}.log"))).unwrap_or_default()
     }
 
-    /// `durable serve --http` on Temporal (the backend from the command
+    /// `<binary> serve --http` on Temporal (the backend from the command
     /// line, the address from $TEMPORAL_ADDRESS); its URL.
     pub fn serve(&self) -> (Process, String) {
         self.serve_with_env(&[])
     }
 
-    /// `durable serve` with more environment variables.
+    /// `<binary> serve` with more environment variables.
     pub fn serve_with_env(&self, env: &[(&str, &str)]) -> (Process, String) {
         let log = std::fs::File::create(self.dir.join("serve.log")).unwrap();
-        let mut child = Command::new(DURABLE)
+        let mut child = Command::new(BINARY)
             .args([
                 "--workflow-backend",
                 "temporal",
@@ -252,7 +255,7 @@ impl Cluster {
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
-            .expect("start durable serve");
+            .expect("start the MCP server");
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
