@@ -19,7 +19,7 @@
 //! |---|---|
 //! | a run (`run_id`) | a workflow execution (workflow id = run id) |
 //! | the workflow's body | a workflow definition, replayed by the Temporal worker |
-//! | `ctx.step(name, ...)` | a local activity (the closure runs in the worker process, its result is recorded in history) |
+//! | `ctx.step(name, ...)` | run inside the workflow task (its closure borrows the workflow's locals), within 4/5 of the task timeout; its outcome recorded by the activity `agentwire.record` |
 //! | an agent call through its stub | the activity `agentwire.agent`, input = the agent's name, the arguments' JSON ([`AgentCall`]), the budget share, the trace context and the principal |
 //! | [`RetryPolicy`](super::RetryPolicy), step timeout | the agent call activity's `RetryPolicy`, `start_to_close_timeout` (steps: applied in the worker) |
 //! | `ctx.sleep(d)` | a durable timer |
@@ -30,7 +30,8 @@
 //! | `workflows-get_status`, `tasks/get` | `DescribeWorkflowExecution` plus a query for the current step |
 //! | `workflows-runs-list` | `ListWorkflowExecutions` (visibility) |
 //! | [`WorkflowBackend::recover`] | nothing: the Temporal server owns recovery |
-//! | the budget scope of the run | kept by the worker, its usage recorded with each activity result |
+//! | the budget scope of the run | kept in the workflow; each agent call's activity gets what the run may still use and returns what it used, which the workflow charges |
+//! | the run's time budget | the execution timeout, and each agent call's `schedule_to_close_timeout` |
 
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
