@@ -135,11 +135,15 @@ fn log_line(log: &str, line: &str) -> std::io::Result<()> {
     file.write_all(format!("{line}\n").as_bytes())
 }
 
+/// What each attempt of `tally` costs, in tokens (input, output).
+const TALLY_TOKENS: (u64, u64) = (100, 20);
+
 /// Counts one agent call in the side-effect log: logs `begin`, works
-/// `work_ms`, logs `done`. Its first `failures` attempts (counted in the
-/// log) fail after working, for the retry tests.
+/// `work_ms` (using [`TALLY_TOKENS`]), logs `done`. Its first `failures`
+/// attempts (counted in the log) fail after working, for the retry tests.
 #[agent]
 async fn tally(
+    ctx: &AgentContext,
     /// The side-effect log.
     log: String,
     /// What to write.
@@ -157,6 +161,8 @@ async fn tally(
         .count();
     log_line(&log, &begin)?;
     tokio::time::sleep(Duration::from_millis(work_ms)).await;
+    ctx.charge(Usage::model(TALLY_TOKENS.0, TALLY_TOKENS.1, 0))
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     if earlier < failures as usize {
         return Err(std::io::Error::other(format!(
             "attempt {} fails on purpose",
@@ -265,7 +271,7 @@ agentwire::main!();
 mod tests {
     use super::*;
     use agentwire::testing::TestServer;
-    use agentwire::workflow::RunStatus;
+    use agentwire::workflow::{RunStatus, RunView};
     use serde_json::json;
 
     async fn server() -> TestServer {
@@ -306,6 +312,49 @@ mod tests {
         assert_eq!(report["comment"], "ship it");
         assert!(report["text"].as_str().unwrap().starts_with("# rust\n"));
         server.close().await;
+    }
+
+    /// A soak run on the embedded journal whose agent call's first
+    /// `failures` attempts fail, under a server budget of `tokens`.
+    async fn soak_with_failing_call(name: &str, failures: u32, tokens: Option<u64>) -> RunView {
+        let dir = std::env::temp_dir().join(format!("durable-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("side-effects.log");
+        let _ = std::fs::remove_file(&log);
+        let mut budget = agentwire::Budget::SERVER_DEFAULT;
+        budget.tokens = tokens;
+        let server = TestServer::builder()
+            .agents([soak::DEFINITION, tally::DEFINITION])
+            .budget(budget)
+            .start()
+            .await
+            .unwrap();
+        let parameters = json!({
+            "log": log.to_str().unwrap(), "steps": 1, "step_ms": 10, "timer_ms": 10,
+            "agent_failures": failures,
+        });
+        let run = server.start_workflow("soak", parameters).await.unwrap();
+        let view = server.settle(&run.run_id).await.unwrap();
+        server.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+        view
+    }
+
+    /// The figures the Temporal tests expect of the same runs
+    /// (tests/temporal.rs): every attempt of a retried call is charged.
+    #[tokio::test]
+    async fn every_attempt_of_a_retried_call_is_charged_to_the_run_on_the_journal() {
+        let per_attempt = TALLY_TOKENS.0 + TALLY_TOKENS.1;
+        let retried = soak_with_failing_call("retried", 1, None).await;
+        assert_eq!(retried.record.status, RunStatus::InputRequired);
+        assert_eq!(retried.usage.tokens(), 2 * per_attempt);
+
+        // The second attempt finds too little left and is not retried.
+        let broke = soak_with_failing_call("broke", 1, Some(per_attempt + per_attempt / 2)).await;
+        assert_eq!(broke.record.status, RunStatus::Failed);
+        let message = broke.record.error.unwrap().message;
+        assert!(message.contains("tokens"), "{message}");
+        assert_eq!(broke.usage.tokens(), per_attempt);
     }
 
     #[tokio::test(start_paused = true)]

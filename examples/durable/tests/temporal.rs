@@ -437,6 +437,92 @@ async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_coun
     client.cancel().await.unwrap();
 }
 
+/// The tokens a status reports the run used.
+fn tokens_used(status: &Value) -> u64 {
+    let used = &status["budget_used"];
+    used["inputTokens"].as_u64().unwrap_or(0) + used["outputTokens"].as_u64().unwrap_or(0)
+}
+
+/// Temporal retries an agent call as new attempts of its activity; what
+/// every attempt used is charged to the run, as on the embedded journal
+/// (src/main.rs tests the same runs there), and the attempts of a call
+/// together stay within what the run grants it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_usage_of_every_attempt_of_a_retried_agent_call_is_charged_to_the_run() {
+    let dir = scratch_dir("temporal-retry-usage");
+    let log = dir.join("side-effects.log");
+    let cluster = Cluster::start(&dir);
+    let _worker = cluster.worker("a");
+    let (_serve, url) = cluster.serve();
+    let client = connect(&url).await;
+    let parameters = |failures: u32| {
+        json!({
+            "log": log.to_str().unwrap(), "steps": 1, "step_ms": 10, "timer_ms": 10,
+            "agent_failures": failures,
+        })
+    };
+    let agent_begins = |run: &str| {
+        begins(&log)
+            .get(&(run.to_owned(), "agent".to_owned()))
+            .copied()
+    };
+
+    // What one attempt of `tally` uses: a call that succeeds at once (the
+    // workflow itself uses no tokens; `soak` waits for approval after it).
+    let once = start_run(&client, "soak", parameters(0)).await;
+    let waiting = wait_for_status(
+        &client,
+        &once,
+        Duration::from_secs(60),
+        is("input_required"),
+    )
+    .await;
+    let per_attempt = tokens_used(&waiting);
+    assert!(per_attempt > 0, "{waiting}");
+
+    // A call that fails once and then succeeds used two attempts' worth.
+    let twice = start_run(&client, "soak", parameters(1)).await;
+    let waiting = wait_for_status(
+        &client,
+        &twice,
+        Duration::from_secs(60),
+        is("input_required"),
+    )
+    .await;
+    assert_eq!(agent_begins(&twice), Some(2));
+    assert_eq!(tokens_used(&waiting), 2 * per_attempt, "{waiting}");
+
+    // Granted one and a half attempts' worth, the second attempt gets only
+    // what the first left: it runs out, and the run fails with the budget
+    // error (not retried) having used the first attempt's tokens.
+    use rmcp::model::{CallToolRequestParams, RequestMetaObject};
+    let mut params =
+        CallToolRequestParams::new("workflows-run").with_arguments(rmcp::model::object(json!({
+            "workflow_name": "soak", "run_parameters": parameters(1),
+        })));
+    let mut meta = RequestMetaObject::new();
+    meta.insert(
+        "dev.agentwire/budget".into(),
+        json!({"tokens": per_attempt + per_attempt / 2}),
+    );
+    params.meta = Some(meta);
+    let started = structured(&client.call_tool(params).await.unwrap());
+    let broke = started["run_id"].as_str().unwrap().to_owned();
+    let failed = wait_for_status(&client, &broke, Duration::from_secs(60), is("failed")).await;
+    assert!(failed.to_string().contains("tokens"), "{failed}");
+    assert!(!failed.to_string().contains("fails on purpose"), "{failed}");
+    assert_eq!(agent_begins(&broke), Some(2));
+    assert_eq!(tokens_used(&failed), per_attempt, "{failed}");
+    let activities = cluster::activities(&cluster.history(&broke));
+    let call = activities
+        .iter()
+        .find(|a| a.activity_type == "agentwire.agent")
+        .expect("the agent call's activity");
+    assert_eq!(call.started.as_ref().unwrap()["attempt"], 2, "{call:#?}");
+    assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
+    client.cancel().await.unwrap();
+}
+
 /// Steps run inside the workflow task: one longer than the task may take
 /// (the tests' `task_timeout` is 3 s, so 2.4 s for a step) is stopped and
 /// fails the run with a message naming the limit, instead of timing the

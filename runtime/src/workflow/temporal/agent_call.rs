@@ -3,6 +3,12 @@
 //! arguments, under the budget the run grants it), and how a call's
 //! [`StepPolicy`] and the run's time budget become the activity's retry
 //! policy and timeouts.
+//!
+//! Every attempt's usage reaches the run: an attempt heartbeats what the
+//! call used so far, Temporal hands the last heartbeat of a failed attempt
+//! to the next one, which starts from it (and spends only what the run's
+//! budget has left after it), and the call's result or final failure
+//! carries the total.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,7 +71,8 @@ pub(crate) struct AgentTask {
 pub(crate) struct AgentDone {
     /// The agent's output.
     pub output: Value,
-    /// What the call used, its sub-calls included; charged to the run.
+    /// What the call used, its sub-calls and its earlier failed attempts
+    /// included; charged to the run.
     pub usage: Usage,
 }
 
@@ -80,7 +87,8 @@ pub(crate) struct AgentFailed {
     /// on the embedded backend.
     #[serde(default)]
     pub call: Option<CallFailure>,
-    /// What the failed attempt used; charged to the run.
+    /// What the call used, this attempt and the earlier ones together;
+    /// charged to the run.
     #[serde(default)]
     pub usage: Usage,
 }
@@ -175,8 +183,10 @@ impl AgentCalls {
     /// Runs one attempt of a run's agent call in this worker: the agent is
     /// looked up by name among the worker's agents (a remote agent is
     /// called on its server), runs under what the run grants it, as the
-    /// run's principal, its span in the run's trace; the output and usage
-    /// go back to the workflow, which charges the usage to the run.
+    /// run's principal, its span in the run's trace, under the run's
+    /// budget less what earlier attempts of the call used; the output and
+    /// the usage of all attempts so far go back to the workflow, which
+    /// charges it to the run.
     #[activity(name = "agentwire.agent")]
     pub async fn agent(ctx: ActivityContext, task: Value) -> Result<Value, ActivityError> {
         let task: AgentTask = serde_json::from_value(task)
@@ -197,19 +207,20 @@ impl AgentCalls {
         let budget = grant(&task.budget, "budget")?;
         let narrowing = grant(&task.narrowing, "narrowing")?;
         let attempt = ctx.info().attempt.max(1);
+        // What the earlier attempts of this call used: the run has not been
+        // charged with it yet (the workflow charges the call's usage when
+        // the call ends), so this attempt gets the run's budget less it.
+        let earlier = earlier_usage(&ctx);
         let span = tracing::info_span!("workflow agent call", run = %task.run_id, agent = callee.name, attempt);
         set_parent_from(&span, &task.trace);
-        let scope = match Scope::root(workflow, budget) {
+        let scope = match Scope::root(workflow, less(budget, earlier)) {
             Ok(scope) => scope,
             Err(exceeded) => {
-                return Err(failed(
-                    CallError::BudgetExceeded {
-                        agent: callee.name,
-                        exceeded,
-                    },
-                    attempt,
-                    Usage::default(),
-                ));
+                let error = CallError::BudgetExceeded {
+                    agent: callee.name,
+                    exceeded,
+                };
+                return Err(report_failure(&ctx, error, attempt, earlier).await);
             }
         };
         let cancel = CancellationToken::new();
@@ -221,6 +232,15 @@ impl AgentCalls {
             setup.host.clone(),
             task.owner.map(Arc::new),
         );
+        let so_far = || {
+            plus(
+                earlier,
+                Usage {
+                    elapsed_ms: 0,
+                    ..caller.usage()
+                },
+            )
+        };
         let call = (setup.call)(caller.clone(), callee, task.arguments, narrowing).instrument(span);
         tokio::pin!(call);
         let mut beat = tokio::time::interval(HEARTBEAT_TIMEOUT / 4);
@@ -231,20 +251,72 @@ impl AgentCalls {
                     cancel.cancel();
                     return Err(ActivityError::cancelled());
                 }
-                _ = beat.tick() => {
-                    let _ = ctx.record_heartbeat(Value::Null).await;
-                }
+                _ = beat.tick() => heartbeat(&ctx, so_far()).await,
             }
         };
-        let usage = Usage {
-            elapsed_ms: 0,
-            ..caller.usage()
-        };
+        let usage = so_far();
         match outcome {
             Ok(output) => serde_json::to_value(AgentDone { output, usage })
                 .map_err(|e| refused(format!("the call's result cannot be recorded: {e}"))),
-            Err(error) => Err(failed(error, attempt, usage)),
+            Err(error) => Err(report_failure(&ctx, error, attempt, usage).await),
         }
+    }
+}
+
+/// The usage of this call's earlier attempts, as the last one heartbeated
+/// it (Temporal hands a failed or timed-out attempt's last heartbeat
+/// details to the next attempt); nothing on the first attempt.
+fn earlier_usage(ctx: &ActivityContext) -> Usage {
+    ctx.heartbeat_details()
+        .deserialize::<Value>()
+        .ok()
+        .flatten()
+        .and_then(|details| serde_json::from_value(details).ok())
+        .unwrap_or_default()
+}
+
+/// Records what the call used so far (earlier attempts included) as the
+/// attempt's heartbeat details, which the next attempt reads.
+async fn heartbeat(ctx: &ActivityContext, usage: Usage) {
+    let details = serde_json::to_value(usage).unwrap_or(Value::Null);
+    let _ = ctx.record_heartbeat(details).await;
+}
+
+/// A failed attempt's failure, its cumulative usage heartbeated first: the
+/// SDK sends the last heartbeat details with the failure, so a retry starts
+/// from them; the failure's details carry them too, for the workflow to
+/// charge when the call fails for good.
+async fn report_failure(
+    ctx: &ActivityContext,
+    error: CallError,
+    attempt: u32,
+    usage: Usage,
+) -> ActivityError {
+    heartbeat(ctx, usage).await;
+    failed(error, attempt, usage)
+}
+
+/// Two usages together (the time is not summed: the run's clock counts it).
+fn plus(a: Usage, b: Usage) -> Usage {
+    Usage {
+        input_tokens: a.input_tokens.saturating_add(b.input_tokens),
+        output_tokens: a.output_tokens.saturating_add(b.output_tokens),
+        cost_micros: a.cost_micros.saturating_add(b.cost_micros),
+        elapsed_ms: 0,
+        calls: a.calls.saturating_add(b.calls),
+    }
+}
+
+/// What is left of `budget` once `used` is spent (time and depth are not
+/// spent by earlier attempts: Temporal's timeouts bound the time).
+fn less(budget: Budget, used: Usage) -> Budget {
+    Budget {
+        tokens: budget.tokens.map(|t| t.saturating_sub(used.tokens())),
+        cost_micros: budget
+            .cost_micros
+            .map(|c| c.saturating_sub(used.cost_micros)),
+        calls: budget.calls.map(|c| c.saturating_sub(used.calls)),
+        ..budget
     }
 }
 
@@ -271,7 +343,8 @@ fn failed(error: CallError, attempt: u32, usage: Usage) -> ActivityError {
 }
 
 /// What a run gets back when a call's attempts ran out: the last attempt's
-/// details, or (a timeout, a dead worker) Temporal's reason.
+/// details, or (a timeout, a dead worker) Temporal's reason and the usage
+/// of the last heartbeat.
 pub(super) fn failure_of(
     error: &temporalio_sdk::ActivityExecutionError,
     policy: StepPolicy,
@@ -299,10 +372,21 @@ pub(super) fn failure_of(
         Some(other) => other.to_string(),
         None => error.to_string(),
     };
+    // A timed-out attempt (a dead worker too) reports nothing itself: what
+    // it and the earlier attempts used is in its last heartbeat.
+    let usage = match cause {
+        Some(IncomingError::Timeout(timeout)) => timeout
+            .last_heartbeat_details::<Value>()
+            .ok()
+            .flatten()
+            .and_then(|details| serde_json::from_value(details).ok())
+            .unwrap_or_default(),
+        _ => Usage::default(),
+    };
     AgentFailed {
         message,
         attempt: policy.retry.attempts.max(1),
         call: None,
-        usage: Usage::default(),
+        usage,
     }
 }

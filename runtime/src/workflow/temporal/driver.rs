@@ -259,8 +259,9 @@ impl TemporalRun {
 
     /// Runs an agent call as the activity `agentwire.agent`, on whichever
     /// worker takes it, retried and timed out by Temporal as `policy`
-    /// says; what it used (the failed last attempt's too) is charged to
-    /// the run, on replays as well (the history has it).
+    /// says; what its attempts used together (failed ones too: each starts
+    /// from the earlier ones' usage) is charged to the run, on replays as
+    /// well (the history has it).
     async fn call_agent(
         &self,
         name: &str,
