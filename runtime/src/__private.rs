@@ -157,6 +157,39 @@ pub fn put_argument<T: RemoteParameter>(
     }
 }
 
+/// One argument of an agent call, to be written as JSON when its type is
+/// `Serialize` (`AgentStub::json_arguments`): `(&&ArgJson(&x)).arg_json()`
+/// picks [`ArgIsSerialize`] when it applies, [`ArgIsOpaque`] otherwise.
+pub struct ArgJson<'a, T>(pub &'a T);
+
+pub trait ArgIsSerialize {
+    fn arg_json(&self) -> Option<serde_json::Value>;
+}
+
+impl<T: Serialize> ArgIsSerialize for &ArgJson<'_, T> {
+    fn arg_json(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self.0).ok()
+    }
+}
+
+pub trait ArgIsOpaque {
+    fn arg_json(&self) -> Option<serde_json::Value>;
+}
+
+impl<T> ArgIsOpaque for ArgJson<'_, T> {
+    fn arg_json(&self) -> Option<serde_json::Value> {
+        None
+    }
+}
+
+/// Adds one argument to the JSON arguments of a call, leaving out `null`
+/// (an absent `Option`), as a remote call does.
+pub fn put_json_argument(args: &mut JsonObject, name: &'static str, value: serde_json::Value) {
+    if !value.is_null() {
+        args.insert(name.to_owned(), value);
+    }
+}
+
 /// The callees of an agent that declares none.
 pub fn no_callees() -> &'static [&'static AgentDefinition] {
     &[]

@@ -666,3 +666,41 @@ async fn a_signal_goes_only_to_a_wait_of_its_own_name() {
     assert_eq!(view.record.status, RunStatus::InputRequired, "{view:?}");
     assert_eq!(counted("named"), 3, "the run did not go on");
 }
+
+/// A parameter type that is not `Serialize`.
+#[derive(Clone, Deserialize, JsonSchema)]
+struct Opaque {
+    word: String,
+}
+
+/// Repeats a word.
+#[agent]
+async fn repeat_word(word: String, times: Option<u32>) -> String {
+    word.repeat(times.unwrap_or(1) as usize)
+}
+
+/// Says an opaque word.
+#[agent]
+async fn say_opaque(opaque: Opaque) -> String {
+    opaque.word
+}
+
+/// What lets the Temporal backend send an agent call to another process:
+/// its arguments as a tool call's JSON, when every parameter's type is
+/// `Serialize` (an absent `Option` left out, as a remote call does).
+#[test]
+fn an_agent_calls_arguments_are_json_when_every_parameter_type_is_serialize() {
+    use agentwire::AgentStub;
+    assert_eq!(
+        <repeat_word as AgentStub>::json_arguments(&("hi".to_owned(), Some(2))),
+        Some(object(json!({"word": "hi", "times": 2})))
+    );
+    assert_eq!(
+        <repeat_word as AgentStub>::json_arguments(&("hi".to_owned(), None)),
+        Some(object(json!({"word": "hi"})))
+    );
+    let opaque = Opaque {
+        word: "hidden".to_owned(),
+    };
+    assert_eq!(<say_opaque as AgentStub>::json_arguments(&(opaque,)), None);
+}

@@ -11,6 +11,8 @@
 //! client starts the `countdown` workflow through `workflows-run` and polls
 //! `workflows-get_status` until the runs complete.
 
+const BINARY: &str = env!("CARGO_BIN_EXE_durable");
+
 #[path = "../tests/support/cluster.rs"]
 #[allow(dead_code)]
 mod cluster;
@@ -86,7 +88,7 @@ async fn measure(url: &str) -> Figures {
 
 /// `durable serve --http` on the embedded journal in `dir`.
 fn serve_embedded(dir: &std::path::Path) -> (Process, String) {
-    let mut child = Command::new(DURABLE)
+    let mut child = Command::new(BINARY)
         .args(["serve", "--http", "127.0.0.1:0"])
         .current_dir(dir)
         .env("RUST_LOG", "warn")

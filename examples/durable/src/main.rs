@@ -135,16 +135,40 @@ fn log_line(log: &str, line: &str) -> std::io::Result<()> {
     file.write_all(format!("{line}\n").as_bytes())
 }
 
-/// Counts one agent call in the side-effect log.
+/// What each attempt of `tally` costs, in tokens (input, output).
+const TALLY_TOKENS: (u64, u64) = (100, 20);
+
+/// Counts one agent call in the side-effect log: logs `begin`, works
+/// `work_ms` (using [`TALLY_TOKENS`]), logs `done`. Its first `failures`
+/// attempts (counted in the log) fail after working, for the retry tests.
 #[agent]
 async fn tally(
+    ctx: &AgentContext,
     /// The side-effect log.
     log: String,
     /// What to write.
     line: String,
+    /// How long it works, in milliseconds.
+    work_ms: u64,
+    /// How many attempts fail before one succeeds.
+    failures: u32,
 ) -> Result<u32, std::io::Error> {
-    log_line(&log, &format!("{line} begin"))?;
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    let begin = format!("{line} begin");
+    let earlier = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| *l == begin)
+        .count();
+    log_line(&log, &begin)?;
+    tokio::time::sleep(Duration::from_millis(work_ms)).await;
+    ctx.charge(Usage::model(TALLY_TOKENS.0, TALLY_TOKENS.1, 0))
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    if earlier < failures as usize {
+        return Err(std::io::Error::other(format!(
+            "attempt {} fails on purpose",
+            earlier + 1
+        )));
+    }
     log_line(&log, &format!("{line} done"))?;
     Ok(1)
 }
@@ -159,8 +183,9 @@ struct SoakOutcome {
 }
 
 /// The crash tests' workflow: `steps` steps that each log `begin`, work
-/// `step_ms`, and log `done`; a durable timer halfway; an agent call; a wait
-/// for approval; a last step.
+/// `step_ms`, and log `done`; a durable timer halfway; an agent call
+/// (working `agent_ms`, 60 by default, its first `agent_failures` attempts
+/// failing); a wait for approval; a last step.
 #[workflow(calls = [tally], retry(attempts = 2, backoff = "100ms"))]
 async fn soak(
     ctx: &WorkflowContext,
@@ -172,6 +197,10 @@ async fn soak(
     step_ms: u64,
     /// How long the timer halfway waits, in milliseconds.
     timer_ms: u64,
+    /// How long the agent call works, in milliseconds.
+    agent_ms: Option<u64>,
+    /// How many of the agent call's attempts fail.
+    agent_failures: Option<u32>,
 ) -> Result<SoakOutcome, WorkflowError> {
     let run = ctx.run_id().to_owned();
     for i in 0..steps {
@@ -191,7 +220,14 @@ async fn soak(
         })
         .await?;
     }
-    tally::call(ctx, log.clone(), format!("{run} agent")).await?;
+    tally::call(
+        ctx,
+        log.clone(),
+        format!("{run} agent"),
+        agent_ms.unwrap_or(60),
+        agent_failures.unwrap_or(0),
+    )
+    .await?;
     let approval: Approval = ctx.wait_for("approval", Duration::from_secs(3600)).await?;
     let lucky = ctx.random_u64() % 1000;
     let name = format!("{run} finish");
@@ -235,7 +271,7 @@ agentwire::main!();
 mod tests {
     use super::*;
     use agentwire::testing::TestServer;
-    use agentwire::workflow::RunStatus;
+    use agentwire::workflow::{RunStatus, RunView};
     use serde_json::json;
 
     async fn server() -> TestServer {
@@ -276,6 +312,49 @@ mod tests {
         assert_eq!(report["comment"], "ship it");
         assert!(report["text"].as_str().unwrap().starts_with("# rust\n"));
         server.close().await;
+    }
+
+    /// A soak run on the embedded journal whose agent call's first
+    /// `failures` attempts fail, under a server budget of `tokens`.
+    async fn soak_with_failing_call(name: &str, failures: u32, tokens: Option<u64>) -> RunView {
+        let dir = std::env::temp_dir().join(format!("durable-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("side-effects.log");
+        let _ = std::fs::remove_file(&log);
+        let mut budget = agentwire::Budget::SERVER_DEFAULT;
+        budget.tokens = tokens;
+        let server = TestServer::builder()
+            .agents([soak::DEFINITION, tally::DEFINITION])
+            .budget(budget)
+            .start()
+            .await
+            .unwrap();
+        let parameters = json!({
+            "log": log.to_str().unwrap(), "steps": 1, "step_ms": 10, "timer_ms": 10,
+            "agent_failures": failures,
+        });
+        let run = server.start_workflow("soak", parameters).await.unwrap();
+        let view = server.settle(&run.run_id).await.unwrap();
+        server.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+        view
+    }
+
+    /// The figures the Temporal tests expect of the same runs
+    /// (tests/temporal.rs): every attempt of a retried call is charged.
+    #[tokio::test]
+    async fn every_attempt_of_a_retried_call_is_charged_to_the_run_on_the_journal() {
+        let per_attempt = TALLY_TOKENS.0 + TALLY_TOKENS.1;
+        let retried = soak_with_failing_call("retried", 1, None).await;
+        assert_eq!(retried.record.status, RunStatus::InputRequired);
+        assert_eq!(retried.usage.tokens(), 2 * per_attempt);
+
+        // The second attempt finds too little left and is not retried.
+        let broke = soak_with_failing_call("broke", 1, Some(per_attempt + per_attempt / 2)).await;
+        assert_eq!(broke.record.status, RunStatus::Failed);
+        let message = broke.record.error.unwrap().message;
+        assert!(message.contains("tokens"), "{message}");
+        assert_eq!(broke.usage.tokens(), per_attempt);
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,6 +8,8 @@
 //! `cargo test -p durable --features temporal --test temporal`; set
 //! AGENTWIRE_TEMPORAL_CLI to use another `temporal` binary.
 
+const BINARY: &str = env!("CARGO_BIN_EXE_durable");
+
 #[path = "support/cluster.rs"]
 #[allow(dead_code)]
 mod cluster;
@@ -122,6 +124,41 @@ async fn the_report_runs_on_temporal_and_is_resumed_listed_and_cancelled_through
         "{done}"
     );
 
+    // Both agent calls ran as `agentwire.agent` activities, under the
+    // workflow's `retry(attempts = 3, backoff = "500ms")` and
+    // `step_timeout = "30s"`; no agent call was recorded by the echo
+    // activity of steps.
+    let activities = activities(&cluster.history(&run));
+    let calls: Vec<&ActivityEvents> = activities
+        .iter()
+        .filter(|a| a.activity_type == "agentwire.agent")
+        .collect();
+    assert_eq!(
+        calls.iter().map(|a| a.summary.as_str()).collect::<Vec<_>>(),
+        ["agent research", "agent write_report"],
+        "{activities:#?}"
+    );
+    for call in &calls {
+        assert_eq!(call.ended.as_deref(), Some("completed"), "{call:#?}");
+        let policy = &call.scheduled["retry_policy"];
+        assert_eq!(policy["maximumAttempts"], 3, "{call:#?}");
+        assert_eq!(policy["initialInterval"], "0.500000000s", "{call:#?}");
+        assert_eq!(
+            call.scheduled["start_to_close_timeout"], "30.000000000s",
+            "{call:#?}"
+        );
+        assert_ne!(
+            call.scheduled["heartbeat_timeout"], "0.000000000s",
+            "{call:#?}"
+        );
+    }
+    assert!(
+        activities
+            .iter()
+            .all(|a| a.activity_type != "agentwire.record" || !a.summary.starts_with("agent ")),
+        "{activities:#?}"
+    );
+
     cluster.record_history(&run, "report");
 
     let countdown = start_run(&client, "countdown", json!({"steps": 5})).await;
@@ -214,6 +251,338 @@ async fn a_worker_killed_inside_a_step_hands_the_run_to_another_and_recorded_ste
         "the second worker finished the run"
     );
     cluster.record_history(&run, "soak-after-kill");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_inside_an_agent_call_hands_the_activity_to_another_and_finished_ones_do_not_rerun()
+ {
+    let dir = scratch_dir("temporal-kill9-agent");
+    let log = dir.join("side-effects.log");
+    let cluster = Cluster::start(&dir);
+    let mut first = cluster.worker("first");
+    let (_serve, url) = cluster.serve();
+    let client = connect(&url).await;
+
+    let run = start_run(
+        &client,
+        "soak",
+        json!({
+            "log": log.to_str().unwrap(), "steps": 2, "step_ms": 10, "timer_ms": 10,
+            "agent_ms": 5000,
+        }),
+    )
+    .await;
+    // Kill the only worker while the agent call runs in it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !begins(&log).contains_key(&(run.clone(), "agent".to_owned())) {
+        assert!(Instant::now() < deadline, "the agent call never began");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    first.kill9();
+    let second = cluster.worker("second");
+    let second_identity = format!("agentwire@{}", second.0.id());
+
+    wait_for_status(
+        &client,
+        &run,
+        Duration::from_secs(120),
+        is("input_required"),
+    )
+    .await;
+    structured(
+        &call(
+            &client,
+            "workflows-resume",
+            json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
+        )
+        .await,
+    );
+    let done = wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    assert_eq!(done["result"]["approved"], true, "{done}");
+
+    let begins = begins(&log);
+    let count = |what: &str| begins.get(&(run.clone(), what.to_owned())).copied();
+    assert_eq!(
+        count("agent"),
+        Some(2),
+        "the interrupted call runs again: {begins:?}"
+    );
+    for what in ["step-0", "step-1", "finish"] {
+        assert_eq!(count(what), Some(1), "{what}: {begins:?}");
+    }
+
+    // One activity for the call: its second attempt, on the second worker.
+    let activities = activities(&cluster.history(&run));
+    let calls: Vec<&ActivityEvents> = activities
+        .iter()
+        .filter(|a| a.activity_type == "agentwire.agent")
+        .collect();
+    assert_eq!(calls.len(), 1, "{activities:#?}");
+    let started = calls[0].started.as_ref().expect("the call started");
+    assert_eq!(started["attempt"], 2, "{activities:#?}");
+    assert_eq!(
+        started["identity"],
+        second_identity.as_str(),
+        "{activities:#?}"
+    );
+    assert_eq!(calls[0].ended.as_deref(), Some("completed"));
+    // The steps recorded before the kill were not recorded again.
+    let mut summaries: Vec<&str> = activities.iter().map(|a| a.summary.as_str()).collect();
+    summaries.sort();
+    let before = summaries.len();
+    summaries.dedup();
+    assert_eq!(summaries.len(), before, "{activities:#?}");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_counts_its_attempts() {
+    let dir = scratch_dir("temporal-retry");
+    let log = dir.join("side-effects.log");
+    let cluster = Cluster::start(&dir);
+    let _worker = cluster.worker("a");
+    let (_serve, url) = cluster.serve();
+    let client = connect(&url).await;
+    let parameters = |failures: u32| {
+        json!({
+            "log": log.to_str().unwrap(), "steps": 1, "step_ms": 10, "timer_ms": 10,
+            "agent_failures": failures,
+        })
+    };
+
+    // `soak` declares `retry(attempts = 2, backoff = "100ms")`: one failure
+    // is retried, and the second attempt succeeds.
+    let run = start_run(&client, "soak", parameters(1)).await;
+    wait_for_status(&client, &run, Duration::from_secs(60), is("input_required")).await;
+    structured(
+        &call(
+            &client,
+            "workflows-resume",
+            json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
+        )
+        .await,
+    );
+    wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    let agent_begins = |run: &str| {
+        begins(&log)
+            .get(&(run.to_owned(), "agent".to_owned()))
+            .copied()
+    };
+    assert_eq!(agent_begins(&run), Some(2));
+    let activities = activities(&cluster.history(&run));
+    let call = activities
+        .iter()
+        .find(|a| a.activity_type == "agentwire.agent")
+        .expect("the agent call's activity");
+    assert_eq!(
+        call.scheduled["retry_policy"]["maximumAttempts"], 2,
+        "{call:#?}"
+    );
+    assert_eq!(
+        call.scheduled["retry_policy"]["initialInterval"], "0.100000000s",
+        "{call:#?}"
+    );
+    assert_eq!(call.started.as_ref().unwrap()["attempt"], 2, "{call:#?}");
+    assert_eq!(call.ended.as_deref(), Some("completed"), "{call:#?}");
+
+    // Five failures: Temporal gives up after the second attempt, and the
+    // run fails with the agent's error.
+    let failing = start_run(&client, "soak", parameters(5)).await;
+    let failed = wait_for_status(&client, &failing, Duration::from_secs(60), is("failed")).await;
+    assert!(
+        failed.to_string().contains("attempt 2 fails on purpose"),
+        "{failed}"
+    );
+    assert_eq!(agent_begins(&failing), Some(2));
+    let failed_activities = cluster::activities(&cluster.history(&failing));
+    let call = failed_activities
+        .iter()
+        .find(|a| a.activity_type == "agentwire.agent")
+        .expect("the agent call's activity");
+    assert_eq!(call.started.as_ref().unwrap()["attempt"], 2, "{call:#?}");
+    assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
+
+    // A budget that runs out is not retried, although `report` declares
+    // three attempts: the run granted 500 tokens, `research` needs 720.
+    use rmcp::model::{CallToolRequestParams, RequestMetaObject};
+    let mut params =
+        CallToolRequestParams::new("workflows-run").with_arguments(rmcp::model::object(json!({
+            "workflow_name": "report", "run_parameters": {"topic": "budgets"},
+        })));
+    let mut meta = RequestMetaObject::new();
+    meta.insert("dev.agentwire/budget".into(), json!({"tokens": 500}));
+    params.meta = Some(meta);
+    let started = structured(&client.call_tool(params).await.unwrap());
+    let broke = started["run_id"].as_str().unwrap().to_owned();
+    let failed = wait_for_status(&client, &broke, Duration::from_secs(60), is("failed")).await;
+    assert!(failed.to_string().contains("tokens"), "{failed}");
+    // What the refused call used before it stopped is charged to the run,
+    // as on the embedded backend: two of research's three sources.
+    let used = &failed["budget_used"];
+    assert_eq!(
+        used["inputTokens"].as_u64().unwrap() + used["outputTokens"].as_u64().unwrap(),
+        2 * 240,
+        "{failed}"
+    );
+    let broke_activities = cluster::activities(&cluster.history(&broke));
+    let call = broke_activities
+        .iter()
+        .find(|a| a.activity_type == "agentwire.agent")
+        .expect("the agent call's activity");
+    assert_eq!(call.summary, "agent research", "{call:#?}");
+    assert_eq!(call.started.as_ref().unwrap()["attempt"], 1, "{call:#?}");
+    assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
+    client.cancel().await.unwrap();
+}
+
+/// The tokens a status reports the run used.
+fn tokens_used(status: &Value) -> u64 {
+    let used = &status["budget_used"];
+    used["inputTokens"].as_u64().unwrap_or(0) + used["outputTokens"].as_u64().unwrap_or(0)
+}
+
+/// Temporal retries an agent call as new attempts of its activity; what
+/// every attempt used is charged to the run, as on the embedded journal
+/// (src/main.rs tests the same runs there), and the attempts of a call
+/// together stay within what the run grants it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_usage_of_every_attempt_of_a_retried_agent_call_is_charged_to_the_run() {
+    let dir = scratch_dir("temporal-retry-usage");
+    let log = dir.join("side-effects.log");
+    let cluster = Cluster::start(&dir);
+    let _worker = cluster.worker("a");
+    let (_serve, url) = cluster.serve();
+    let client = connect(&url).await;
+    let parameters = |failures: u32| {
+        json!({
+            "log": log.to_str().unwrap(), "steps": 1, "step_ms": 10, "timer_ms": 10,
+            "agent_failures": failures,
+        })
+    };
+    let agent_begins = |run: &str| {
+        begins(&log)
+            .get(&(run.to_owned(), "agent".to_owned()))
+            .copied()
+    };
+
+    // What one attempt of `tally` uses: a call that succeeds at once (the
+    // workflow itself uses no tokens; `soak` waits for approval after it).
+    let once = start_run(&client, "soak", parameters(0)).await;
+    let waiting = wait_for_status(
+        &client,
+        &once,
+        Duration::from_secs(60),
+        is("input_required"),
+    )
+    .await;
+    let per_attempt = tokens_used(&waiting);
+    assert!(per_attempt > 0, "{waiting}");
+
+    // A call that fails once and then succeeds used two attempts' worth.
+    let twice = start_run(&client, "soak", parameters(1)).await;
+    let waiting = wait_for_status(
+        &client,
+        &twice,
+        Duration::from_secs(60),
+        is("input_required"),
+    )
+    .await;
+    assert_eq!(agent_begins(&twice), Some(2));
+    assert_eq!(tokens_used(&waiting), 2 * per_attempt, "{waiting}");
+
+    // Granted one and a half attempts' worth, the second attempt gets only
+    // what the first left: it runs out, and the run fails with the budget
+    // error (not retried) having used the first attempt's tokens.
+    use rmcp::model::{CallToolRequestParams, RequestMetaObject};
+    let mut params =
+        CallToolRequestParams::new("workflows-run").with_arguments(rmcp::model::object(json!({
+            "workflow_name": "soak", "run_parameters": parameters(1),
+        })));
+    let mut meta = RequestMetaObject::new();
+    meta.insert(
+        "dev.agentwire/budget".into(),
+        json!({"tokens": per_attempt + per_attempt / 2}),
+    );
+    params.meta = Some(meta);
+    let started = structured(&client.call_tool(params).await.unwrap());
+    let broke = started["run_id"].as_str().unwrap().to_owned();
+    let failed = wait_for_status(&client, &broke, Duration::from_secs(60), is("failed")).await;
+    assert!(failed.to_string().contains("tokens"), "{failed}");
+    assert!(!failed.to_string().contains("fails on purpose"), "{failed}");
+    assert_eq!(agent_begins(&broke), Some(2));
+    assert_eq!(tokens_used(&failed), per_attempt, "{failed}");
+    let activities = cluster::activities(&cluster.history(&broke));
+    let call = activities
+        .iter()
+        .find(|a| a.activity_type == "agentwire.agent")
+        .expect("the agent call's activity");
+    assert_eq!(call.started.as_ref().unwrap()["attempt"], 2, "{call:#?}");
+    assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
+    client.cancel().await.unwrap();
+}
+
+/// Steps run inside the workflow task: one longer than the task may take
+/// (the tests' `task_timeout` is 3 s, so 2.4 s for a step) is stopped and
+/// fails the run with a message naming the limit, instead of timing the
+/// task out and running again on every retry of the task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_longer_than_the_workflow_task_may_take_fails_naming_the_limit() {
+    let dir = scratch_dir("temporal-long-step");
+    let log = dir.join("side-effects.log");
+    let cluster = Cluster::start(&dir);
+    let _worker = cluster.worker("a");
+    let (_serve, url) = cluster.serve();
+    let client = connect(&url).await;
+    let run = start_run(
+        &client,
+        "soak",
+        json!({"log": log.to_str().unwrap(), "steps": 1, "step_ms": 2800, "timer_ms": 10}),
+    )
+    .await;
+    let failed = wait_for_status(&client, &run, Duration::from_secs(60), is("failed")).await;
+    let text = failed.to_string();
+    assert!(
+        text.contains("task_timeout") && text.contains("2400 ms"),
+        "{failed}"
+    );
+    let begins = begins(&log);
+    assert_eq!(
+        begins.get(&(run.clone(), "step-0".to_owned())),
+        Some(&1),
+        "{begins:?}"
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_worker_runs_the_agent_calls_of_two_runs_at_once() {
+    let dir = scratch_dir("temporal-concurrent");
+    let log = dir.join("side-effects.log");
+    let cluster = Cluster::start(&dir);
+    let _worker = cluster.worker("only");
+    let (_serve, url) = cluster.serve();
+    let client = connect(&url).await;
+    let parameters = json!({
+        "log": log.to_str().unwrap(), "steps": 1, "step_ms": 10, "timer_ms": 10,
+        "agent_ms": 3000,
+    });
+    let a = start_run(&client, "soak", parameters.clone()).await;
+    let b = start_run(&client, "soak", parameters).await;
+    for run in [&a, &b] {
+        wait_for_status(&client, run, Duration::from_secs(60), is("input_required")).await;
+    }
+    // Both calls began before either finished.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let position = |line: String| {
+        text.lines()
+            .position(|l| l == line)
+            .unwrap_or_else(|| panic!("{line:?} not in {text}"))
+    };
+    let first_done = position(format!("{a} agent done")).min(position(format!("{b} agent done")));
+    assert!(position(format!("{a} agent begin")) < first_done, "{text}");
+    assert!(position(format!("{b} agent begin")) < first_done, "{text}");
     client.cancel().await.unwrap();
 }
 
@@ -329,21 +698,63 @@ async fn a_runs_spans_in_the_worker_join_the_trace_of_the_call_that_started_it()
         json!(format!("00-{TRACE_ID}-00f067aa0ba902b7-01")),
     );
     params.meta = Some(meta);
-    let started = structured(&client.call_tool(params).await.unwrap());
+    let started = structured(&client.call_tool(params.clone()).await.unwrap());
     let run = started["run_id"].as_str().unwrap().to_owned();
     wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    // A run with agent calls: their activities' spans join the trace too.
+    params.arguments = Some(object(json!({
+        "workflow_name": "report", "run_parameters": {"topic": "traces"},
+    })));
+    let started = structured(&client.call_tool(params).await.unwrap());
+    let report = started["run_id"].as_str().unwrap().to_owned();
+    wait_for_status(
+        &client,
+        &report,
+        Duration::from_secs(60),
+        is("input_required"),
+    )
+    .await;
+
+    // Spans arrive in batches (every few seconds): gather them until both
+    // agents' are in.
+    let mut spans = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline
+        && spans
+            .iter()
+            .filter(|s: &&fake_opentelemetry_collector::ExportedSpan| {
+                s.name.contains("research") || s.name.contains("write_report")
+            })
+            .count()
+            < 2
+    {
+        spans.extend(collector.exported_spans(1, Duration::from_secs(5)).await);
+    }
     client.cancel().await.unwrap();
     worker.terminate();
-
-    let spans = collector.exported_spans(1, Duration::from_secs(20)).await;
-    let runs: Vec<_> = spans.iter().filter(|s| s.name == "workflow run").collect();
-    assert!(
-        !runs.is_empty(),
-        "no `workflow run` span among {:?}",
-        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
-    );
-    for span in runs {
-        assert_eq!(span.trace_id, TRACE_ID, "{span:?}");
+    spans.extend(collector.exported_spans(1, Duration::from_secs(10)).await);
+    let names = spans.iter().map(|s| &s.name).collect::<Vec<_>>();
+    for name in ["workflow run", "workflow agent call"] {
+        let found: Vec<_> = spans.iter().filter(|s| s.name == name).collect();
+        assert!(!found.is_empty(), "no `{name}` span among {names:?}");
+        for span in found {
+            assert_eq!(span.trace_id, TRACE_ID, "{span:?}");
+        }
+    }
+    // The agents' own spans are children of the activity's.
+    let calls: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "workflow agent call")
+        .map(|s| s.span_id.clone())
+        .collect();
+    let agents: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name.contains("research") || s.name.contains("write_report"))
+        .collect();
+    assert_eq!(agents.len(), 2, "{names:?}");
+    for agent in agents {
+        assert_eq!(agent.trace_id, TRACE_ID, "{agent:?}");
+        assert!(calls.contains(&agent.parent_span_id), "{agent:?}");
     }
 }
 
@@ -369,7 +780,7 @@ fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
             .all(|n| names.contains(&n.to_string())),
         "{names:?}"
     );
-    let replayed = Command::new(DURABLE)
+    let replayed = Command::new(BINARY)
         .arg("replay")
         .args(&files)
         .output()
@@ -380,21 +791,33 @@ fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
         String::from_utf8_lossy(&replayed.stderr)
     );
 
+    // The recorded report ran its agent calls as activities.
+    let text = std::fs::read_to_string(histories().join("report.json")).unwrap();
+    let recorded = activities(&serde_json::from_str(&text).unwrap());
+    assert_eq!(
+        recorded
+            .iter()
+            .filter(|a| a.activity_type == "agentwire.agent")
+            .count(),
+        2,
+        "{recorded:#?}"
+    );
+
     // The report's history, told it was a run of `soak`: the code takes
     // other steps than the history recorded.
     let text = std::fs::read_to_string(histories().join("report.json")).unwrap();
     let mut history: Value = serde_json::from_str(&text).unwrap();
     let data = &mut history["events"][0]["attributes"]["WorkflowExecutionStartedEventAttributes"]["input"]
         ["payloads"][0]["data"];
-    let decoded = base64_decode(data.as_str().expect("the input payload's data"));
+    let decoded = decode_base64(data.as_str().expect("the input payload's data"));
     let mut run_input: Value = serde_json::from_slice(&decoded).unwrap();
     run_input["workflow"] = "soak".into();
     run_input["arguments"] = json!({"log": "/dev/null", "steps": 1, "step_ms": 0, "timer_ms": 0});
-    *data = base64_encode(&serde_json::to_vec(&run_input).unwrap()).into();
+    *data = encode_base64(&serde_json::to_vec(&run_input).unwrap()).into();
     let dir = scratch_dir("temporal-replay");
     let tampered = dir.join("tampered.json");
     std::fs::write(&tampered, serde_json::to_vec(&history).unwrap()).unwrap();
-    let refused = Command::new(DURABLE)
+    let refused = Command::new(BINARY)
         .arg("replay")
         .arg(&tampered)
         .output()
@@ -408,35 +831,4 @@ fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
         message.contains("tampered.json") && message.contains("nondeterministic"),
         "{message}"
     );
-}
-
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for byte in text.bytes().filter(|b| *b != b'=') {
-        let value = BASE64.iter().position(|c| *c == byte).expect("base64") as u32;
-        bits = (bits << 6) | value;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
-    out
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().fold(0u32, |n, b| (n << 8) | *b as u32) << (8 * (3 - chunk.len()));
-        for i in 0..=chunk.len() {
-            out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-        out.push_str(&"=".repeat(3 - chunk.len()));
-    }
-    out
 }

@@ -87,6 +87,14 @@ pub trait AgentStub: 'static {
         budget: Budget,
         args: Self::Args,
     ) -> impl std::future::Future<Output = Result<Self::Output, crate::agent::CallError>> + Send + 'static;
+    /// The arguments as the JSON object a tool call of this agent takes,
+    /// when every parameter's type is `Serialize` (`None` otherwise): what
+    /// lets a workflow backend run the call in another process.
+    #[doc(hidden)]
+    fn json_arguments(args: &Self::Args) -> Option<JsonObject> {
+        let _ = args;
+        None
+    }
 }
 
 /// Whether a tool runs as an MCP task (the tasks extension, SEP-2663) for

@@ -249,6 +249,7 @@ impl App {
                     &self.identity.name,
                     registry.definitions(),
                     host,
+                    call_agent_json,
                     serve::shutdown_signal(),
                 )
                 .await
@@ -262,6 +263,20 @@ impl App {
             }
         }
     }
+}
+
+/// How a Temporal worker runs a run's agent call: as any agent call with
+/// JSON arguments, here or on the agent's MCP server.
+#[cfg(feature = "temporal")]
+fn call_agent_json(
+    caller: crate::agent::AgentContext,
+    callee: &'static crate::agent::AgentDefinition,
+    arguments: rmcp::model::JsonObject,
+    narrowing: crate::budget::Budget,
+) -> futures::future::BoxFuture<'static, Result<serde_json::Value, crate::agent::CallError>> {
+    Box::pin(
+        async move { crate::remote::call_agent_json(&caller, callee, arguments, narrowing).await },
+    )
 }
 
 /// Logs go to stderr (stdout belongs to the protocol under --stdio):

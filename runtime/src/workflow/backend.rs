@@ -19,9 +19,9 @@
 //! |---|---|
 //! | a run (`run_id`) | a workflow execution (workflow id = run id) |
 //! | the workflow's body | a workflow definition, replayed by the Temporal worker |
-//! | `ctx.step(name, ...)` | a local activity (the closure runs in the worker process, its result is recorded in history) |
-//! | an agent call through its stub | an activity named after the agent, input = the arguments' JSON |
-//! | [`RetryPolicy`](super::RetryPolicy), step timeout | the activity's `RetryPolicy`, `start_to_close_timeout` |
+//! | `ctx.step(name, ...)` | run inside the workflow task (its closure borrows the workflow's locals), within 4/5 of the task timeout; its outcome recorded by the activity `agentwire.record` |
+//! | an agent call through its stub | the activity `agentwire.agent`, input = the agent's name, the arguments' JSON ([`AgentCall`]), the budget share, the trace context and the principal |
+//! | [`RetryPolicy`](super::RetryPolicy), step timeout | the agent call activity's `RetryPolicy`, `start_to_close_timeout` (steps: applied in the worker) |
 //! | `ctx.sleep(d)` | a durable timer |
 //! | `ctx.wait_for(name, timeout)` | a signal channel `name`, awaited with a timer |
 //! | `ctx.now()`, `ctx.random_u64()` | workflow time, the workflow's deterministic random seed |
@@ -30,7 +30,8 @@
 //! | `workflows-get_status`, `tasks/get` | `DescribeWorkflowExecution` plus a query for the current step |
 //! | `workflows-runs-list` | `ListWorkflowExecutions` (visibility) |
 //! | [`WorkflowBackend::recover`] | nothing: the Temporal server owns recovery |
-//! | the budget scope of the run | kept by the worker, its usage recorded with each activity result |
+//! | the budget scope of the run | kept in the workflow; each agent call's activity gets what the run may still use and returns what it used, which the workflow charges |
+//! | the run's time budget | the execution timeout, and each agent call's `schedule_to_close_timeout` |
 
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
@@ -113,6 +114,23 @@ pub struct Activity<'a> {
     pub policy: StepPolicy,
     /// Runs one attempt.
     pub attempt: Attempt<'a>,
+    /// For an agent call whose arguments are JSON: the call as data, for a
+    /// backend that runs it in another process (`None` for steps, which
+    /// only run here).
+    pub call: Option<AgentCall>,
+}
+
+/// An agent call as data: which agent, its arguments as the JSON object a
+/// tool call takes, and what the caller narrows its budget to.
+#[derive(Clone)]
+pub struct AgentCall {
+    /// The agent.
+    pub agent: &'static AgentDefinition,
+    /// Its arguments.
+    pub arguments: JsonObject,
+    /// What the call is narrowed to (`call_with_budget`), beyond what the
+    /// run may still use and the agent's own policy.
+    pub narrowing: Budget,
 }
 
 /// Why one attempt failed.

@@ -17,7 +17,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::WorkflowError;
-use super::backend::{Activity, ActivityError, ActivityKind, AttemptError, RunDriver, Wait};
+use super::backend::{
+    Activity, ActivityError, ActivityKind, AgentCall, AttemptError, RunDriver, Wait,
+};
 use super::record::CallFailure;
 use super::step::Step;
 use crate::agent::CallError;
@@ -201,6 +203,11 @@ impl WorkflowContext {
         let caller = self.driver.agent_context().clone();
         let driver = self.driver.clone();
         let policy = driver.default_policy();
+        let call = A::json_arguments(&args).map(|arguments| AgentCall {
+            agent: definition,
+            arguments,
+            narrowing: budget,
+        });
         let attempt = move |_attempt: u32| -> BoxFuture<'static, Result<Value, AttemptError>> {
             let args = args.clone();
             let caller = caller.clone();
@@ -232,6 +239,7 @@ impl WorkflowContext {
                 name: Cow::Borrowed(agent),
                 policy,
                 attempt: Box::new(move |n| -> BoxFuture<'_, _> { attempt(n) }),
+                call,
             };
             match driver.activity(activity).await {
                 Ok(value) => serde_json::from_value(value).map_err(|e| CallError::Agent {

@@ -222,6 +222,7 @@ impl JournalRun {
             name,
             policy,
             mut attempt,
+            call: _,
         } = activity;
         let entry_kind = match kind {
             ActivityKind::Step => EntryKind::Step,

@@ -117,6 +117,7 @@ where
                 name: Cow::Owned(name.clone()),
                 policy,
                 attempt,
+                call: None,
             };
             match ctx.driver().activity(activity).await {
                 Ok(value) => serde_json::from_value(value).map_err(|e| WorkflowError::Decode {

@@ -1,6 +1,7 @@
 //! Processes for tests and benchmarks against a real Temporal server: the
-//! dev server on free loopback ports, `durable worker` and `durable serve
-//! --workflow-backend temporal`, and an MCP client for the latter.
+//! dev server on free loopback ports, `<binary> worker` and `<binary> serve
+//! --workflow-backend temporal` (the durable example's, or the conformance
+//! example's), and an MCP client for the latter.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -14,7 +15,9 @@ use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use serde_json::{Value, json};
 
-pub const DURABLE: &str = env!("CARGO_BIN_EXE_durable");
+/// The agentwire binary under test: each file that includes this one names
+/// it (`const BINARY: &str = env!("CARGO_BIN_EXE_...")`).
+use crate::BINARY;
 
 pub type Client = RunningService<RoleClient, ()>;
 
@@ -174,15 +177,15 @@ impl Cluster {
         path
     }
 
-    /// `durable worker`, logging to `worker-<name>.log`.
+    /// `<binary> worker`, logging to `worker-<name>.log`.
     pub fn worker(&self, name: &str) -> Process {
         self.worker_with_env(name, &[])
     }
 
-    /// `durable worker` with more environment variables.
+    /// `<binary> worker` with more environment variables.
     pub fn worker_with_env(&self, name: &str, env: &[(&str, &str)]) -> Process {
         let log = std::fs::File::create(self.dir.join(format!("worker-{name}.log"))).unwrap();
-        let child = Command::new(DURABLE)
+        let child = Command::new(BINARY)
             .arg("--config")
             .arg(self.config())
             .arg("worker")
@@ -192,8 +195,25 @@ impl Cluster {
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .expect("start durable worker");
+            .expect("start the worker");
         Process(child)
+    }
+
+    /// The run's Temporal history as `<binary> history` writes it.
+    pub fn history_bytes(&self, run: &str) -> Vec<u8> {
+        let output = Command::new(BINARY)
+            .arg("--config")
+            .arg(self.config())
+            .args(["history", run])
+            .output()
+            .expect("<binary> history");
+        assert!(output.status.success(), "{output:?}");
+        output.stdout
+    }
+
+    /// The run's Temporal history, as JSON.
+    pub fn history(&self, run: &str) -> Value {
+        serde_json::from_slice(&self.history_bytes(run)).expect("a history is JSON")
     }
 
     /// With AGENTWIRE_RECORD_HISTORIES set, writes the run's history to
@@ -202,15 +222,8 @@ impl Cluster {
         if std::env::var_os("AGENTWIRE_RECORD_HISTORIES").is_none() {
             return;
         }
-        let output = Command::new(DURABLE)
-            .arg("--config")
-            .arg(self.config())
-            .args(["history", run])
-            .output()
-            .expect("durable history");
-        assert!(output.status.success(), "{output:?}");
         let path = histories().join(format!("{name}.json"));
-        std::fs::write(&path, output.stdout).unwrap();
+        std::fs::write(&path, self.history_bytes(run)).unwrap();
         println!("recorded {}", path.display());
     }
 
@@ -218,16 +231,16 @@ impl Cluster {
         std::fs::read_to_string(self.dir.join(format!("worker-{name}.log"))).unwrap_or_default()
     }
 
-    /// `durable serve --http` on Temporal (the backend from the command
+    /// `<binary> serve --http` on Temporal (the backend from the command
     /// line, the address from $TEMPORAL_ADDRESS); its URL.
     pub fn serve(&self) -> (Process, String) {
         self.serve_with_env(&[])
     }
 
-    /// `durable serve` with more environment variables.
+    /// `<binary> serve` with more environment variables.
     pub fn serve_with_env(&self, env: &[(&str, &str)]) -> (Process, String) {
         let log = std::fs::File::create(self.dir.join("serve.log")).unwrap();
-        let mut child = Command::new(DURABLE)
+        let mut child = Command::new(BINARY)
             .args([
                 "--workflow-backend",
                 "temporal",
@@ -242,7 +255,7 @@ impl Cluster {
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
-            .expect("start durable serve");
+            .expect("start the MCP server");
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
@@ -319,4 +332,97 @@ pub async fn wait_for_status(
 
 pub fn is(status: &'static str) -> impl Fn(&Value) -> bool {
     move |value| value["status"] == status
+}
+
+/// One activity of a history: its type, summary, scheduling attributes,
+/// and (once it ended) the attributes of its started event and how it ended.
+#[derive(Debug)]
+pub struct ActivityEvents {
+    pub activity_type: String,
+    pub summary: String,
+    pub scheduled: Value,
+    pub started: Option<Value>,
+    pub ended: Option<String>,
+}
+
+/// The activities of a history, in the order they were scheduled.
+pub fn activities(history: &Value) -> Vec<ActivityEvents> {
+    let mut found: Vec<(i64, ActivityEvents)> = Vec::new();
+    for event in history["events"].as_array().expect("events") {
+        let Some((kind, attributes)) = event["attributes"]
+            .as_object()
+            .and_then(|a| a.iter().next())
+        else {
+            continue;
+        };
+        if kind == "ActivityTaskScheduledEventAttributes" {
+            let summary = event["user_metadata"]["summary"]["data"]
+                .as_str()
+                .map(|data| {
+                    let bytes = decode_base64(data);
+                    serde_json::from_slice::<String>(&bytes).unwrap_or_default()
+                })
+                .unwrap_or_default();
+            found.push((
+                event["event_id"].as_i64().unwrap(),
+                ActivityEvents {
+                    activity_type: attributes["activity_type"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    summary,
+                    scheduled: attributes.clone(),
+                    started: None,
+                    ended: None,
+                },
+            ));
+            continue;
+        }
+        let Some(scheduled) = attributes["scheduled_event_id"].as_i64() else {
+            continue;
+        };
+        let Some((_, activity)) = found.iter_mut().find(|(id, _)| *id == scheduled) else {
+            continue;
+        };
+        match kind.as_str() {
+            "ActivityTaskStartedEventAttributes" => activity.started = Some(attributes.clone()),
+            "ActivityTaskCompletedEventAttributes" => activity.ended = Some("completed".into()),
+            "ActivityTaskFailedEventAttributes" => activity.ended = Some("failed".into()),
+            "ActivityTaskTimedOutEventAttributes" => activity.ended = Some("timed_out".into()),
+            "ActivityTaskCanceledEventAttributes" => activity.ended = Some("cancelled".into()),
+            _ => {}
+        }
+    }
+    found.into_iter().map(|(_, a)| a).collect()
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+pub fn decode_base64(text: &str) -> Vec<u8> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in text.bytes().filter(|b| *b != b'=') {
+        let value = BASE64.iter().position(|c| *c == byte).expect("base64") as u32;
+        bits = (bits << 6) | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    out
+}
+
+pub fn encode_base64(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, b| (n << 8) | *b as u32) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+        out.push_str(&"=".repeat(3 - chunk.len()));
+    }
+    out
 }

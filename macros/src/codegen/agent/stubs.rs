@@ -131,6 +131,7 @@ impl AgentCode<'_> {
         let param_tys = params.iter().map(|p| &p.ty);
         let stub_args: Vec<_> = params.iter().map(|p| &p.ident).collect();
         let result = self.call_result();
+        let json_arguments = self.json_arguments();
         let run_call = match &self.agent.attrs.remote {
             Some(server) => self.remote_call(server),
             None => self.local_call(),
@@ -150,6 +151,42 @@ impl AgentCode<'_> {
                     let (#(#stub_args,)*) = __agentwire_args;
                     async move { #run_call }
                 }
+
+                #json_arguments
+            }
+        }
+    }
+
+    /// `AgentStub::json_arguments`: the arguments as JSON when every
+    /// parameter's type is `Serialize`, chosen per type at compile time
+    /// (`ArgIsSerialize` applies through one more reference than
+    /// `ArgIsOpaque`, so it wins when it applies).
+    fn json_arguments(&self) -> TokenStream {
+        let private = &self.private;
+        let params = &self.agent.sig.params;
+        let idents: Vec<_> = params.iter().map(|p| &p.ident).collect();
+        let puts = params.iter().map(|p| {
+            let ident = &p.ident;
+            let name = &p.json_name;
+            quote! {
+                #private::put_json_argument(
+                    &mut __agentwire_json,
+                    #name,
+                    (&&#private::ArgJson(#ident)).arg_json()?,
+                );
+            }
+        });
+        quote! {
+            #[allow(unused_variables, unused_mut)]
+            fn json_arguments(
+                __agentwire_args: &Self::Args,
+            ) -> ::core::option::Option<#private::JsonObject> {
+                #[allow(unused_imports)]
+                use #private::{ArgIsOpaque as _, ArgIsSerialize as _};
+                let (#(#idents,)*) = __agentwire_args;
+                let mut __agentwire_json = #private::JsonObject::new();
+                #(#puts)*
+                ::core::option::Option::Some(__agentwire_json)
             }
         }
     }

@@ -298,6 +298,7 @@ impl WorkflowBackend for TemporalBackend {
                 created_ms: now_ms(),
                 owner,
                 trace,
+                task_timeout_ms: Some(self.task_timeout.as_millis() as u64),
             };
             let mut memo = MemoValues::new();
             memo.insert(MEMO_KEY, serde_json::to_value(&input).unwrap_or(Value::Null));

@@ -1,8 +1,8 @@
 //! The one Temporal workflow type of agentwire, `agentwire`: it looks the
 //! run's `#[workflow]` up by name, polls its code, and turns what the code
-//! asks its driver for into Temporal commands; and the activity
-//! `record` that keeps the outcome of each step and agent call in the
-//! history.
+//! asks its driver for into Temporal commands (agent calls become the
+//! activity `agentwire.agent`); and the activity `agentwire.record` that
+//! keeps the outcome of each step in the history.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, AtomicU64};
@@ -23,8 +23,9 @@ use temporalio_sdk::{
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::agent_call::{self, AgentCalls, AgentDone};
 use super::driver::{Bridge, Reply, Request, TemporalRun};
-use super::{Ending, Progress, Resume, RunInput};
+use super::{CallAgent, Ending, Progress, Resume, RunInput, step_window};
 use crate::agent::context::AgentContext;
 use crate::agent::execution::{exceeded_below, guarded};
 use crate::agent::host::Host;
@@ -36,10 +37,16 @@ use crate::workflow::context::WorkflowContext as RunContext;
 use crate::workflow::definition::WorkflowDefinition;
 use crate::workflow::record::{RunError, RunStatus};
 
-/// What the worker of this process runs: its workflows and its host.
+/// What the worker of this process runs: its workflows, the agents they
+/// call (local or remote), how to call one, and its host.
 pub(super) struct WorkerSetup {
     pub workflows: BTreeMap<&'static str, (&'static AgentDefinition, &'static WorkflowDefinition)>,
+    pub agents: BTreeMap<&'static str, &'static AgentDefinition>,
+    pub call: CallAgent,
     pub host: Arc<Host>,
+    /// The workflow task timeout of this worker's settings, for runs whose
+    /// input does not say.
+    pub task_timeout: Duration,
 }
 
 /// The SDK creates workflow instances itself (`Default`), so the
@@ -50,7 +57,7 @@ pub(super) fn install(setup: WorkerSetup) {
     *SETUP.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(setup));
 }
 
-fn setup() -> Option<Arc<WorkerSetup>> {
+pub(super) fn setup() -> Option<Arc<WorkerSetup>> {
     SETUP.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
@@ -199,6 +206,11 @@ async fn dispatch(
         workflow: definition.name,
         seed: input.seed,
         policy: workflow.step_policy(),
+        step_window: step_window(
+            input
+                .task_timeout_ms
+                .map_or(setup.task_timeout, Duration::from_millis),
+        ),
         agent: agent.clone(),
         next_op: AtomicU32::new(0),
         draws: AtomicU64::new(0),
@@ -315,6 +327,25 @@ fn command(
                 {
                     Ok(value) => Reply::Value(value),
                     Err(error) => Reply::Failed(format!("the record could not be kept: {error}")),
+                }
+            }
+            Request::Agent {
+                summary,
+                task,
+                policy,
+                time_left,
+            } => {
+                let mut options = agent_call::options(policy, time_left);
+                options.summary = Some(summary);
+                match ctx.execute_activity(AgentCalls::agent, task, options).await {
+                    Ok(value) => match serde_json::from_value::<AgentDone>(value) {
+                        Ok(done) => Reply::Called(Ok(done)),
+                        Err(error) => Reply::Failed(format!(
+                            "the agent call's result cannot be read: {error}"
+                        )),
+                    },
+                    Err(temporalio_sdk::ActivityExecutionError::Cancelled(_)) => Reply::Cancelled,
+                    Err(error) => Reply::Called(Err(agent_call::failure_of(&error, policy))),
                 }
             }
             Request::Sleep(duration) => match ctx.timer(duration).await {

@@ -15,17 +15,20 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::Recorded;
+use super::agent_call::{AgentDone, AgentFailed, AgentTask};
 use crate::agent::context::AgentContext;
 use crate::budget::Usage;
+use crate::mcp::meta::grant_value;
+use crate::telemetry::inject_into;
 use crate::workflow::WorkflowError;
-use crate::workflow::backend::{Activity, ActivityError, ActivityKind, RunDriver, Wait};
+use crate::workflow::backend::{Activity, ActivityError, ActivityKind, AgentCall, RunDriver, Wait};
 use crate::workflow::policy::StepPolicy;
 use crate::workflow::record::Failure;
 use crate::workflow::replay::{mix, run_attempt};
@@ -37,6 +40,17 @@ pub(super) enum Request {
     Record {
         name: String,
         outcome: Option<Value>,
+    },
+    /// Run an agent call as the activity `agentwire.agent`.
+    Agent {
+        /// What the web UI shows.
+        summary: String,
+        /// The activity's input ([`AgentTask`]).
+        task: Value,
+        /// Its retries and timeout.
+        policy: StepPolicy,
+        /// What the run has left of its time.
+        time_left: Option<Duration>,
     },
     /// A durable timer.
     Sleep(Duration),
@@ -53,6 +67,8 @@ pub(super) enum Request {
 pub(super) enum Reply {
     /// A recorded outcome, or a signal's payload.
     Value(Value),
+    /// How an agent call's activity ended.
+    Called(Result<AgentDone, AgentFailed>),
     /// A timer fired.
     Done,
     /// A wait's timeout passed first.
@@ -165,6 +181,8 @@ pub(super) struct TemporalRun {
     pub workflow: &'static str,
     pub seed: u64,
     pub policy: StepPolicy,
+    /// How long a step may take here (see [`super::step_window`]).
+    pub step_window: Duration,
     pub agent: AgentContext,
     pub next_op: AtomicU32,
     pub draws: AtomicU64,
@@ -172,9 +190,25 @@ pub(super) struct TemporalRun {
 }
 
 impl TemporalRun {
-    /// Runs the attempts of an activity here, as its policy says.
+    /// Runs the attempts of a step here, as its policy says, all of them
+    /// (and the waits between them) within the step window: each attempt's
+    /// timeout is cut to what is left of it.
     async fn attempts(&self, activity: &mut Activity<'_>) -> Result<Value, ActivityError> {
         let retry = activity.policy.retry;
+        let started = Instant::now();
+        let out_of_time = |number: u32, what: String| {
+            ActivityError::Failed(Failure {
+                message: format!(
+                    "{what}: on Temporal a step runs inside a workflow task and must end within \
+                     {} ms (4/5 of [workflows.temporal] task_timeout, at most 120 s), retries \
+                     included; raise task_timeout or move the work into an agent call, which \
+                     runs as an activity",
+                    self.step_window.as_millis()
+                ),
+                attempts: number,
+                call: None,
+            })
+        };
         let mut number = 1;
         loop {
             if self.agent.is_cancelled() {
@@ -182,11 +216,34 @@ impl TemporalRun {
                     "the run was cancelled".to_owned(),
                 )));
             }
-            match run_attempt(&mut activity.attempt, number, activity.policy.timeout).await {
+            let left = self.step_window.saturating_sub(started.elapsed());
+            let cut = activity.policy.timeout.is_none_or(|t| t >= left);
+            let limit = activity.policy.timeout.map_or(left, |t| t.min(left));
+            let attempt_started = Instant::now();
+            match run_attempt(&mut activity.attempt, number, Some(limit)).await {
                 Ok(value) => return Ok(value),
+                Err(error) if cut && error.call.is_none() && attempt_started.elapsed() >= limit => {
+                    return Err(out_of_time(
+                        number,
+                        format!(
+                            "attempt {number} was stopped after {} ms",
+                            limit.as_millis()
+                        ),
+                    ));
+                }
                 Err(error) if error.retryable && number < retry.attempts.max(1) => {
                     tracing::debug!(run = %self.run_id, step = %activity.name, attempt = number, "attempt failed: {}", error.message);
-                    tokio::time::sleep(retry.delay_after(number)).await;
+                    let delay = retry.delay_after(number);
+                    if started.elapsed() + delay >= self.step_window {
+                        return Err(out_of_time(
+                            number,
+                            format!(
+                                "attempt {number} failed ({}) and no time is left for another",
+                                error.message
+                            ),
+                        ));
+                    }
+                    tokio::time::sleep(delay).await;
                     number += 1;
                 }
                 Err(error) => {
@@ -197,6 +254,73 @@ impl TemporalRun {
                     }));
                 }
             }
+        }
+    }
+
+    /// Runs an agent call as the activity `agentwire.agent`, on whichever
+    /// worker takes it, retried and timed out by Temporal as `policy`
+    /// says; what its attempts used together (failed ones too: each starts
+    /// from the earlier ones' usage) is charged to the run, on replays as
+    /// well (the history has it).
+    async fn call_agent(
+        &self,
+        name: &str,
+        policy: StepPolicy,
+        call: AgentCall,
+    ) -> Result<Value, ActivityError> {
+        let remaining = self.agent.remaining_budget();
+        let mut trace = serde_json::Map::new();
+        inject_into(&tracing::Span::current(), &mut trace);
+        let task = AgentTask {
+            run_id: self.run_id.clone(),
+            workflow: self.workflow.to_owned(),
+            agent: call.agent.name.to_owned(),
+            arguments: call.arguments,
+            budget: grant_value(&remaining),
+            narrowing: grant_value(&call.narrowing),
+            owner: self.agent.principal().cloned(),
+            trace,
+        };
+        let task = serde_json::to_value(task).map_err(|e| {
+            ActivityError::Interrupted(refused(format!(
+                "the call of `{name}` cannot be sent to a worker: {e}"
+            )))
+        })?;
+        let request = Request::Agent {
+            summary: format!("agent {name}"),
+            task,
+            policy,
+            time_left: remaining.time,
+        };
+        match self.bridge.request(request).await {
+            Reply::Called(Ok(done)) => {
+                self.charge(done.usage);
+                Ok(done.output)
+            }
+            Reply::Called(Err(failed)) => {
+                self.charge(failed.usage);
+                Err(ActivityError::Failed(Failure {
+                    message: failed.message,
+                    attempts: failed.attempt,
+                    call: failed.call,
+                }))
+            }
+            Reply::Cancelled => Err(ActivityError::Interrupted(cancelled())),
+            Reply::Failed(message) => Err(ActivityError::Interrupted(refused(message))),
+            _ => Err(ActivityError::Interrupted(refused(
+                "the dispatcher answered an agent call with something else".to_owned(),
+            ))),
+        }
+    }
+
+    /// Charges the run with what an agent call used in a worker (it was
+    /// spent already, within the share the run granted it).
+    fn charge(&self, usage: Usage) {
+        if usage != Usage::default() {
+            self.agent.scope().restore(Usage {
+                elapsed_ms: 0,
+                ..usage
+            });
         }
     }
 
@@ -288,6 +412,9 @@ impl RunDriver for TemporalRun {
         async move {
             let name: Cow<'_, str> = activity.name.clone();
             self.bridge.set_current(&name);
+            if let Some(call) = activity.call.take() {
+                return self.call_agent(&name, activity.policy, call).await;
+            }
             let outcome = if self.bridge.replaying() {
                 None
             } else {
@@ -337,9 +464,11 @@ impl RunDriver for TemporalRun {
                 }
                 Reply::Cancelled => Err(ActivityError::Interrupted(cancelled())),
                 Reply::Failed(message) => Err(ActivityError::Interrupted(refused(message))),
-                Reply::Done | Reply::TimedOut | Reply::Time(_) => Err(ActivityError::Interrupted(
-                    refused("the dispatcher answered a record with something else".to_owned()),
-                )),
+                Reply::Done | Reply::TimedOut | Reply::Time(_) | Reply::Called(_) => {
+                    Err(ActivityError::Interrupted(refused(
+                        "the dispatcher answered a record with something else".to_owned(),
+                    )))
+                }
             }
         }
         .boxed()

@@ -16,28 +16,49 @@
 //!   [`RunDriver`](super::RunDriver) requests (timers, waits, time, the
 //!   record of a step or agent call) go through a queue that the dispatcher
 //!   turns into Temporal commands: deterministic, because the polling is.
-//! * Steps and agent calls run in the worker that runs the workflow task;
-//!   each outcome is recorded in the history by the activity
-//!   `record`, so a replay (on this worker or another) returns it without
-//!   running it again.
+//! * Agent calls are the activity `agentwire.agent` (any worker runs them,
+//!   several at once; Temporal retries them and times them out as the
+//!   workflow's `retry(...)` and `step_timeout` say, within the run's time
+//!   budget). Steps run in the worker that runs the workflow task (their
+//!   closures borrow the workflow's locals, so they cannot leave it); each
+//!   step's outcome is recorded in the history by the activity
+//!   `agentwire.record`, so a replay (on this worker or another) returns it
+//!   without running it again.
 //!
 //! See docs/workflows.md ("Temporal") for the guide and the determinism
 //! rules.
 
+mod agent_call;
 mod client;
 mod dispatcher;
 mod driver;
 mod worker;
 
+pub use agent_call::AGENT_ACTIVITY;
 pub use client::{TemporalBackend, history};
 pub use worker::{replay, run_worker};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use futures::future::BoxFuture;
+use rmcp::model::JsonObject;
+
 use super::record::{Failure, RunError};
-use crate::agent::Principal;
-use crate::budget::Usage;
+use crate::agent::context::AgentContext;
+use crate::agent::{AgentDefinition, CallError, Principal};
+use crate::budget::{Budget, Usage};
+
+/// How a worker calls an agent with JSON arguments as a child of `caller`,
+/// narrowed by the budget given, wherever the agent runs (here or on
+/// another MCP server): `agentwire::remote::call_agent_json` in a binary.
+/// A parameter because the workflow layer sits below the remote one.
+pub type CallAgent = fn(
+    AgentContext,
+    &'static AgentDefinition,
+    JsonObject,
+    Budget,
+) -> BoxFuture<'static, Result<Value, CallError>>;
 
 /// The Temporal workflow type of every agentwire run.
 pub const WORKFLOW_TYPE: &str = "agentwire";
@@ -62,6 +83,18 @@ pub(crate) struct RunInput {
     /// started it.
     #[serde(default)]
     pub trace: Map<String, Value>,
+    /// The workflow task timeout the run was started with (ms): steps run
+    /// inside workflow tasks, so they must end well within it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_timeout_ms: Option<u64>,
+}
+
+/// How long a step (all its attempts and the waits between them) may take
+/// on Temporal: four fifths of the workflow task timeout, the rest kept for
+/// the task's own work. A step that takes longer would time the task out,
+/// and Temporal would give the run to a worker that runs the step again.
+pub(crate) fn step_window(task_timeout: std::time::Duration) -> std::time::Duration {
+    task_timeout.saturating_sub(task_timeout / 5)
 }
 
 /// What the query `progress` answers about a running run.

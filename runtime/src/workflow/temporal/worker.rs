@@ -1,20 +1,30 @@
 //! [`run_worker`]: the process that executes runs on Temporal.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
+use futures::future::BoxFuture;
+use rmcp::model::JsonObject;
+use serde_json::Value;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
+use super::agent_call::AgentCalls;
 use super::client::connect;
 use super::dispatcher::{Dispatcher, Recorder, WorkerSetup, install};
-use crate::agent::AgentDefinition;
+use super::{CallAgent, step_window};
+use crate::agent::context::AgentContext;
 use crate::agent::host::Host;
+use crate::agent::{AgentDefinition, CallError};
+use crate::budget::Budget;
 use crate::workflow::TemporalSettings;
 
 /// Executes the workflows among `definitions` for the task queue of
 /// `server_name` until `stop` resolves: it polls workflow tasks (the
-/// dispatcher) and the activity that records outcomes. Run as many
-/// as you like, on as many machines; they share the queue.
+/// dispatcher), the agent calls of runs (the activity `agentwire.agent`,
+/// made with `call`), and the activity that records steps' outcomes. Run
+/// as many as you like, on as many machines; they share the queue.
 ///
 /// Must be awaited on the thread of a tokio runtime (the SDK polls workflow
 /// code, which is not `Send`, on it); one worker per process.
@@ -23,13 +33,12 @@ pub async fn run_worker(
     server_name: &str,
     definitions: impl IntoIterator<Item = &'static AgentDefinition>,
     host: Arc<Host>,
+    call: CallAgent,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String> {
-    let workflows = definitions
-        .into_iter()
-        .filter_map(|definition| Some((definition.name, (definition, definition.workflow()?))))
-        .collect();
-    install(WorkerSetup { workflows, host });
+    let setup = setup_of(definitions, host, call, settings.task_timeout);
+    warn_of_long_steps(&setup);
+    install(setup);
     let runtime = Runtime::from_current_tokio(Default::default())
         .map_err(|e| format!("cannot start the Temporal runtime: {e}"))?;
     let client = connect(settings).await?;
@@ -38,6 +47,7 @@ pub async fn run_worker(
         .register_workflow::<Dispatcher>()
         .map_err(|e| format!("cannot register the dispatcher workflow: {e}"))?
         .register_activities(Recorder)
+        .register_activities(AgentCalls)
         .build();
     // The workflow's code is agentwire's, polled inside the workflow task:
     // its steps and agent calls wake it through tokio, by design.
@@ -70,11 +80,12 @@ pub async fn replay(
     use temporalio_client::WorkflowHistory;
     use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 
-    let workflows = definitions
-        .into_iter()
-        .filter_map(|definition| Some((definition.name, (definition, definition.workflow()?))))
-        .collect();
-    install(WorkerSetup { workflows, host });
+    install(setup_of(
+        definitions,
+        host,
+        refuse_calls,
+        TemporalSettings::default().task_timeout,
+    ));
     let mut names = Vec::new();
     let mut parsed = Vec::new();
     for (name, bytes) in histories {
@@ -104,4 +115,72 @@ pub async fn replay(
     } else {
         Err(failures.join("\n"))
     }
+}
+
+/// The workflows among `definitions` and every agent they (or the agents
+/// among `definitions`) call, remote ones included, by name.
+fn setup_of(
+    definitions: impl IntoIterator<Item = &'static AgentDefinition>,
+    host: Arc<Host>,
+    call: CallAgent,
+    task_timeout: Duration,
+) -> WorkerSetup {
+    let mut workflows = BTreeMap::new();
+    let mut agents = BTreeMap::new();
+    for definition in definitions {
+        if let Some(workflow) = definition.workflow() {
+            workflows.insert(definition.name, (definition, workflow));
+        } else {
+            agents.insert(definition.name, definition);
+        }
+        for callee in (definition.callees)() {
+            if !callee.is_workflow() {
+                agents.entry(callee.name).or_insert(*callee);
+            }
+        }
+    }
+    WorkerSetup {
+        workflows,
+        agents,
+        call,
+        host,
+        task_timeout,
+    }
+}
+
+/// Says at start-up which workflows declare a `step_timeout` their steps
+/// cannot have here: steps run inside workflow tasks, so each is cut at
+/// [`step_window`] of `task_timeout`.
+fn warn_of_long_steps(setup: &WorkerSetup) {
+    let window = step_window(setup.task_timeout);
+    for (name, (_, workflow)) in &setup.workflows {
+        if let Some(timeout) = workflow.step_policy().timeout
+            && timeout > window
+        {
+            tracing::warn!(
+                "workflow `{name}` declares step_timeout = {} ms, but on Temporal a step runs \
+                 inside a workflow task and must end within {} ms (4/5 of task_timeout = {} ms): \
+                 its steps are cut there; raise [workflows.temporal] task_timeout (at most \
+                 120 s) or move the work into an agent call, which runs as an activity",
+                timeout.as_millis(),
+                window.as_millis(),
+                setup.task_timeout.as_millis()
+            );
+        }
+    }
+}
+
+/// A replay runs no activity.
+fn refuse_calls(
+    _caller: AgentContext,
+    callee: &'static AgentDefinition,
+    _arguments: JsonObject,
+    _narrowing: Budget,
+) -> BoxFuture<'static, Result<Value, CallError>> {
+    Box::pin(async move {
+        Err(CallError::Agent {
+            agent: callee.name,
+            message: "a replay calls no agent".to_owned(),
+        })
+    })
 }

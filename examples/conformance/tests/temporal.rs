@@ -1,0 +1,159 @@
+//! The conformance example's workflows on a real Temporal server (the dev
+//! server scripts/temporal.sh installs, `conformance worker`, `conformance
+//! serve --workflow-backend temporal`), and the replay of their recorded
+//! histories (tests/histories) against the code.
+//!
+//! `cargo test -p conformance --features temporal --test temporal`;
+//! re-record the histories with AGENTWIRE_RECORD_HISTORIES=1.
+
+const BINARY: &str = env!("CARGO_BIN_EXE_conformance");
+
+#[path = "../../durable/tests/support/cluster.rs"]
+#[allow(dead_code)]
+mod cluster;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use cluster::*;
+use serde_json::{Value, json};
+
+/// Every workflow of the example, driven to its end on Temporal: timers,
+/// a failure of the workflow's own, a panic, one wait and two waits at
+/// once. With AGENTWIRE_RECORD_HISTORIES set, their histories are written
+/// to tests/histories for the replay test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_workflow_of_the_example_runs_on_temporal() {
+    let dir = scratch_dir("conformance-temporal");
+    let cluster = Cluster::start(&dir);
+    let _worker = cluster.worker("a");
+    let (_serve, url) = cluster.serve();
+    let client = connect(&url).await;
+    let resume = |run: &str, name: &str, payload: Value| {
+        let arguments = json!({"run_id": run, "signal_name": name, "payload": payload});
+        let client = &client;
+        async move { structured(&call(client, "workflows-resume", arguments).await) }
+    };
+
+    let slow = start_run(&client, "slow_compute", json!({"seconds": 1})).await;
+    let failing = start_run(&client, "failing_job", json!({})).await;
+    let broken = start_run(&client, "protocol_error_job", json!({})).await;
+    let confirm = start_run(&client, "confirm_delete", json!({"filename": "a.txt"})).await;
+    let multi = start_run(&client, "multi_input", json!({})).await;
+
+    let done = wait_for_status(&client, &slow, Duration::from_secs(60), is("completed")).await;
+    assert_eq!(done["result"], "Computed for 1 s", "{done}");
+    let done = wait_for_status(&client, &failing, Duration::from_secs(60), is("failed")).await;
+    assert!(
+        done.to_string()
+            .contains("failing_job failed, as it always does"),
+        "{done}"
+    );
+    let done = wait_for_status(&client, &broken, Duration::from_secs(60), is("failed")).await;
+    assert!(
+        done.to_string()
+            .contains("protocol_error_job broke on purpose"),
+        "{done}"
+    );
+
+    let waiting = wait_for_status(
+        &client,
+        &confirm,
+        Duration::from_secs(60),
+        is("input_required"),
+    )
+    .await;
+    assert_eq!(waiting["waiting_for"], "confirm", "{waiting}");
+    resume(&confirm, "confirm", json!({"confirm": true})).await;
+    let done = wait_for_status(&client, &confirm, Duration::from_secs(60), is("completed")).await;
+    assert_eq!(done["result"], "Deleted a.txt", "{done}");
+
+    wait_for_status(
+        &client,
+        &multi,
+        Duration::from_secs(60),
+        is("input_required"),
+    )
+    .await;
+    resume(&multi, "second", json!({"confirm": true, "name": "Bo"})).await;
+    resume(&multi, "first", json!({"confirm": true, "name": "Al"})).await;
+    let done = wait_for_status(&client, &multi, Duration::from_secs(60), is("completed")).await;
+    assert_eq!(done["result"], r#"first="Al", second="Bo""#, "{done}");
+
+    for (run, name) in [
+        (&slow, "slow_compute"),
+        (&failing, "failing_job"),
+        (&broken, "protocol_error_job"),
+        (&confirm, "confirm_delete"),
+        (&multi, "multi_input"),
+    ] {
+        cluster.record_history(run, name);
+    }
+    client.cancel().await.unwrap();
+}
+
+/// Every recorded history replays against the code (`conformance replay`),
+/// and one told it was a run of another workflow is refused.
+#[test]
+fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(histories())
+        .expect("tests/histories")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "confirm_delete",
+            "failing_job",
+            "multi_input",
+            "protocol_error_job",
+            "slow_compute"
+        ],
+    );
+    let replayed = Command::new(BINARY)
+        .arg("replay")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        replayed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+
+    // `slow_compute`'s history, told it was a run of `confirm_delete`: the
+    // code waits for a signal where the history has a timer.
+    let text = std::fs::read_to_string(histories().join("slow_compute.json")).unwrap();
+    let mut history: Value = serde_json::from_str(&text).unwrap();
+    let data = &mut history["events"][0]["attributes"]["WorkflowExecutionStartedEventAttributes"]["input"]
+        ["payloads"][0]["data"];
+    let decoded = decode_base64(data.as_str().expect("the input payload's data"));
+    let mut run_input: Value = serde_json::from_slice(&decoded).unwrap();
+    run_input["workflow"] = "confirm_delete".into();
+    run_input["arguments"] = json!({"filename": "b.txt"});
+    *data = encode_base64(&serde_json::to_vec(&run_input).unwrap()).into();
+    let dir = scratch_dir("conformance-replay");
+    let tampered = dir.join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&history).unwrap()).unwrap();
+    let refused = Command::new(BINARY)
+        .arg("replay")
+        .arg(&tampered)
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success(),
+        "a history of other code replayed"
+    );
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("tampered.json") && message.contains("nondeterministic"),
+        "{message}"
+    );
+}
