@@ -1,5 +1,5 @@
 //! `[limits]`: a session, and the whole server, run a bounded number of
-//! tool calls at once, and a session holds a bounded number of resource
+//! tool calls at once, and (apart) of other requests, and a session holds a bounded number of resource
 //! subscriptions; a call past either limit waits in a bounded queue for a
 //! bounded time, and past those is refused with a JSON-RPC error naming the
 //! setting, the others keep running, and a finished (or cancelled) call
@@ -17,7 +17,8 @@ use agentwire::transport::http::{HttpOptions, HttpServer};
 use agentwire::{AgentServer, Registry, ServerIdentity};
 use rmcp::ServiceExt;
 use rmcp::model::{
-    CallToolRequestParams, SubscribeRequestParams, UnsubscribeRequestParams, object,
+    CallToolRequestParams, GetPromptRequestParams, ReadResourceRequestParams,
+    SubscribeRequestParams, UnsubscribeRequestParams, object,
 };
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -40,6 +41,25 @@ fn note(id: String) -> String {
 #[agent]
 async fn quick() -> String {
     "done".to_owned()
+}
+
+/// Sleeps, saying nothing meanwhile.
+#[agent]
+async fn nap(ms: u64) -> String {
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    "slept".to_owned()
+}
+
+/// A resource that is never ready: only dropping its read ends it.
+#[resource(uri = "slow://{key}")]
+async fn slow(key: String) -> String {
+    hang_until_dropped(key).await
+}
+
+/// A prompt that is never ready.
+#[prompt]
+async fn stall(key: String) -> String {
+    hang_until_dropped(key).await
 }
 
 async fn client(server: &HttpServer) -> RunningService<RoleClient, ()> {
@@ -340,6 +360,147 @@ async fn a_queued_call_is_refused_after_queue_wait_naming_it() {
         "it says which limit was full: {refused}"
     );
     hang.abort();
+    a.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
+}
+
+/// Starts reading `slow://key` and waits until the read runs.
+async fn start_slow_read(
+    client: &RunningService<RoleClient, ()>,
+    key: &str,
+) -> tokio::task::JoinHandle<()> {
+    let peer = client.peer().clone();
+    let params = ReadResourceRequestParams::new(format!("slow://{key}"));
+    let task = tokio::spawn(async move {
+        let _ = peer.read_resource(params).await;
+    });
+    wait_for(&STARTED, key).await;
+    task
+}
+
+async fn read_note(client: &RunningService<RoleClient, ()>) -> Result<(), String> {
+    client
+        .read_resource(ReadResourceRequestParams::new("memo://note/1"))
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn reads_and_prompts_past_the_session_or_server_limit_are_refused_naming_it() {
+    let http = limited_http(
+        "[limits]\nconcurrent_requests = 2\nconcurrent_requests_per_session = 1\n\
+         queued_requests = 0",
+    )
+    .await;
+    let (a, b, c) = (
+        client(&http).await,
+        client(&http).await,
+        client(&http).await,
+    );
+
+    let slow_a = start_slow_read(&a, "requests-a").await;
+    for refused in [
+        read_note(&a).await.unwrap_err(),
+        a.get_prompt(GetPromptRequestParams::new("stall"))
+            .await
+            .unwrap_err()
+            .to_string(),
+        a.list_tools(None).await.unwrap_err().to_string(),
+    ] {
+        assert!(
+            refused.contains("[limits] concurrent_requests_per_session"),
+            "{refused}"
+        );
+    }
+    // Tool calls have their own places.
+    assert_eq!(quick_call(&a).await.unwrap(), "done");
+
+    // Another session goes on, until the server is full.
+    read_note(&b).await.unwrap();
+    let peer = b.peer().clone();
+    let stall_b = tokio::spawn(async move {
+        let params = GetPromptRequestParams::new("stall")
+            .with_arguments(object(json!({"key": "requests-b"})));
+        let _ = peer.get_prompt(params).await;
+    });
+    wait_for(&STARTED, "requests-b").await;
+    let refused = read_note(&c).await.unwrap_err();
+    assert!(
+        refused.contains("[limits] concurrent_requests)"),
+        "the server's limit: {refused}"
+    );
+    assert!(refused.contains("[limits] queued_requests"), "{refused}");
+
+    // A cancelled read frees its place.
+    slow_a.abort();
+    wait_for(&DROPPED, "requests-a").await;
+    let mut answered = Err(String::new());
+    for _ in 0..100 {
+        answered = read_note(&c).await;
+        if answered.is_ok() {
+            break;
+        }
+        // The cancellation reaches the server a moment later.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    answered.expect("a place came free");
+
+    stall_b.abort();
+    for client in [a, b, c] {
+        client.cancel().await.unwrap();
+    }
+    http.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_read_past_the_limit_waits_for_a_place_and_is_refused_after_queue_wait() {
+    let http =
+        limited_http("[limits]\nconcurrent_requests_per_session = 1\nqueue_wait = \"400ms\"").await;
+    let a = client(&http).await;
+    let slow = start_slow_read(&a, "request-queue").await;
+    let refused = read_note(&a).await.unwrap_err();
+    assert!(refused.contains("[limits] queue_wait"), "{refused}");
+    assert!(
+        refused.contains("concurrent_requests_per_session"),
+        "it says which limit was full: {refused}"
+    );
+
+    // A read that waits runs once the place frees.
+    let peer = a.peer().clone();
+    let waiting = tokio::spawn(async move {
+        peer.read_resource(ReadResourceRequestParams::new("memo://note/2"))
+            .await
+            .map_err(|e| e.to_string())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(!waiting.is_finished(), "the read did not wait");
+    slow.abort();
+    wait_for(&DROPPED, "request-queue").await;
+    waiting
+        .await
+        .unwrap()
+        .expect("the waiting read ran once the place was free");
+    a.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_call_longer_than_session_idle_keeps_its_session_open_and_is_answered() {
+    let http = limited_http("[limits]\nsession_idle = \"300ms\"").await;
+    let a = client(&http).await;
+    let nap =
+        a.call_tool(CallToolRequestParams::new("nap").with_arguments(object(json!({"ms": 1500}))));
+    let nap = tokio::time::timeout(std::time::Duration::from_secs(20), nap)
+        .await
+        .expect("the call is answered (its session was not closed under it)")
+        .expect("the call succeeds");
+    assert_eq!(support::text(&nap), "slept");
+    assert_eq!(
+        quick_call(&a).await.unwrap(),
+        "done",
+        "the session is still open"
+    );
     a.cancel().await.unwrap();
     http.shutdown().await.unwrap();
 }

@@ -2,8 +2,9 @@
 //! driven by rmcp's client: every budget dimension runs out at the second
 //! and at the third hop, runaway recursion stops, hostile grants are refused.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::Stdio;
 
 use chain::{INPUT_PRICE_MICROS, OUTPUT_PRICE_MICROS, SOURCE_INPUT_TOKENS, SOURCE_OUTPUT_TOKENS};
 use rmcp::ServiceExt;
@@ -11,6 +12,7 @@ use rmcp::model::{CallToolRequestParams, CallToolResult, RequestMetaObject, obje
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
+use support::HttpProcess;
 
 const ORCHESTRATOR: &str = env!("CARGO_BIN_EXE_orchestrator");
 const RESEARCHER: &str = env!("CARGO_BIN_EXE_researcher");
@@ -264,43 +266,10 @@ async fn a_hostile_grant_is_refused_or_cannot_widen_the_servers_policy() {
     client.cancel().await.unwrap();
 }
 
-/// A server process serving streamable HTTP on a free port, killed on drop.
-struct HttpServer(Child, String);
-
-impl HttpServer {
-    fn start(binary: &str, env: &[(&str, String)]) -> Self {
-        let mut child = Command::new(binary)
-            .args(["serve", "--http", "127.0.0.1:0"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .envs(env.iter().map(|(k, v)| (*k, v.clone())))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn an HTTP server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("listening line")
-            .to_owned();
-        HttpServer(child, url)
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn the_chain_also_runs_over_streamable_http() {
-    let summarizer = HttpServer::start(SUMMARIZER, &[]);
-    let researcher = HttpServer::start(
+    let summarizer = HttpProcess::start(SUMMARIZER, &[]);
+    let researcher = HttpProcess::start(
         RESEARCHER,
         &[("AGENTWIRE_SERVER_SUMMARIZER_URL", summarizer.1.clone())],
     );

@@ -3,8 +3,9 @@
 //! error (no Rust type names) within its time grant, and no process of the
 //! chain may be left behind.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use rmcp::ServiceExt;
@@ -12,45 +13,13 @@ use rmcp::model::{CallToolRequestParams, CallToolResult, RequestMetaObject, obje
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
+use support::HttpProcess;
 
 const ORCHESTRATOR: &str = env!("CARGO_BIN_EXE_orchestrator");
 const RESEARCHER: &str = env!("CARGO_BIN_EXE_researcher");
 const SUMMARIZER: &str = env!("CARGO_BIN_EXE_summarizer");
 
 type Client = RunningService<RoleClient, ()>;
-
-/// A server of the chain as an HTTP process of this test.
-struct HttpProcess(Child, String);
-
-impl HttpProcess {
-    fn start(binary: &str, env: &[(&str, String)]) -> Self {
-        let mut child = Command::new(binary)
-            .args(["serve", "--http", "127.0.0.1:0"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .envs(env.iter().map(|(k, v)| (*k, v.clone())))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn an HTTP server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
-        HttpProcess(child, url)
-    }
-}
-
-impl Drop for HttpProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 async fn orchestrator(researcher_url: &str) -> Client {
     let mut command = tokio::process::Command::new(ORCHESTRATOR);

@@ -209,7 +209,8 @@ struct SoakArgs {
     #[arg(long)]
     pid: Option<u32>,
     /// When a call's answer names a workflow run waiting for input
-    /// (`run_id`), send `workflows-resume` with this payload (a JSON object).
+    /// (`run_id`), send `workflows-resume` with this payload (a JSON object),
+    /// under the signal name the answer gives (`waiting_for`).
     #[arg(long, value_name = "JSON")]
     resume_payload: Option<String>,
     #[command(flatten)]

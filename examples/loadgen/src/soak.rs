@@ -8,9 +8,9 @@
 //! interval), so the offered load is `sessions / interval` calls per
 //! second whatever the latency; a call slower than the interval delays
 //! only its own session's next call. With `--resume-payload`, a call whose
-//! answer names a workflow run waiting for input (`run_id`) is followed by
-//! `workflows-resume` with that payload, so each round is one whole
-//! workflow run.
+//! answer names a workflow run waiting for input (`run_id`, and the wait's
+//! name in `waiting_for`) is followed by `workflows-resume` with that
+//! payload under that signal name, so each round is one whole workflow run.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -164,7 +164,7 @@ async fn call(
 }
 
 /// The run id a workflow tool answered with when its run waits for input.
-fn waiting_run(result: &CallToolResult) -> Option<String> {
+fn waiting_run(result: &CallToolResult) -> Option<(String, Option<String>)> {
     let from_text = || {
         result.content.iter().find_map(|c| {
             let text = c.as_text()?;
@@ -172,7 +172,9 @@ fn waiting_run(result: &CallToolResult) -> Option<String> {
         })
     };
     let value = result.structured_content.clone().or_else(from_text)?;
-    Some(value.get("run_id")?.as_str()?.to_owned())
+    let run_id = value.get("run_id")?.as_str()?.to_owned();
+    let signal = value.get("waiting_for").and_then(Value::as_str);
+    Some((run_id, signal.map(str::to_owned)))
 }
 
 /// One session's loop until `end`.
@@ -205,10 +207,14 @@ async fn session(
         match result {
             Ok(result) => {
                 record(started, None);
-                if let (Some(payload), Some(run_id)) = (&plan.resume_payload, waiting_run(&result))
+                if let (Some(payload), Some((run_id, signal))) =
+                    (&plan.resume_payload, waiting_run(&result))
                 {
                     let mut arguments = JsonObject::new();
                     arguments.insert("run_id".into(), run_id.into());
+                    if let Some(signal) = signal {
+                        arguments.insert("signal_name".into(), signal.into());
+                    }
                     arguments.insert("payload".into(), Value::Object(payload.clone()));
                     let params =
                         CallToolRequestParams::new("workflows-resume").with_arguments(arguments);
@@ -367,11 +373,15 @@ mod tests {
 
     #[test]
     fn a_waiting_run_is_found_in_structured_content_or_in_json_text() {
-        let structured =
-            CallToolResult::structured(json!({"run_id": "r-1", "status": "input_required"}));
-        assert_eq!(waiting_run(&structured).as_deref(), Some("r-1"));
+        let structured = CallToolResult::structured(
+            json!({"run_id": "r-1", "status": "input_required", "waiting_for": "approval"}),
+        );
+        assert_eq!(
+            waiting_run(&structured),
+            Some(("r-1".to_owned(), Some("approval".to_owned())))
+        );
         let text = CallToolResult::success(vec![ContentBlock::text(r#"{"run_id":"r-2"}"#)]);
-        assert_eq!(waiting_run(&text).as_deref(), Some("r-2"));
+        assert_eq!(waiting_run(&text), Some(("r-2".to_owned(), None)));
         let plain = CallToolResult::success(vec![ContentBlock::text("Hello, Ada!")]);
         assert_eq!(waiting_run(&plain), None);
     }

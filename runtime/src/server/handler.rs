@@ -1,4 +1,12 @@
 //! rmcp's `ServerHandler`, mapped onto the modules that do each job.
+//!
+//! Every request takes a place first ([`CallGate`](super::limits::CallGate)):
+//! `tools/call` among the tool calls, the others among the other requests.
+//! `tasks/cancel` takes none (it frees places), nor does
+//! `subscriptions/listen`, a stream held open for as long as the client
+//! listens, which would hold its place for good (not bounded yet: see
+//! docs/security.md); `initialize`, `server/discover`, `ping` and
+//! notifications are answered by rmcp, or by methods not overridden here.
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CancelTaskParams, CompleteRequestParams,
@@ -22,8 +30,9 @@ impl ServerHandler for AgentServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         Ok(ListToolsResult::with_all_items(self.shared.tools.clone()))
     }
 
@@ -44,6 +53,7 @@ impl ServerHandler for AgentServer {
         request: GetTaskParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetTaskResult, ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         self.serve_get_task(request, context).await
     }
 
@@ -52,6 +62,7 @@ impl ServerHandler for AgentServer {
         request: UpdateTaskParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         self.serve_update_task(request, context).await
     }
 
@@ -66,8 +77,9 @@ impl ServerHandler for AgentServer {
     async fn set_level(
         &self,
         request: SetLevelRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         self.log_level.set(LogLevel::from_rmcp(request.level));
         Ok(())
     }
@@ -77,6 +89,7 @@ impl ServerHandler for AgentServer {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         self.serve_list_prompts(request, context).await
     }
 
@@ -85,6 +98,7 @@ impl ServerHandler for AgentServer {
         request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         self.serve_get_prompt(request, context).await
     }
 
@@ -93,6 +107,7 @@ impl ServerHandler for AgentServer {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         self.serve_list_resources(request, context).await
     }
 
@@ -101,6 +116,7 @@ impl ServerHandler for AgentServer {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         self.serve_list_resource_templates(request, context).await
     }
 
@@ -109,6 +125,7 @@ impl ServerHandler for AgentServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         self.serve_read_resource(request, context).await
     }
 
@@ -117,6 +134,7 @@ impl ServerHandler for AgentServer {
         request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         self.serve_complete(request, context).await
     }
 
@@ -125,6 +143,7 @@ impl ServerHandler for AgentServer {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         self.serve_subscribe(request, context).await
     }
 
@@ -133,6 +152,7 @@ impl ServerHandler for AgentServer {
         request: UnsubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), ErrorData> {
+        let _place = self.calls.enter_request(&context.ct).await?;
         self.serve_unsubscribe(request, context).await
     }
 

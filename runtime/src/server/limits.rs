@@ -1,12 +1,12 @@
 //! `[limits]` of agentwire.toml: how many tool calls one server, and one
-//! session of it, runs at once, how many sessions it keeps open and how
-//! long an idle one is kept (applied by the HTTP transport), and how long
-//! calls still running at shutdown are given to finish (the CLI's `serve`).
-//! A call past either call limit waits in a bounded queue for a bounded
-//! time, and past that is refused with an error that names the setting,
-//! rather than queued without bound: a client that floods the server cannot
-//! starve the others of memory or of the runtime's threads.
-
+//! session of it, runs at once, and how many other requests; how many
+//! sessions it keeps open and how long an idle one is kept (applied by the
+//! HTTP transport); how long calls still running at shutdown are given to
+//! finish (the CLI's `serve`). A request past either of its limits waits in
+//! a bounded queue for a bounded time, and past that is refused with an
+//! error that names the setting, rather than queued without bound: a client
+//! that floods the server cannot starve the others of memory or of the
+//! runtime's threads.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -17,7 +17,8 @@ use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-/// `[limits]`: tool calls running at once, and the grace period at shutdown.
+/// `[limits]`: tool calls and other requests running at once, sessions,
+/// subscriptions, and the grace period at shutdown.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
@@ -37,8 +38,19 @@ pub struct LimitsConfig {
     /// reached, in the whole server (default 256); past it a call is
     /// refused at once.
     pub queued_calls: usize,
-    /// How long a call waits for a place before it is refused (default "30s").
+    /// How long a call, or another request, waits for a place before it
+    /// is refused (default "30s").
     pub queue_wait: String,
+    /// Requests other than tool calls (resource reads, prompts, lists,
+    /// completions, task polls and updates, subscriptions) the whole server
+    /// serves at once (default 512). `initialize`, `ping`, `tasks/cancel`
+    /// and notifications are never held back.
+    pub concurrent_requests: usize,
+    /// Requests other than tool calls one session serves at once (default 64).
+    pub concurrent_requests_per_session: usize,
+    /// Requests other than tool calls waiting for a place, in the whole
+    /// server (default 256); past it a request is refused at once.
+    pub queued_requests: usize,
     /// 2025-era HTTP sessions open at once (default 4096); past it an
     /// `initialize` is refused and the open sessions go on.
     pub sessions: usize,
@@ -56,6 +68,9 @@ impl Default for LimitsConfig {
             shutdown_grace: "10s".to_owned(),
             queued_calls: 256,
             queue_wait: "30s".to_owned(),
+            concurrent_requests: 512,
+            concurrent_requests_per_session: 64,
+            queued_requests: 256,
             sessions: 4096,
             session_idle: "5m".to_owned(),
         }
@@ -69,6 +84,13 @@ impl LimitsConfig {
             return Err(
                 "[limits] concurrent_calls and concurrent_calls_per_session must be \
                         at least 1"
+                    .to_owned(),
+            );
+        }
+        if self.concurrent_requests == 0 || self.concurrent_requests_per_session == 0 {
+            return Err(
+                "[limits] concurrent_requests and concurrent_requests_per_session must be \
+                 at least 1"
                     .to_owned(),
             );
         }
@@ -104,11 +126,130 @@ impl LimitsConfig {
     }
 }
 
-/// The permits of one server and of one of its sessions.
+/// What one kind of request may use: places in the whole server, places
+/// in one session, and places in the queue of those waiting for one.
 #[derive(Debug, Clone)]
-pub(crate) struct CallGate {
+struct Lane {
+    /// What the requests are called in an error ("tool calls").
+    noun: &'static str,
+    /// The settings that size this lane, named in its errors.
+    keys: Keys,
     per_server: usize,
     per_session: usize,
+    server: Arc<Semaphore>,
+    session: Arc<Semaphore>,
+    /// Requests waiting for a place, in the whole server, and how many may.
+    queued: Arc<AtomicUsize>,
+    max_queued: usize,
+}
+
+/// The `[limits]` keys of one lane.
+#[derive(Debug, Clone, Copy)]
+struct Keys {
+    per_server: &'static str,
+    per_session: &'static str,
+    queued: &'static str,
+}
+
+impl Lane {
+    fn new(
+        noun: &'static str,
+        keys: Keys,
+        per_server: usize,
+        per_session: usize,
+        max_queued: usize,
+    ) -> Self {
+        Lane {
+            noun,
+            keys,
+            per_server,
+            per_session,
+            server: Arc::new(Semaphore::new(per_server)),
+            session: Arc::new(Semaphore::new(per_session)),
+            queued: Arc::default(),
+            max_queued,
+        }
+    }
+
+    /// The same server-wide places, fresh ones for a new session.
+    fn for_new_session(&self) -> Self {
+        Lane {
+            session: Arc::new(Semaphore::new(self.per_session)),
+            ..self.clone()
+        }
+    }
+
+    /// A place at once when there is one, else after waiting in the bounded
+    /// queue for one (at most `wait`, or until `cancelled`); a request that
+    /// cannot wait is refused naming the limit.
+    async fn enter(
+        &self,
+        wait: Duration,
+        cancelled: &CancellationToken,
+    ) -> Result<Permit, ErrorData> {
+        let session = self.session.clone().try_acquire_owned();
+        let server = self.server.clone().try_acquire_owned();
+        if let (Ok(session), Ok(server)) = (session, server) {
+            return Ok((session, server));
+        }
+        let (noun, keys) = (self.noun, self.keys);
+        let full = if self.session.available_permits() == 0 {
+            format!(
+                "this session already runs {} {noun}, its limit ([limits] {})",
+                self.per_session, keys.per_session
+            )
+        } else {
+            format!(
+                "the server already runs {} {noun}, its limit ([limits] {})",
+                self.per_server, keys.per_server
+            )
+        };
+        let Some(_waiting) = Waiting::join(&self.queued, self.max_queued) else {
+            return Err(busy(format!(
+                "{full}, and {} more already wait for a place ([limits] {}); try again later",
+                self.max_queued, keys.queued
+            )));
+        };
+        let places = async {
+            let session = self.session.clone().acquire_owned().await;
+            let server = self.server.clone().acquire_owned().await;
+            (session, server)
+        };
+        tokio::select! {
+            places = tokio::time::timeout(wait, places) => match places {
+                Ok((Ok(session), Ok(server))) => Ok((session, server)),
+                Ok(_) => Err(busy(SHUTTING_DOWN.to_owned())),
+                Err(_) => Err(busy(format!(
+                    "{full}, and no place came free within {} ms ([limits] queue_wait); try \
+                     again later",
+                    wait.as_millis()
+                ))),
+            },
+            () = cancelled.cancelled() => {
+                Err(busy(format!("the request was cancelled while it waited for a place among the {noun}")))
+            }
+        }
+    }
+}
+
+const SHUTTING_DOWN: &str = "the server is shutting down and takes no new calls";
+
+/// The places of one server and of one of its sessions: one lane for tool
+/// calls, another for every other request a client may send many of at
+/// once (reads, lists, prompts, completions, task polls, subscriptions).
+///
+/// Two lanes, not one, so that a session whose tool calls fill its places
+/// (a model thinking for minutes) can still poll its tasks (`tasks/get`),
+/// answer them (`tasks/update`) and read resources: none of those waits
+/// behind the work it is about, and a tool call that waits on such a
+/// request cannot hold the place that request needs. `initialize`,
+/// `server/discover`, `ping`, `tasks/cancel` and notifications (among them
+/// `notifications/cancelled`) pass no gate: they are what frees places.
+#[derive(Debug, Clone)]
+pub(crate) struct CallGate {
+    calls: Lane,
+    requests: Lane,
+    queue_wait: Duration,
     /// The shutdown grace period.
     pub grace: Duration,
     /// Subscriptions one session may hold.
@@ -117,114 +258,80 @@ pub(crate) struct CallGate {
     pub sessions: usize,
     /// How long an idle session is kept.
     pub session_idle: Duration,
-    server: Arc<Semaphore>,
-    session: Arc<Semaphore>,
-    /// Calls waiting for a place, in the whole server, and how many may.
-    queued: Arc<AtomicUsize>,
-    max_queued: usize,
-    queue_wait: Duration,
     /// Set at shutdown: no new call is let in.
     closing: Arc<AtomicBool>,
 }
 
-/// What a running call holds; dropping it lets the next one in.
-pub(crate) type CallPermit = (OwnedSemaphorePermit, OwnedSemaphorePermit);
+/// What a running request holds; dropping it lets the next one in.
+pub(crate) type Permit = (OwnedSemaphorePermit, OwnedSemaphorePermit);
 
 impl CallGate {
     pub fn new(limits: &LimitsConfig) -> Self {
+        let calls = Keys {
+            per_server: "concurrent_calls",
+            per_session: "concurrent_calls_per_session",
+            queued: "queued_calls",
+        };
+        let requests = Keys {
+            per_server: "concurrent_requests",
+            per_session: "concurrent_requests_per_session",
+            queued: "queued_requests",
+        };
         CallGate {
-            per_server: limits.concurrent_calls,
-            per_session: limits.concurrent_calls_per_session,
+            calls: Lane::new(
+                "tool calls",
+                calls,
+                limits.concurrent_calls,
+                limits.concurrent_calls_per_session,
+                limits.queued_calls,
+            ),
+            requests: Lane::new(
+                "requests other than tool calls",
+                requests,
+                limits.concurrent_requests,
+                limits.concurrent_requests_per_session,
+                limits.queued_requests,
+            ),
+            queue_wait: limits.queue_wait().unwrap_or(Duration::from_secs(30)),
             // Checked when the file was read.
             grace: limits.grace().unwrap_or(Duration::from_secs(10)),
             subscriptions: limits.subscriptions_per_session,
             sessions: limits.sessions,
             session_idle: limits.idle().unwrap_or(Duration::from_secs(300)),
-            server: Arc::new(Semaphore::new(limits.concurrent_calls)),
-            session: Arc::new(Semaphore::new(limits.concurrent_calls_per_session)),
-            queued: Arc::default(),
-            max_queued: limits.queued_calls,
-            queue_wait: limits.queue_wait().unwrap_or(Duration::from_secs(30)),
             closing: Arc::default(),
         }
     }
 
-    /// The gate of a new session: the server's permits, fresh session ones.
+    /// The gate of a new session: the server's places, fresh session ones.
     pub fn for_new_session(&self) -> Self {
         CallGate {
-            per_server: self.per_server,
-            per_session: self.per_session,
-            grace: self.grace,
-            subscriptions: self.subscriptions,
-            sessions: self.sessions,
-            session_idle: self.session_idle,
-            server: self.server.clone(),
-            session: Arc::new(Semaphore::new(self.per_session)),
-            queued: self.queued.clone(),
-            max_queued: self.max_queued,
-            queue_wait: self.queue_wait,
-            closing: self.closing.clone(),
+            calls: self.calls.for_new_session(),
+            requests: self.requests.for_new_session(),
+            ..self.clone()
         }
     }
 
-    /// Lets one call in: at once when there is a place, else after waiting
-    /// in the bounded queue for one (at most `queue_wait`, or until
+    /// Lets one tool call in: at once when there is a place, else after
+    /// waiting in the bounded queue for one (at most `queue_wait`, or until
     /// `cancelled`); a call that cannot wait is refused naming the limit.
-    pub async fn enter(&self, cancelled: &CancellationToken) -> Result<CallPermit, ErrorData> {
+    pub async fn enter(&self, cancelled: &CancellationToken) -> Result<Permit, ErrorData> {
         self.open()?;
-        let session = self.session.clone().try_acquire_owned();
-        let server = self.server.clone().try_acquire_owned();
-        if let (Ok(session), Ok(server)) = (session, server) {
-            return Ok((session, server));
-        }
-        let full = if self.session.available_permits() == 0 {
-            format!(
-                "this session already runs {} tool calls, its limit ([limits] \
-                 concurrent_calls_per_session)",
-                self.per_session
-            )
-        } else {
-            format!(
-                "the server already runs {} tool calls, its limit ([limits] concurrent_calls)",
-                self.per_server
-            )
-        };
-        let Some(_waiting) = Waiting::join(&self.queued, self.max_queued) else {
-            return Err(busy(format!(
-                "{full}, and {} more already wait for a place ([limits] queued_calls); try \
-                 again later",
-                self.max_queued
-            )));
-        };
-        let places = async {
-            let session = self.session.clone().acquire_owned().await;
-            let server = self.server.clone().acquire_owned().await;
-            (session, server)
-        };
-        let (session, server) = tokio::select! {
-            places = tokio::time::timeout(self.queue_wait, places) => match places {
-                Ok((Ok(session), Ok(server))) => (session, server),
-                Ok(_) => return Err(busy("the server is shutting down and takes no new calls".to_owned())),
-                Err(_) => return Err(busy(format!(
-                    "{full}, and no place came free within {} ms ([limits] queue_wait); try \
-                     again later",
-                    self.queue_wait.as_millis()
-                ))),
-            },
-            () = cancelled.cancelled() => {
-                return Err(busy("the call was cancelled while it waited for a place".to_owned()));
-            }
-        };
+        let permit = self.calls.enter(self.queue_wait, cancelled).await?;
         self.open()?;
-        Ok((session, server))
+        Ok(permit)
+    }
+
+    /// Lets one request other than a tool call in, as [`enter`](Self::enter)
+    /// does, under its own limits. Still open at shutdown: a client may
+    /// follow its calls (`tasks/get`) through the grace period.
+    pub async fn enter_request(&self, cancelled: &CancellationToken) -> Result<Permit, ErrorData> {
+        self.requests.enter(self.queue_wait, cancelled).await
     }
 
     /// Refuses every call once the server is shutting down.
     fn open(&self) -> Result<(), ErrorData> {
         if self.closing.load(Ordering::Acquire) {
-            return Err(busy(
-                "the server is shutting down and takes no new calls".to_owned(),
-            ));
+            return Err(busy(SHUTTING_DOWN.to_owned()));
         }
         Ok(())
     }
@@ -256,8 +363,8 @@ impl CallGate {
     /// `grace` passes; true when they all finished.
     pub async fn close(&self, grace: Duration) -> bool {
         self.closing.store(true, Ordering::Release);
-        let all = u32::try_from(self.per_server).unwrap_or(u32::MAX);
-        let idle = self.server.acquire_many(all);
+        let all = u32::try_from(self.calls.per_server).unwrap_or(u32::MAX);
+        let idle = self.calls.server.acquire_many(all);
         tokio::time::timeout(grace, idle).await.is_ok()
     }
 }

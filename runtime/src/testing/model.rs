@@ -180,23 +180,77 @@ impl From<String> for Reply {
     }
 }
 
-/// The record of the requests a scripted model was sent, shared by its
-/// clones.
-#[derive(Debug, Clone, Default)]
-struct Requests(Arc<Mutex<Vec<ChatRequest>>>);
+/// What both scripted models keep besides their answers: the requests they
+/// were sent (shared by clones), the name they answer as and their price.
+#[derive(Debug, Clone)]
+struct Script {
+    requests: Arc<Mutex<Vec<ChatRequest>>>,
+    model: String,
+    price: Option<Price>,
+}
 
-impl Requests {
+impl Default for Script {
+    fn default() -> Self {
+        Script {
+            requests: Arc::default(),
+            model: SCRIPTED_MODEL.to_owned(),
+            price: Some(Price::FREE),
+        }
+    }
+}
+
+impl Script {
     /// Records `request`; its number, from 1.
     fn record(&self, request: &ChatRequest) -> usize {
-        let mut requests = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
         requests.push(request.clone());
         requests.len()
     }
-
-    fn all(&self) -> Vec<ChatRequest> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
 }
+
+/// The builder methods and [`TestModel`] of a scripted model type (a
+/// struct with a `script: Script` field).
+macro_rules! scripted_model {
+    ($model:ident) => {
+        impl $model {
+            /// The model answers as `model` (default [`SCRIPTED_MODEL`]).
+            pub fn named(mut self, model: impl Into<String>) -> Self {
+                self.script.model = model.into();
+                self
+            }
+
+            /// The model's price, which cost budgets are enforced with
+            /// (default free; `None` makes it unpriced, so a cost budget
+            /// refuses it).
+            pub fn with_price(mut self, price: impl Into<Option<Price>>) -> Self {
+                self.script.price = price.into();
+                self
+            }
+
+            /// Every request the model was sent, in order, as the provider
+            /// saw it (`max_tokens` already fitted to the budget).
+            pub fn requests(&self) -> Vec<ChatRequest> {
+                self.script
+                    .requests
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone()
+            }
+        }
+
+        impl TestModel for $model {
+            fn model_name(&self) -> String {
+                self.script.model.clone()
+            }
+            fn price(&self) -> Option<Price> {
+                self.script.price
+            }
+        }
+    };
+}
+
+scripted_model!(ScriptedModel);
+scripted_model!(FunctionModel);
 
 /// A model that answers each request with the next [`Reply`] of a list,
 /// and fails (a clear provider error) once the list is used up.
@@ -218,9 +272,7 @@ impl Requests {
 #[derive(Debug, Clone)]
 pub struct ScriptedModel {
     replies: Arc<Mutex<VecDeque<Reply>>>,
-    requests: Requests,
-    model: String,
-    price: Option<Price>,
+    script: Script,
 }
 
 impl ScriptedModel {
@@ -228,29 +280,8 @@ impl ScriptedModel {
     pub fn new<R: Into<Reply>>(replies: impl IntoIterator<Item = R>) -> Self {
         ScriptedModel {
             replies: Arc::new(Mutex::new(replies.into_iter().map(Into::into).collect())),
-            requests: Requests::default(),
-            model: SCRIPTED_MODEL.to_owned(),
-            price: Some(Price::FREE),
+            script: Script::default(),
         }
-    }
-
-    /// The model answers as `model` (default [`SCRIPTED_MODEL`]).
-    pub fn named(mut self, model: impl Into<String>) -> Self {
-        self.model = model.into();
-        self
-    }
-
-    /// The model's price, which cost budgets are enforced with (default
-    /// free; `None` makes it unpriced, so a cost budget refuses it).
-    pub fn with_price(mut self, price: impl Into<Option<Price>>) -> Self {
-        self.price = price.into();
-        self
-    }
-
-    /// Every request the model was sent, in order, as the provider saw it
-    /// (`max_tokens` already fitted to the budget).
-    pub fn requests(&self) -> Vec<ChatRequest> {
-        self.requests.all()
     }
 
     /// How many replies are left.
@@ -269,7 +300,7 @@ impl Provider for ScriptedModel {
         request: &'a ChatRequest,
         _options: &'a CallOptions,
     ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
-        let number = self.requests.record(request);
+        let number = self.script.record(request);
         let reply = self
             .replies
             .lock()
@@ -308,15 +339,13 @@ type Answer = dyn Fn(&ChatRequest) -> Reply + Send + Sync;
 #[derive(Clone)]
 pub struct FunctionModel {
     answer: Arc<Answer>,
-    requests: Requests,
-    model: String,
-    price: Option<Price>,
+    script: Script,
 }
 
 impl std::fmt::Debug for FunctionModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FunctionModel")
-            .field("model", &self.model)
+            .field("model", &self.script.model)
             .finish_non_exhaustive()
     }
 }
@@ -326,27 +355,8 @@ impl FunctionModel {
     pub fn new(answer: impl Fn(&ChatRequest) -> Reply + Send + Sync + 'static) -> Self {
         FunctionModel {
             answer: Arc::new(answer),
-            requests: Requests::default(),
-            model: SCRIPTED_MODEL.to_owned(),
-            price: Some(Price::FREE),
+            script: Script::default(),
         }
-    }
-
-    /// The model answers as `model` (default [`SCRIPTED_MODEL`]).
-    pub fn named(mut self, model: impl Into<String>) -> Self {
-        self.model = model.into();
-        self
-    }
-
-    /// The model's price (default free; `None` makes it unpriced).
-    pub fn with_price(mut self, price: impl Into<Option<Price>>) -> Self {
-        self.price = price.into();
-        self
-    }
-
-    /// Every request the model was sent, in order.
-    pub fn requests(&self) -> Vec<ChatRequest> {
-        self.requests.all()
     }
 }
 
@@ -360,7 +370,7 @@ impl Provider for FunctionModel {
         request: &'a ChatRequest,
         _options: &'a CallOptions,
     ) -> BoxFuture<'a, Result<ChatResponse, ProviderError>> {
-        let number = self.requests.record(request);
+        let number = self.script.record(request);
         let reply = (self.answer)(request);
         Box::pin(async move { reply.respond(request, number) })
     }
@@ -375,22 +385,4 @@ pub trait TestModel: Provider + Clone {
     fn model_name(&self) -> String;
     /// The model's price, `None` when unknown.
     fn price(&self) -> Option<Price>;
-}
-
-impl TestModel for ScriptedModel {
-    fn model_name(&self) -> String {
-        self.model.clone()
-    }
-    fn price(&self) -> Option<Price> {
-        self.price
-    }
-}
-
-impl TestModel for FunctionModel {
-    fn model_name(&self) -> String {
-        self.model.clone()
-    }
-    fn price(&self) -> Option<Price> {
-        self.price
-    }
 }

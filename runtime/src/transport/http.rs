@@ -117,8 +117,9 @@ impl HttpServer {
         let served = server.clone();
         let (max_sessions, idle) = server.session_limits();
         let mut sessions = LocalSessionManager::default();
-        // An idle session is closed (rmcp's keep-alive), which frees its place.
-        sessions.session_config.keep_alive = Some(idle);
+        // Idle sessions are closed by `session_limit::close_idle`, which
+        // knows when a call is in flight; rmcp's keep-alive does not.
+        sessions.session_config.keep_alive = None;
         let sessions = Arc::new(sessions);
         // rmcp calls the factory once per session (and per stateless request),
         // so each session gets its own log level while sharing the agents.
@@ -127,14 +128,21 @@ impl HttpServer {
             sessions.clone(),
             config,
         );
+        let limit = Arc::new(SessionLimit {
+            manager: sessions,
+            max_sessions,
+            max_body_bytes: options.max_body_bytes,
+            opening: tokio::sync::Mutex::new(()),
+            idle,
+            seen: Default::default(),
+        });
+        tokio::spawn(session_limit::close_idle(
+            limit.clone(),
+            shutdown.child_token(),
+        ));
         let mut app = session_limit::limit(
             axum::Router::new().nest_service(&options.path, service),
-            Arc::new(SessionLimit {
-                manager: sessions,
-                max_sessions,
-                max_body_bytes: options.max_body_bytes,
-                opening: tokio::sync::Mutex::new(()),
-            }),
+            limit,
         );
         let mut resource_server = None;
         if let Some(config) = &options.auth {

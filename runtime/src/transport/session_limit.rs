@@ -1,18 +1,29 @@
 //! At most `[limits] sessions` 2025-era sessions open at once on the HTTP
 //! endpoint. An `initialize` past the limit is answered `503 Service
 //! Unavailable` with a JSON-RPC error naming the setting; the sessions
-//! already open go on, and one that closes (or idles out after
-//! `[limits] session_idle`) makes room for the next.
+//! already open go on, and one that closes (or idles out) makes room for
+//! the next.
+//!
+//! A session is idle when no request of it is in flight and none came for
+//! `[limits] session_idle`; idle sessions are closed here rather than by
+//! rmcp's keep-alive, which counts only messages and so closed a session
+//! whose one call ran longer than that without a word.
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use http::{StatusCode, header};
+use rmcp::transport::common::server_side_http::SessionId;
+use rmcp::transport::streamable_http_server::session::SessionManager;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 
 /// The header of a 2025-era session's id.
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -25,6 +36,112 @@ pub(super) struct SessionLimit {
     /// Held while an `initialize` is checked and served, so that two at
     /// once cannot both take the last place.
     pub opening: tokio::sync::Mutex<()>,
+    /// How long a session with nothing in flight is kept.
+    pub idle: Duration,
+    /// What each open session was last seen doing.
+    pub seen: Mutex<HashMap<SessionId, Seen>>,
+}
+
+/// When a session was last heard from, and its requests still in flight.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Seen {
+    last: Instant,
+    in_flight: usize,
+}
+
+impl SessionLimit {
+    fn seen(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Seen>> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A request of a session in flight: the session is not idle until its
+/// answer is sent (or the client goes away).
+struct InFlight {
+    limit: Arc<SessionLimit>,
+    session: SessionId,
+}
+
+impl InFlight {
+    /// Counts a POST of `session`, when it is open (ids nobody opened are
+    /// not remembered).
+    async fn start(limit: &Arc<SessionLimit>, session: &str) -> Option<Self> {
+        let session = {
+            let open = limit.manager.sessions.read().await;
+            open.get_key_value(session)?.0.clone()
+        };
+        let now = Instant::now();
+        let mut seen = limit.seen();
+        let entry = seen.entry(session.clone()).or_insert(Seen {
+            last: now,
+            in_flight: 0,
+        });
+        entry.last = now;
+        entry.in_flight += 1;
+        Some(InFlight {
+            limit: limit.clone(),
+            session,
+        })
+    }
+
+    /// Keeps counting until `response`'s body is sent or dropped.
+    fn hold(self, response: Response) -> Response {
+        response.map(|body| {
+            let chunks = body.into_data_stream().map(move |chunk| {
+                let _in_flight = &self;
+                chunk
+            });
+            axum::body::Body::from_stream(chunks)
+        })
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(seen) = self.limit.seen().get_mut(&self.session) {
+            seen.last = Instant::now();
+            seen.in_flight = seen.in_flight.saturating_sub(1);
+        }
+    }
+}
+
+/// Closes the sessions that have been idle for `limit.idle`, until `stop`.
+pub(super) async fn close_idle(limit: Arc<SessionLimit>, stop: CancellationToken) {
+    let every = (limit.idle / 8).clamp(Duration::from_millis(10), Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let open: HashSet<SessionId> = limit
+            .manager
+            .sessions
+            .read()
+            .await
+            .keys()
+            .cloned()
+            .collect();
+        let idle: Vec<SessionId> = {
+            let now = Instant::now();
+            let mut seen = limit.seen();
+            seen.retain(|id, _| open.contains(id));
+            open.into_iter()
+                .filter(|id| {
+                    let seen = seen.entry(id.clone()).or_insert(Seen {
+                        last: now,
+                        in_flight: 0,
+                    });
+                    seen.in_flight == 0 && now.duration_since(seen.last) >= limit.idle
+                })
+                .collect()
+        };
+        for id in idle {
+            limit.seen().remove(&id);
+            if let Err(error) = limit.manager.close_session(&id).await {
+                tracing::debug!(%error, "an idle session was already closing");
+            }
+        }
+    }
 }
 
 /// `mcp` behind the session limit.
@@ -33,7 +150,21 @@ pub(super) fn limit(mcp: Router, limit: Arc<SessionLimit>) -> Router {
 }
 
 async fn check(State(limit): State<Arc<SessionLimit>>, request: Request, next: Next) -> Response {
-    if request.method() != http::Method::POST || request.headers().contains_key(SESSION_HEADER) {
+    let session = request
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|id| id.to_str().ok());
+    if let Some(session) = session {
+        // A POST carries a request (or answers); a GET is the stream of
+        // notifications, which says nothing of the client being there.
+        if request.method() == http::Method::POST
+            && let Some(in_flight) = InFlight::start(&limit, session).await
+        {
+            return in_flight.hold(next.run(request).await);
+        }
+        return next.run(request).await;
+    }
+    if request.method() != http::Method::POST {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();

@@ -2,12 +2,16 @@
 //!
 //! One thread owns the connection. Writes queue up while a commit is under
 //! way and go into the next transaction together (group commit), so many
-//! runs journaling at once share one `fsync`. A committed write is in the
+//! runs journaling at once share one `fsync`; each write set has its own
+//! savepoint in it, so one that fails is rolled back alone and the others
+//! still share the commit. A committed write is in the
 //! WAL before its caller hears back, so a `kill -9` loses nothing that was
 //! acknowledged. The file is locked (`flock`) while open: a second server on
 //! the same journal is refused instead of running the same steps twice.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
@@ -104,6 +108,8 @@ pub struct SqliteStore {
     path: PathBuf,
     commands: Option<mpsc::Sender<Command>>,
     thread: Option<JoinHandle<()>>,
+    /// Transactions committed (each is one `fsync` under `Synchronous::Full`).
+    commits: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -129,10 +135,12 @@ impl SqliteStore {
             ))
         })?;
         let (commands, receiver) = mpsc::channel();
+        let commits = Arc::new(AtomicU64::new(0));
+        let counted = commits.clone();
         let thread = std::thread::Builder::new()
             .name("agentwire-journal".to_owned())
             .spawn(move || {
-                serve(connection, receiver);
+                serve(connection, receiver, &counted);
                 // The connection is closed (and the WAL checkpointed) before
                 // the lock is released.
                 drop(lock);
@@ -142,7 +150,14 @@ impl SqliteStore {
             path,
             commands: Some(commands),
             thread: Some(thread),
+            commits,
         })
+    }
+
+    /// How many transactions the store has committed: fewer than the
+    /// writes made when they came together.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// The file this store writes.
@@ -310,7 +325,7 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection, 
     Ok(connection)
 }
 
-fn serve(mut connection: Connection, commands: mpsc::Receiver<Command>) {
+fn serve(mut connection: Connection, commands: mpsc::Receiver<Command>, commits: &AtomicU64) {
     while let Ok(command) = commands.recv() {
         match command {
             Command::Read(read) => read(&connection),
@@ -324,7 +339,7 @@ fn serve(mut connection: Connection, commands: mpsc::Receiver<Command>) {
                         Err(_) => break,
                     }
                 }
-                commit(&mut connection, batch);
+                commit(&mut connection, batch, commits);
                 // Reads that arrived during the batch see its writes.
                 for read in reads {
                     read(&connection);
@@ -336,34 +351,43 @@ fn serve(mut connection: Connection, commands: mpsc::Receiver<Command>) {
 
 type Pending = (Vec<Write>, oneshot::Sender<Result<Vec<u64>, StoreError>>);
 
-/// Commits the batch in one transaction; if that fails, each write set on
-/// its own, so that one bad write set fails alone.
-fn commit(connection: &mut Connection, batch: Vec<Pending>) {
-    let together = (|| -> rusqlite::Result<Vec<Vec<u64>>> {
-        let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut ids = Vec::with_capacity(batch.len());
+/// Commits the batch in one transaction, each write set under its own
+/// savepoint: a set that fails (a constraint, a bad value) is rolled back
+/// and answered with its error alone, the others still share the commit.
+/// Every caller hears back only after the commit (or its failure).
+fn commit(connection: &mut Connection, batch: Vec<Pending>, commits: &AtomicU64) {
+    let together = (|| -> rusqlite::Result<Vec<rusqlite::Result<Vec<u64>>>> {
+        let mut tx =
+            connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(batch.len());
         for (writes, _) in &batch {
-            ids.push(apply(&tx, writes)?);
+            let savepoint = tx.savepoint()?;
+            let outcome = apply(&savepoint, writes);
+            if outcome.is_ok() {
+                savepoint.commit()?;
+            } // Dropped otherwise: rolled back.
+            outcomes.push(outcome);
         }
         tx.commit()?;
-        Ok(ids)
+        Ok(outcomes)
     })();
+    let failed = |error: rusqlite::Error| StoreError::Io {
+        action: "written",
+        message: error.to_string(),
+    };
     match together {
-        Ok(ids) => {
-            for ((_, reply), ids) in batch.into_iter().zip(ids) {
-                let _ = reply.send(Ok(ids));
-            }
-        }
-        Err(_) if batch.len() > 1 => {
-            for pending in batch {
-                commit(connection, vec![pending]);
+        Ok(outcomes) => {
+            commits.fetch_add(1, Ordering::Relaxed);
+            for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome.map_err(failed));
             }
         }
         Err(error) => {
+            let message = error.to_string();
             for (_, reply) in batch {
                 let _ = reply.send(Err(StoreError::Io {
                     action: "written",
-                    message: error.to_string(),
+                    message: message.clone(),
                 }));
             }
         }
@@ -374,7 +398,7 @@ fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-fn apply(tx: &rusqlite::Transaction<'_>, writes: &[Write]) -> rusqlite::Result<Vec<u64>> {
+fn apply(tx: &Connection, writes: &[Write]) -> rusqlite::Result<Vec<u64>> {
     let mut ids = Vec::new();
     for write in writes {
         match write {
@@ -874,6 +898,106 @@ mod tests {
         assert_eq!(good.len(), 1);
         assert_eq!(good[0].payload, serde_json::json!({"ok": true}));
         drop(store);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    fn record(run_id: &str) -> RunRecord {
+        RunRecord {
+            run_id: run_id.to_owned(),
+            workflow: "w".to_owned(),
+            status: RunStatus::Running,
+            input: serde_json::json!({}),
+            limits: crate::budget::Budget::default(),
+            seed: 7,
+            created_ms: 1,
+            updated_ms: 1,
+            waiting_for: None,
+            output: None,
+            error: None,
+            usage: None,
+            owner: None,
+        }
+    }
+
+    /// Writes that arrive while the journal thread is busy are committed
+    /// together, each caller is answered once the transaction holding its
+    /// write is committed, everything answered `Ok` is in the file after it
+    /// is closed, and a write set that fails (a run created twice) fails
+    /// alone.
+    #[tokio::test]
+    async fn writes_made_together_share_a_commit_and_each_is_answered_after_it() {
+        let dir = std::env::temp_dir().join(format!("agentwire-group-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("group.journal");
+        let store = Arc::new(SqliteStore::open(&path, Synchronous::Full).unwrap());
+        store
+            .write(vec![Write::CreateRun(Box::new(record("twice")))])
+            .await
+            .unwrap();
+        let before = store.commits();
+
+        // Hold the journal thread, so that the writes below queue up.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let busy = store.read(move |_| {
+            held.recv().ok();
+            Ok(())
+        });
+        let writes: Vec<_> = (0..200)
+            .map(|n| {
+                let store = store.clone();
+                let run_id = if n == 100 {
+                    "twice".to_owned()
+                } else {
+                    format!("run-{n}")
+                };
+                tokio::spawn(async move {
+                    let create = Write::CreateRun(Box::new(record(&run_id)));
+                    let entry = Write::AddSignal(Signal {
+                        id: 0,
+                        run_id: run_id.clone(),
+                        name: Some("go".to_owned()),
+                        payload: serde_json::json!(n),
+                        received_ms: 1,
+                    });
+                    (run_id, store.write(vec![create, entry]).await)
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        release.send(()).unwrap();
+        busy.await.unwrap();
+        let mut answered = Vec::new();
+        for write in writes {
+            answered.push(write.await.unwrap());
+        }
+        let commits = store.commits() - before;
+        assert_eq!(
+            commits, 1,
+            "200 write sets queued together, one of them failing, took {commits} transactions"
+        );
+        for (run_id, outcome) in &answered {
+            if run_id == "twice" {
+                assert!(outcome.is_err(), "a run created twice must fail");
+            } else {
+                let ids = outcome.as_ref().unwrap();
+                assert_eq!(ids.len(), 1, "the signal's id is given back");
+            }
+        }
+        drop(store);
+
+        let reopened = SqliteStore::open(&path, Synchronous::Full).unwrap();
+        for (run_id, outcome) in &answered {
+            let run = reopened.run(run_id).await.unwrap();
+            assert!(
+                run.is_some(),
+                "{run_id} was answered but is not in the file"
+            );
+            let signals = reopened.signals(run_id).await.unwrap();
+            let expected = usize::from(outcome.is_ok());
+            assert_eq!(signals.len(), expected, "signals of {run_id}");
+        }
+        assert_eq!(reopened.runs(RunQuery::default()).await.unwrap().len(), 200);
+        drop(reopened);
         std::fs::remove_dir_all(&dir).ok();
     }
 }
