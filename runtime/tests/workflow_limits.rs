@@ -193,7 +193,10 @@ async fn a_run_past_its_lifetime_fails_on_time_unless_its_workflow_sets_its_own(
         budget.exceeded.dimension,
         agentwire::budget::Dimension::Time
     );
-    assert_eq!(budget.exceeded.limit, 300);
+    // The run's budget is its lifetime less what passed before its code
+    // started (a few ms, more on a loaded machine): at most 300 ms.
+    assert!((1..=300).contains(&budget.exceeded.limit), "{budget:?}");
+    assert!(budget.exceeded.used >= budget.exceeded.limit, "{budget:?}");
 
     // The workflow's own `budget(time = "1h")` replaces the default.
     let view = settled(&server, &long).await;
