@@ -18,7 +18,7 @@ use agentwire::{AgentServer, Registry, ServerIdentity};
 use rmcp::ServiceExt;
 use rmcp::model::{
     CallToolRequestParams, GetPromptRequestParams, ReadResourceRequestParams,
-    SubscribeRequestParams, UnsubscribeRequestParams, object,
+    SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams, object,
 };
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -193,20 +193,27 @@ async fn subscriptions_past_the_session_limit_are_refused_naming_it() {
 
 /// A raw `initialize`: its HTTP status and body.
 async fn raw_initialize(url: &str) -> (u16, serde_json::Value) {
+    raw_post(
+        url,
+        json!({
+            "jsonrpc": "2.0", "id": 7, "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        }),
+    )
+    .await
+}
+
+/// A sessionless POST of `message`: the status and the answer, read whole
+/// (so not for a request whose answer is a stream that stays open).
+async fn raw_post(url: &str, message: serde_json::Value) -> (u16, serde_json::Value) {
     let response = reqwest::Client::new()
         .post(url)
         .header("accept", "application/json, text/event-stream")
         .header("content-type", "application/json")
-        .body(
-            json!({
-                "jsonrpc": "2.0", "id": 7, "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25", "capabilities": {},
-                    "clientInfo": {"name": "raw", "version": "0"},
-                },
-            })
-            .to_string(),
-        )
+        .body(message.to_string())
         .send()
         .await
         .unwrap();
@@ -294,6 +301,8 @@ async fn an_idle_session_is_closed_after_session_idle_and_frees_its_place() {
 fn session_settings_are_checked() {
     let error = Config::parse("[limits]\nsessions = 0").unwrap_err();
     assert!(error.contains("sessions"), "{error}");
+    let error = Config::parse("[limits]\nlisten_streams = 0").unwrap_err();
+    assert!(error.contains("listen_streams"), "{error}");
     let error = Config::parse("[limits]\nsession_idle = \"idle\"").unwrap_err();
     assert!(error.contains("session_idle"), "{error}");
 }
@@ -502,5 +511,67 @@ async fn a_call_longer_than_session_idle_keeps_its_session_open_and_is_answered(
         "the session is still open"
     );
     a.cancel().await.unwrap();
+    http.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_listen_stream_past_the_limit_is_refused_naming_it_and_a_closed_one_makes_room() {
+    let http = limited_http("[limits]\nlisten_streams = 1").await;
+    let url = format!("http://{}/mcp", http.local_addr());
+    let first = connect(
+        StreamableHttpClientTransport::from_uri(url.clone()),
+        Era::Stateless,
+    )
+    .await;
+    let mut listening = first
+        .listen(SubscriptionFilter::builder().build())
+        .await
+        .expect("the first stream is opened");
+
+    let (status, body) = raw_post(
+        &url,
+        json!({"jsonrpc": "2.0", "id": 9, "method": "subscriptions/listen", "params": {}}),
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["id"], 9);
+    assert_eq!(body["error"]["code"], -32000);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("[limits] listen_streams"), "{message}");
+    let second = connect(
+        StreamableHttpClientTransport::from_uri(url.clone()),
+        Era::Stateless,
+    )
+    .await;
+    assert!(
+        second
+            .listen(SubscriptionFilter::builder().build())
+            .await
+            .is_err(),
+        "a second stream was opened past the limit"
+    );
+    let _ = second.cancel().await;
+    // Other requests go on.
+    let third = connect(
+        StreamableHttpClientTransport::from_uri(url.clone()),
+        Era::Stateless,
+    )
+    .await;
+    assert_eq!(quick_call(&third).await.unwrap(), "done");
+
+    // The open stream, ended, makes room for the next.
+    listening.cancel().await.unwrap();
+    let mut opened = None;
+    for _ in 0..200 {
+        if let Ok(stream) = third.listen(SubscriptionFilter::builder().build()).await {
+            opened = Some(stream);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let mut opened = opened.expect("an ended stream did not free its place");
+    opened.cancel().await.unwrap();
+    first.cancel().await.unwrap();
+    third.cancel().await.unwrap();
     http.shutdown().await.unwrap();
 }

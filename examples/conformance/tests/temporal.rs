@@ -12,8 +12,6 @@ const BINARY: &str = env!("CARGO_BIN_EXE_conformance");
 #[allow(dead_code)]
 mod cluster;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use cluster::*;
@@ -97,16 +95,7 @@ async fn every_workflow_of_the_example_runs_on_temporal() {
 /// and one told it was a run of another workflow is refused.
 #[test]
 fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(histories())
-        .expect("tests/histories")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    let names: Vec<String> = files
-        .iter()
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
+    let names = assert_recorded_histories_replay();
     assert_eq!(
         names,
         [
@@ -117,43 +106,12 @@ fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
             "slow_compute"
         ],
     );
-    let replayed = Command::new(BINARY)
-        .arg("replay")
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(
-        replayed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&replayed.stderr)
-    );
 
     // `slow_compute`'s history, told it was a run of `confirm_delete`: the
     // code waits for a signal where the history has a timer.
-    let text = std::fs::read_to_string(histories().join("slow_compute.json")).unwrap();
-    let mut history: Value = serde_json::from_str(&text).unwrap();
-    let data = &mut history["events"][0]["attributes"]["WorkflowExecutionStartedEventAttributes"]["input"]
-        ["payloads"][0]["data"];
-    let decoded = decode_base64(data.as_str().expect("the input payload's data"));
-    let mut run_input: Value = serde_json::from_slice(&decoded).unwrap();
-    run_input["workflow"] = "confirm_delete".into();
-    run_input["arguments"] = json!({"filename": "b.txt"});
-    *data = encode_base64(&serde_json::to_vec(&run_input).unwrap()).into();
-    let dir = scratch_dir("conformance-replay");
-    let tampered = dir.join("tampered.json");
-    std::fs::write(&tampered, serde_json::to_vec(&history).unwrap()).unwrap();
-    let refused = Command::new(BINARY)
-        .arg("replay")
-        .arg(&tampered)
-        .output()
-        .unwrap();
-    assert!(
-        !refused.status.success(),
-        "a history of other code replayed"
-    );
-    let message = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        message.contains("tampered.json") && message.contains("nondeterministic"),
-        "{message}"
+    assert_replay_of_other_code_is_refused(
+        "slow_compute.json",
+        "confirm_delete",
+        json!({"filename": "b.txt"}),
     );
 }

@@ -15,8 +15,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_durable");
 mod cluster;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use cluster::*;
@@ -764,31 +763,12 @@ async fn a_runs_spans_in_the_worker_join_the_trace_of_the_call_that_started_it()
 /// `AGENTWIRE_RECORD_HISTORIES=1 cargo test -p durable --features temporal --test temporal`.
 #[test]
 fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(histories())
-        .expect("tests/histories")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    let names: Vec<String> = files
-        .iter()
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
+    let names = assert_recorded_histories_replay();
     assert!(
         ["countdown", "report", "soak-after-kill"]
             .iter()
             .all(|n| names.contains(&n.to_string())),
         "{names:?}"
-    );
-    let replayed = Command::new(BINARY)
-        .arg("replay")
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(
-        replayed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&replayed.stderr)
     );
 
     // The recorded report ran its agent calls as activities.
@@ -805,30 +785,9 @@ fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
 
     // The report's history, told it was a run of `soak`: the code takes
     // other steps than the history recorded.
-    let text = std::fs::read_to_string(histories().join("report.json")).unwrap();
-    let mut history: Value = serde_json::from_str(&text).unwrap();
-    let data = &mut history["events"][0]["attributes"]["WorkflowExecutionStartedEventAttributes"]["input"]
-        ["payloads"][0]["data"];
-    let decoded = decode_base64(data.as_str().expect("the input payload's data"));
-    let mut run_input: Value = serde_json::from_slice(&decoded).unwrap();
-    run_input["workflow"] = "soak".into();
-    run_input["arguments"] = json!({"log": "/dev/null", "steps": 1, "step_ms": 0, "timer_ms": 0});
-    *data = encode_base64(&serde_json::to_vec(&run_input).unwrap()).into();
-    let dir = scratch_dir("temporal-replay");
-    let tampered = dir.join("tampered.json");
-    std::fs::write(&tampered, serde_json::to_vec(&history).unwrap()).unwrap();
-    let refused = Command::new(BINARY)
-        .arg("replay")
-        .arg(&tampered)
-        .output()
-        .unwrap();
-    assert!(
-        !refused.status.success(),
-        "a history of other code replayed"
-    );
-    let message = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        message.contains("tampered.json") && message.contains("nondeterministic"),
-        "{message}"
+    assert_replay_of_other_code_is_refused(
+        "report.json",
+        "soak",
+        json!({"log": "/dev/null", "steps": 1, "step_ms": 0, "timer_ms": 0}),
     );
 }

@@ -4,8 +4,8 @@
 //! `tools/call` among the tool calls, the others among the other requests.
 //! `tasks/cancel` takes none (it frees places), nor does
 //! `subscriptions/listen`, a stream held open for as long as the client
-//! listens, which would hold its place for good (not bounded yet: see
-//! docs/security.md); `initialize`, `server/discover`, `ping` and
+//! listens, which would hold its place for good (the HTTP transport
+//! bounds those streams apart: `[limits] listen_streams`); `initialize`, `server/discover`, `ping` and
 //! notifications are answered by rmcp, or by methods not overridden here.
 
 use rmcp::model::{

@@ -57,6 +57,11 @@ pub struct LimitsConfig {
     /// How long a 2025-era HTTP session may go without a message before it
     /// is closed (default "5m").
     pub session_idle: String,
+    /// 2026-era `subscriptions/listen` streams the HTTP endpoint keeps open
+    /// at once (default 1024); past it a new one is refused and the open
+    /// ones go on. Each holds one HTTP request open for as long as its
+    /// client listens, so it takes no place among `concurrent_requests`.
+    pub listen_streams: usize,
 }
 
 impl Default for LimitsConfig {
@@ -73,6 +78,7 @@ impl Default for LimitsConfig {
             queued_requests: 256,
             sessions: 4096,
             session_idle: "5m".to_owned(),
+            listen_streams: 1024,
         }
     }
 }
@@ -94,8 +100,8 @@ impl LimitsConfig {
                     .to_owned(),
             );
         }
-        if self.sessions == 0 {
-            return Err("[limits] sessions must be at least 1".to_owned());
+        if self.sessions == 0 || self.listen_streams == 0 {
+            return Err("[limits] sessions and listen_streams must be at least 1".to_owned());
         }
         self.grace()?;
         self.queue_wait()?;
@@ -258,6 +264,8 @@ pub(crate) struct CallGate {
     pub sessions: usize,
     /// How long an idle session is kept.
     pub session_idle: Duration,
+    /// 2026-era `subscriptions/listen` streams open at once.
+    pub listen_streams: usize,
     /// Set at shutdown: no new call is let in.
     closing: Arc<AtomicBool>,
 }
@@ -298,6 +306,7 @@ impl CallGate {
             subscriptions: limits.subscriptions_per_session,
             sessions: limits.sessions,
             session_idle: limits.idle().unwrap_or(Duration::from_secs(300)),
+            listen_streams: limits.listen_streams,
             closing: Arc::default(),
         }
     }

@@ -217,6 +217,12 @@ impl AgentServer {
         (self.calls.sessions, self.calls.session_idle)
     }
 
+    /// 2026-era `subscriptions/listen` streams open at once, at most
+    /// (`[limits] listen_streams`).
+    pub fn listen_streams(&self) -> usize {
+        self.calls.listen_streams
+    }
+
     /// Takes no new tool calls (in every session) and waits until the
     /// calls running finish or the grace period passes; true when they all
     /// finished. The transport then ends the sessions, which cancels what

@@ -116,6 +116,7 @@ impl HttpServer {
         );
         let served = server.clone();
         let (max_sessions, idle) = server.session_limits();
+        let listen_streams = server.listen_streams();
         let mut sessions = LocalSessionManager::default();
         // Idle sessions are closed by `session_limit::close_idle`, which
         // knows when a call is in flight; rmcp's keep-alive does not.
@@ -135,6 +136,7 @@ impl HttpServer {
             opening: tokio::sync::Mutex::new(()),
             idle,
             seen: Default::default(),
+            listen_streams: Arc::new(tokio::sync::Semaphore::new(listen_streams)),
         });
         tokio::spawn(session_limit::close_idle(
             limit.clone(),

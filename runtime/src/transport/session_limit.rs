@@ -4,6 +4,11 @@
 //! already open go on, and one that closes (or idles out) makes room for
 //! the next.
 //!
+//! At most `[limits] listen_streams` 2026-era `subscriptions/listen`
+//! streams are open at once: one past it is refused the same way (it is
+//! counted here, where the request is read, because rmcp acknowledges a
+//! stream before the server's handler sees it).
+//!
 //! A session is idle when no request of it is in flight and none came for
 //! `[limits] session_idle`; idle sessions are closed here rather than by
 //! rmcp's keep-alive, which counts only messages and so closed a session
@@ -40,6 +45,8 @@ pub(super) struct SessionLimit {
     pub idle: Duration,
     /// What each open session was last seen doing.
     pub seen: Mutex<HashMap<SessionId, Seen>>,
+    /// The places of 2026-era `subscriptions/listen` streams.
+    pub listen_streams: Arc<tokio::sync::Semaphore>,
 }
 
 /// When a session was last heard from, and its requests still in flight.
@@ -83,17 +90,18 @@ impl InFlight {
             session,
         })
     }
+}
 
-    /// Keeps counting until `response`'s body is sent or dropped.
-    fn hold(self, response: Response) -> Response {
-        response.map(|body| {
-            let chunks = body.into_data_stream().map(move |chunk| {
-                let _in_flight = &self;
-                chunk
-            });
-            axum::body::Body::from_stream(chunks)
-        })
-    }
+/// Keeps `held` (a count, a place) until `response`'s body is sent or
+/// dropped: a streamed answer is in flight until its last byte.
+fn hold_until_sent<T: Send + 'static>(response: Response, held: T) -> Response {
+    response.map(|body| {
+        let chunks = body.into_data_stream().map(move |chunk| {
+            let _held = &held;
+            chunk
+        });
+        axum::body::Body::from_stream(chunks)
+    })
 }
 
 impl Drop for InFlight {
@@ -160,7 +168,7 @@ async fn check(State(limit): State<Arc<SessionLimit>>, request: Request, next: N
         if request.method() == http::Method::POST
             && let Some(in_flight) = InFlight::start(&limit, session).await
         {
-            return in_flight.hold(next.run(request).await);
+            return hold_until_sent(next.run(request).await, in_flight);
         }
         return next.run(request).await;
     }
@@ -171,40 +179,59 @@ async fn check(State(limit): State<Arc<SessionLimit>>, request: Request, next: N
     let Ok(bytes) = axum::body::to_bytes(body, limit.max_body_bytes).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
-    let initialize = initialize_id(&bytes);
+    let message = request_of(&bytes);
     let request = Request::from_parts(parts, axum::body::Body::from(bytes));
-    let Some(id) = initialize else {
-        return next.run(request).await;
-    };
-    let _opening = limit.opening.lock().await;
-    if limit.manager.sessions.read().await.len() >= limit.max_sessions {
-        tracing::warn!(
-            "an initialize was refused: {} sessions are open ([limits] sessions)",
-            limit.max_sessions
-        );
-        return refusal(id, limit.max_sessions);
+    match message {
+        Some((method, id)) if method == "initialize" => {
+            let _opening = limit.opening.lock().await;
+            let open = limit.manager.sessions.read().await.len();
+            if open >= limit.max_sessions {
+                tracing::warn!(
+                    "an initialize was refused: {} sessions are open ([limits] sessions)",
+                    limit.max_sessions
+                );
+                return refusal(
+                    id,
+                    format!(
+                        "the server already has {} sessions open, its limit ([limits] \
+                         sessions); try again later",
+                        limit.max_sessions
+                    ),
+                );
+            }
+            next.run(request).await
+        }
+        Some((method, id)) if method == LISTEN => {
+            let Ok(place) = limit.listen_streams.clone().try_acquire_owned() else {
+                tracing::warn!("a subscriptions/listen was refused ([limits] listen_streams)");
+                return refusal(
+                    id,
+                    "the server already has as many subscription streams open as its limit \
+                     ([limits] listen_streams); try again later"
+                        .to_owned(),
+                );
+            };
+            hold_until_sent(next.run(request).await, place)
+        }
+        _ => next.run(request).await,
     }
-    next.run(request).await
 }
 
-/// The id of an `initialize` request, when `body` is one.
-fn initialize_id(body: &[u8]) -> Option<Value> {
+/// The 2026-era request that holds a stream of notifications open.
+const LISTEN: &str = "subscriptions/listen";
+
+/// The method and id of the JSON-RPC request `body`, when it is one.
+fn request_of(body: &[u8]) -> Option<(String, Value)> {
     let message: Value = serde_json::from_slice(body).ok()?;
-    (message.get("method")? == "initialize")
-        .then(|| message.get("id").cloned().unwrap_or(Value::Null))
+    let method = message.get("method")?.as_str()?.to_owned();
+    Some((method, message.get("id").cloned().unwrap_or(Value::Null)))
 }
 
-fn refusal(id: Value, max_sessions: usize) -> Response {
+fn refusal(id: Value, message: String) -> Response {
     let body = json!({
         "jsonrpc": "2.0",
         "id": id,
-        "error": {
-            "code": -32000,
-            "message": format!(
-                "the server already has {max_sessions} sessions open, its limit ([limits] \
-                 sessions); try again later"
-            ),
-        },
+        "error": {"code": -32000, "message": message},
     });
     (
         StatusCode::SERVICE_UNAVAILABLE,

@@ -396,6 +396,63 @@ pub fn activities(history: &Value) -> Vec<ActivityEvents> {
     found.into_iter().map(|(_, a)| a).collect()
 }
 
+/// Replays every recorded history (`histories()`) against the code and
+/// asserts it succeeds; returns the histories' names (file stems, sorted).
+pub fn assert_recorded_histories_replay() -> Vec<String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(histories())
+        .expect("tests/histories")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let replayed = Command::new(BINARY)
+        .arg("replay")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        replayed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+    files
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Replays `recorded` (a file of `histories()`) told it was a run of
+/// `workflow` with `arguments`: other code than the history's, which the
+/// replayer must refuse as nondeterministic, naming the file.
+pub fn assert_replay_of_other_code_is_refused(recorded: &str, workflow: &str, arguments: Value) {
+    let text = std::fs::read_to_string(histories().join(recorded)).unwrap();
+    let mut history: Value = serde_json::from_str(&text).unwrap();
+    let data = &mut history["events"][0]["attributes"]["WorkflowExecutionStartedEventAttributes"]["input"]
+        ["payloads"][0]["data"];
+    let decoded = decode_base64(data.as_str().expect("the input payload's data"));
+    let mut run_input: Value = serde_json::from_slice(&decoded).unwrap();
+    run_input["workflow"] = workflow.into();
+    run_input["arguments"] = arguments;
+    *data = encode_base64(&serde_json::to_vec(&run_input).unwrap()).into();
+    let dir = scratch_dir("tampered-replay");
+    let tampered = dir.join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&history).unwrap()).unwrap();
+    let refused = Command::new(BINARY)
+        .arg("replay")
+        .arg(&tampered)
+        .output()
+        .unwrap();
+    assert!(
+        !refused.status.success(),
+        "a history of other code replayed"
+    );
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("tampered.json") && message.contains("nondeterministic"),
+        "{message}"
+    );
+}
+
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 pub fn decode_base64(text: &str) -> Vec<u8> {
