@@ -150,21 +150,14 @@ fn failure_type(failure: &CallFailure) -> &'static str {
 
 /// A failure that no attempt can get past (the task is not one this worker
 /// can run).
-fn refused(message: String) -> ActivityError {
-    let details = serde_json::to_value(AgentFailed {
-        message: message.clone(),
+pub(super) fn refused(message: String) -> ActivityError {
+    let failed = AgentFailed {
+        message,
         attempt: 1,
         call: None,
         usage: Usage::default(),
-    })
-    .unwrap_or(Value::Null);
-    ActivityError::application(
-        ApplicationFailure::builder(message)
-            .type_name("refused".to_owned())
-            .non_retryable(true)
-            .details(details)
-            .build(),
-    )
+    };
+    attempt_failed("refused", true, failed)
 }
 
 fn grant(value: &Value, what: &str) -> Result<Budget, ActivityError> {
@@ -266,7 +259,7 @@ impl AgentCalls {
 /// The usage of this call's earlier attempts, as the last one heartbeated
 /// it (Temporal hands a failed or timed-out attempt's last heartbeat
 /// details to the next attempt); nothing on the first attempt.
-fn earlier_usage(ctx: &ActivityContext) -> Usage {
+pub(super) fn earlier_usage(ctx: &ActivityContext) -> Usage {
     ctx.heartbeat_details()
         .deserialize::<Value>()
         .ok()
@@ -277,7 +270,7 @@ fn earlier_usage(ctx: &ActivityContext) -> Usage {
 
 /// Records what the call used so far (earlier attempts included) as the
 /// attempt's heartbeat details, which the next attempt reads.
-async fn heartbeat(ctx: &ActivityContext, usage: Usage) {
+pub(super) async fn heartbeat(ctx: &ActivityContext, usage: Usage) {
     let details = serde_json::to_value(usage).unwrap_or(Value::Null);
     let _ = ctx.record_heartbeat(details).await;
 }
@@ -307,6 +300,18 @@ fn plus(a: Usage, b: Usage) -> Usage {
     }
 }
 
+/// What was used between `before` and `after` (the time is not counted:
+/// the run's clock counts it).
+pub(super) fn since(after: Usage, before: Usage) -> Usage {
+    Usage {
+        input_tokens: after.input_tokens.saturating_sub(before.input_tokens),
+        output_tokens: after.output_tokens.saturating_sub(before.output_tokens),
+        cost_micros: after.cost_micros.saturating_sub(before.cost_micros),
+        elapsed_ms: 0,
+        calls: after.calls.saturating_sub(before.calls),
+    }
+}
+
 /// What is left of `budget` once `used` is spent (time and depth are not
 /// spent by earlier attempts: Temporal's timeouts bound the time).
 fn less(budget: Budget, used: Usage) -> Budget {
@@ -325,18 +330,29 @@ fn less(budget: Budget, used: Usage) -> Budget {
 fn failed(error: CallError, attempt: u32, usage: Usage) -> ActivityError {
     let call = CallFailure::from_error(&error);
     let kind = failure_type(&call);
-    let message = error.to_string();
-    let details = serde_json::to_value(AgentFailed {
-        message: message.clone(),
+    let failed = AgentFailed {
+        message: error.to_string(),
         attempt,
         call: Some(call),
         usage,
-    })
-    .unwrap_or(Value::Null);
+    };
+    attempt_failed(kind, NEVER_RETRIED.contains(&kind), failed)
+}
+
+/// The Temporal failure of an attempt (of a call or a step) that failed:
+/// retried by Temporal unless `non_retryable`; its details (`failed`) are
+/// what the workflow reads back when the attempts ran out.
+pub(super) fn attempt_failed(
+    kind: &str,
+    non_retryable: bool,
+    failed: AgentFailed,
+) -> ActivityError {
+    let message = failed.message.clone();
+    let details = serde_json::to_value(failed).unwrap_or(Value::Null);
     ActivityError::application(
         ApplicationFailure::builder(message)
             .type_name(kind.to_owned())
-            .non_retryable(NEVER_RETRIED.contains(&kind))
+            .non_retryable(non_retryable)
             .details(details)
             .build(),
     )
@@ -364,10 +380,10 @@ pub(super) fn failure_of(
     let message = match cause {
         Some(IncomingError::Timeout(_)) => match policy.timeout {
             Some(limit) => format!(
-                "the call did not finish within its timeout of {} ms (or the run's time)",
+                "the attempt did not finish within its timeout of {} ms (or the run's time)",
                 limit.as_millis()
             ),
-            None => "the call did not finish within the run's time".to_owned(),
+            None => "the attempt did not finish within the run's time".to_owned(),
         },
         Some(other) => other.to_string(),
         None => error.to_string(),

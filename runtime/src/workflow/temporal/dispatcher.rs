@@ -1,9 +1,11 @@
 //! The one Temporal workflow type of agentwire, `agentwire`: it looks the
 //! run's `#[workflow]` up by name, polls its code, and turns what the code
 //! asks its driver for into Temporal commands (agent calls become the
-//! activity `agentwire.agent`); and the activity `agentwire.record` that
-//! keeps the outcome of each step in the history.
+//! activity `agentwire.agent`, steps the activity `agentwire.step`); and
+//! the activity `agentwire.record` that keeps the outcome of each step of
+//! runs started before steps became activities.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::sync::{Arc, RwLock};
@@ -23,18 +25,20 @@ use temporalio_sdk::{
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::agent_call::{self, AgentCalls, AgentDone};
-use super::driver::{Bridge, Reply, Request, TemporalRun};
-use super::{CallAgent, Ending, Progress, Resume, RunInput, step_window};
+use super::agent_call::{self, AgentCalls, AgentDone, AgentFailed};
+use super::driver::{Bridge, Reply, Request, Steps, TemporalRun};
+use super::step_run::{STEP_INPUT_LIMIT, StepRuns, StepTask};
+use super::{CallAgent, Ending, Progress, Resume, RunInput, STEPS_AS_ACTIVITIES, step_window};
 use crate::agent::context::AgentContext;
 use crate::agent::execution::{exceeded_below, guarded};
 use crate::agent::host::Host;
-use crate::agent::{AgentDefinition, Failure, Interrupted, InvokeError, Subject};
+use crate::agent::{AgentDefinition, Failure, Interrupted, InvokeError, InvokeFuture, Subject};
 use crate::budget::{BudgetExceeded, Dimension, Scope, Usage};
 use crate::mcp::meta::{BUDGET_KEY, read_grant};
 use crate::telemetry::set_parent_from;
 use crate::workflow::context::WorkflowContext as RunContext;
 use crate::workflow::definition::WorkflowDefinition;
+use crate::workflow::policy::StepPolicy;
 use crate::workflow::record::{RunError, RunStatus};
 
 /// What the worker of this process runs: its workflows, the agents they
@@ -109,7 +113,7 @@ impl Recorder {
 }
 
 /// A run that broke (its input or its history do not fit the code).
-fn broke(message: impl Into<String>) -> Ending {
+pub(super) fn broke(message: impl Into<String>) -> Ending {
     Ending {
         status: RunStatus::Failed,
         output: None,
@@ -127,20 +131,31 @@ fn from_failure(failure: Failure, usage: Usage) -> Ending {
     }
 }
 
-/// Runs the agentwire workflow the input names to its end.
-async fn dispatch(
-    ctx: WorkflowContext<Dispatcher>,
-    input: Value,
-) -> Result<Ending, WorkflowTermination> {
-    let input: RunInput = match serde_json::from_value(input) {
-        Ok(input) => input,
-        Err(error) => return Ok(broke(format!("the run's input cannot be read: {error}"))),
-    };
-    let Some(setup) = setup() else {
-        return Ok(broke("this process runs no agentwire worker"));
-    };
+/// A run's code, ready to be polled, and what it runs under.
+pub(super) struct Code {
+    pub definition: &'static AgentDefinition,
+    pub agent: AgentContext,
+    pub cancel: CancellationToken,
+    pub bridge: Arc<Bridge>,
+    /// The workflow's code (not yet guarded by the run's cancellation and
+    /// time).
+    pub future: InvokeFuture,
+}
+
+/// Sets a run's code up from its input as of `now_ms` (ms since the
+/// epoch): its workflow, its budget (the time counted from the run's
+/// creation), its agent context and its driver. The dispatcher does it with
+/// workflow time; the step activity, which re-runs the code up to a step,
+/// the same way with the worker's clock. `Err` is how the run ends instead.
+pub(super) fn start_code(
+    setup: &WorkerSetup,
+    input: &RunInput,
+    run_id: &str,
+    now_ms: u64,
+    steps: Steps,
+) -> Result<Code, Ending> {
     let Some(&(definition, workflow)) = setup.workflows.get(input.workflow.as_str()) else {
-        return Ok(broke(format!(
+        return Err(broke(format!(
             "`{}` is not a workflow of this worker",
             input.workflow
         )));
@@ -149,16 +164,11 @@ async fn dispatch(
     meta.insert(BUDGET_KEY.into(), input.limits.clone());
     let mut limits = match read_grant(&meta) {
         Ok(limits) => limits.unwrap_or_default(),
-        Err(error) => return Ok(broke(format!("the run's budget cannot be read: {error}"))),
+        Err(error) => return Err(broke(format!("the run's budget cannot be read: {error}"))),
     };
-    // The time limit counts from the run's creation, in workflow time.
+    // The time limit counts from the run's creation.
     if let Some(time) = limits.time {
-        let now = ctx
-            .workflow_time()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(input.created_ms);
-        let elapsed = Duration::from_millis(now.saturating_sub(input.created_ms));
+        let elapsed = Duration::from_millis(now_ms.saturating_sub(input.created_ms));
         match time.checked_sub(elapsed) {
             Some(left) if !left.is_zero() => limits.time = Some(left),
             _ => {
@@ -173,7 +183,7 @@ async fn dispatch(
                     exceeded,
                     definition.name.to_owned(),
                 );
-                return Ok(from_failure(failure, Usage::default()));
+                return Err(from_failure(failure, Usage::default()));
             }
         }
     }
@@ -186,7 +196,7 @@ async fn dispatch(
                 exceeded,
                 definition.name.to_owned(),
             );
-            return Ok(from_failure(failure, Usage::default()));
+            return Err(from_failure(failure, Usage::default()));
         }
     };
     let cancel = CancellationToken::new();
@@ -199,30 +209,81 @@ async fn dispatch(
         input.owner.clone().map(Arc::new),
     );
     let bridge = Arc::new(Bridge::default());
-    let run_id = ctx.workflow_id().to_owned();
     let driver = Arc::new(TemporalRun {
         bridge: bridge.clone(),
-        run_id: run_id.clone(),
+        run_id: run_id.to_owned(),
         workflow: definition.name,
         seed: input.seed,
         policy: workflow.step_policy(),
-        step_window: step_window(
-            input
-                .task_timeout_ms
-                .map_or(setup.task_timeout, Duration::from_millis),
-        ),
+        steps,
         agent: agent.clone(),
         next_op: AtomicU32::new(0),
         draws: AtomicU64::new(0),
         waits: AtomicU64::new(0),
     });
+    let future = (workflow.run)(RunContext::new(driver), input.arguments.clone());
+    Ok(Code {
+        definition,
+        agent,
+        cancel,
+        bridge,
+        future,
+    })
+}
+
+/// What the dispatcher delivered to the code in one turn of its loop: the
+/// replies, by request id. The step activity delivers them again, turn by
+/// turn, to bring a re-run of the code to the step it runs.
+pub(super) type Batch = Vec<(u64, Reply)>;
+
+/// Runs the agentwire workflow the input names to its end.
+async fn dispatch(
+    ctx: WorkflowContext<Dispatcher>,
+    input: Value,
+) -> Result<Ending, WorkflowTermination> {
+    let input: RunInput = match serde_json::from_value(input) {
+        Ok(input) => input,
+        Err(error) => return Ok(broke(format!("the run's input cannot be read: {error}"))),
+    };
+    let Some(setup) = setup() else {
+        return Ok(broke("this process runs no agentwire worker"));
+    };
+    // Runs started before steps became activities keep running them in the
+    // workflow task, so that their histories still replay.
+    let steps = if ctx.patched(STEPS_AS_ACTIVITIES) {
+        Steps::Activities
+    } else {
+        Steps::InTask {
+            window: step_window(
+                input
+                    .task_timeout_ms
+                    .map_or(setup.task_timeout, Duration::from_millis),
+            ),
+        }
+    };
+    let now_ms = ctx
+        .workflow_time()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(input.created_ms);
+    let run_id = ctx.workflow_id().to_owned();
+    let Code {
+        definition,
+        agent,
+        cancel,
+        bridge,
+        future,
+    } = match start_code(&setup, &input, &run_id, now_ms, steps) {
+        Ok(code) => code,
+        Err(ending) => return Ok(ending),
+    };
     let span = tracing::info_span!("workflow run", run = %run_id, workflow = definition.name);
     set_parent_from(&span, &input.trace);
-    let code = (workflow.run)(RunContext::new(driver), input.arguments.clone());
-    let mut code = Box::pin(guarded(&agent, code).instrument(span));
+    let mut code = Box::pin(guarded(&agent, future).instrument(span));
 
     let mut commands: FuturesUnordered<LocalBoxFuture<'static, (u64, Reply)>> =
         FuturesUnordered::new();
+    let mut log: Vec<Batch> = Vec::new();
     let mut cancelled = Box::pin(cancelled_future(ctx.clone()));
     let mut cancel_seen = false;
     let outcome = std::future::poll_fn(|cx| {
@@ -237,12 +298,23 @@ async fn dispatch(
             }
             let mut progressed = false;
             for (id, request) in bridge.take_requests() {
-                commands.push(command(ctx.clone(), id, request));
+                let step = match &request {
+                    Request::Step { summary, .. } => {
+                        Some(step_task(&input, &run_id, &log, id, summary))
+                    }
+                    _ => None,
+                };
+                commands.push(command(ctx.clone(), id, request, step));
                 progressed = true;
             }
+            let mut batch = Batch::new();
             while let Poll::Ready(Some((id, reply))) = commands.poll_next_unpin(cx) {
+                batch.push((id, reply.clone()));
                 bridge.reply(id, reply);
                 progressed = true;
+            }
+            if !batch.is_empty() {
+                log.push(batch);
             }
             show_progress(&ctx, &bridge, &agent);
             if !progressed {
@@ -261,6 +333,37 @@ async fn dispatch(
         tracing::info!(run = %run_id, workflow = definition.name, status = %ending.status, used = %usage, "workflow run finished");
     }
     Ok(ending)
+}
+
+/// The input of the step activity for the request `id`, or why it cannot
+/// be sent: larger than [`STEP_INPUT_LIMIT`].
+fn step_task(
+    input: &RunInput,
+    run_id: &str,
+    log: &[Batch],
+    id: u64,
+    summary: &str,
+) -> Result<Value, String> {
+    let task = StepTask {
+        run: Cow::Borrowed(input),
+        run_id: run_id.to_owned(),
+        log: Cow::Borrowed(log),
+        target: id,
+        summary: summary.to_owned(),
+    };
+    let bytes = serde_json::to_vec(&task)
+        .map_err(|e| format!("`{summary}` cannot be sent to a worker: {e}"))?;
+    if bytes.len() > STEP_INPUT_LIMIT {
+        return Err(format!(
+            "`{summary}` cannot run: its activity's input (the run's arguments and the log of \
+             what the run received so far) would be {} bytes, more than the {STEP_INPUT_LIMIT} \
+             bytes a Temporal payload may safely have; give the run smaller arguments, or \
+             smaller step values and payloads, or split it into several runs",
+            bytes.len()
+        ));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| format!("`{summary}` cannot be sent to a worker: {e}"))
 }
 
 fn ending(
@@ -312,6 +415,7 @@ fn command(
     ctx: WorkflowContext<Dispatcher>,
     id: u64,
     request: Request,
+    step: Option<Result<Value, String>>,
 ) -> LocalBoxFuture<'static, (u64, Reply)> {
     async move {
         let reply = match request {
@@ -337,17 +441,30 @@ fn command(
             } => {
                 let mut options = agent_call::options(policy, time_left);
                 options.summary = Some(summary);
-                match ctx.execute_activity(AgentCalls::agent, task, options).await {
-                    Ok(value) => match serde_json::from_value::<AgentDone>(value) {
-                        Ok(done) => Reply::Called(Ok(done)),
-                        Err(error) => Reply::Failed(format!(
-                            "the agent call's result cannot be read: {error}"
-                        )),
-                    },
-                    Err(temporalio_sdk::ActivityExecutionError::Cancelled(_)) => Reply::Cancelled,
-                    Err(error) => Reply::Called(Err(agent_call::failure_of(&error, policy))),
-                }
+                let result = ctx.execute_activity(AgentCalls::agent, task, options).await;
+                called(result, policy)
             }
+            Request::Step {
+                summary,
+                policy,
+                time_left,
+            } => match step {
+                Some(Ok(task)) => {
+                    let mut options = agent_call::options(policy, time_left);
+                    options.summary = Some(summary);
+                    let result = ctx.execute_activity(StepRuns::step, task, options).await;
+                    called(result, policy)
+                }
+                // Its input is too large: the step fails for good, the
+                // same way on every replay.
+                Some(Err(message)) => Reply::Called(Err(AgentFailed {
+                    message,
+                    attempt: 1,
+                    call: None,
+                    usage: Usage::default(),
+                })),
+                None => Reply::Failed("a step without its activity's input".to_owned()),
+            },
             Request::Sleep(duration) => match ctx.timer(duration).await {
                 TimerResult::Fired => Reply::Done,
                 TimerResult::Cancelled => Reply::Cancelled,
@@ -361,6 +478,21 @@ fn command(
         (id, reply)
     }
     .boxed_local()
+}
+
+/// The reply to a call's or a step's activity.
+fn called(
+    result: Result<Value, temporalio_sdk::ActivityExecutionError>,
+    policy: StepPolicy,
+) -> Reply {
+    match result {
+        Ok(value) => match serde_json::from_value::<AgentDone>(value) {
+            Ok(done) => Reply::Called(Ok(done)),
+            Err(error) => Reply::Failed(format!("the activity's result cannot be read: {error}")),
+        },
+        Err(temporalio_sdk::ActivityExecutionError::Cancelled(_)) => Reply::Cancelled,
+        Err(error) => Reply::Called(Err(agent_call::failure_of(&error, policy))),
+    }
 }
 
 /// The next signal for the wait `name`, in arrival order.

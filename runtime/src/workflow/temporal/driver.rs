@@ -1,9 +1,11 @@
 //! The [`RunDriver`] of a run on Temporal, and the queue between it and the
 //! dispatcher workflow.
 //!
-//! The workflow's code is polled inside the SDK's workflow task, never
-//! elsewhere. What it asks of the driver goes into a [`Bridge`] queue that
-//! the dispatcher turns into Temporal commands after each poll, and the
+//! The workflow's code is polled inside the SDK's workflow task, and again
+//! by the activity `agentwire.step` (see [`super::step_run`]) up to the step
+//! that activity runs. What it asks of the driver goes into a [`Bridge`]
+//! queue that the dispatcher turns into Temporal commands after each poll
+//! (or that the step activity answers from the dispatcher's log), and the
 //! answers come back through the bridge. The driver's futures register no
 //! waker: the dispatcher polls the code again whenever it delivered an
 //! answer, so every wake-up comes from the SDK, in history order.
@@ -19,16 +21,19 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Recorded;
-use super::agent_call::{AgentDone, AgentFailed, AgentTask};
+use super::agent_call::{AgentDone, AgentFailed, AgentTask, since};
 use crate::agent::context::AgentContext;
 use crate::budget::Usage;
 use crate::mcp::meta::grant_value;
 use crate::telemetry::inject_into;
 use crate::workflow::WorkflowError;
-use crate::workflow::backend::{Activity, ActivityError, ActivityKind, AgentCall, RunDriver, Wait};
+use crate::workflow::backend::{
+    Activity, ActivityError, ActivityKind, AgentCall, AttemptError, RunDriver, Wait,
+};
 use crate::workflow::policy::StepPolicy;
 use crate::workflow::record::Failure;
 use crate::workflow::replay::{mix, run_attempt};
@@ -52,6 +57,16 @@ pub(super) enum Request {
         /// What the run has left of its time.
         time_left: Option<Duration>,
     },
+    /// Run a step, or an agent call without JSON arguments, as the activity
+    /// `agentwire.step`.
+    Step {
+        /// What the web UI shows, and what the activity checks it reached.
+        summary: String,
+        /// Its retries and timeout.
+        policy: StepPolicy,
+        /// What the run has left of its time.
+        time_left: Option<Duration>,
+    },
     /// A durable timer.
     Sleep(Duration),
     /// The next signal for the wait `name`, or `None` after `timeout`.
@@ -63,11 +78,30 @@ pub(super) enum Request {
     Now,
 }
 
-/// The dispatcher's answer to a [`Request`].
+impl Request {
+    /// Whether `reply` is an answer to this request (the step activity
+    /// checks the code it re-runs asks what the log answers).
+    pub fn fits(&self, reply: &Reply) -> bool {
+        match (self, reply) {
+            (_, Reply::Cancelled | Reply::Failed(_)) => true,
+            (Request::Record { .. }, Reply::Value(_)) => true,
+            (Request::Agent { .. } | Request::Step { .. }, Reply::Called(_)) => true,
+            (Request::Sleep(_), Reply::Done) => true,
+            (Request::Wait { .. }, Reply::Value(_) | Reply::TimedOut) => true,
+            (Request::Now, Reply::Time(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The dispatcher's answer to a [`Request`], as its log keeps it for the
+/// step activity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub(super) enum Reply {
     /// A recorded outcome, or a signal's payload.
     Value(Value),
-    /// How an agent call's activity ended.
+    /// How an agent call's or a step's activity ended.
     Called(Result<AgentDone, AgentFailed>),
     /// A timer fired.
     Done,
@@ -134,6 +168,17 @@ impl Bridge {
         self.lock().current = Some(name.to_owned());
     }
 
+    /// Takes the id `id` if it is the next one: the step activity's driver
+    /// runs the step it is for instead of asking for it.
+    fn claim(&self, id: u64) -> bool {
+        let mut shared = self.lock();
+        let next = shared.next == id;
+        if next {
+            shared.next += 1;
+        }
+        next
+    }
+
     /// Asks the dispatcher; the future is ready once it answered.
     fn request(&self, request: Request) -> Pending<'_> {
         let mut shared = self.lock();
@@ -174,6 +219,71 @@ impl Drop for OpenWait<'_> {
     }
 }
 
+/// Where a run's steps (and its agent calls without JSON arguments) run.
+pub(super) enum Steps {
+    /// Inside the workflow task, all attempts within `window` (see
+    /// [`super::step_window`]), each outcome recorded by the activity
+    /// `agentwire.record`: runs whose history began before steps became
+    /// activities (the patch [`super::STEPS_AS_ACTIVITIES`]).
+    InTask { window: Duration },
+    /// As the activity `agentwire.step`, on any worker.
+    Activities,
+    /// Inside the activity `agentwire.step`, which re-runs the code: the
+    /// one step it runs here; every other step is answered from the log.
+    Here(Arc<Target>),
+}
+
+/// The step an `agentwire.step` activity runs, and how far it got.
+pub(super) struct Target {
+    /// The request id the dispatcher gave it.
+    pub id: u64,
+    /// The summary the dispatcher scheduled it with (`step <name>`).
+    pub summary: String,
+    /// Temporal's attempt number (from 1).
+    pub attempt: u32,
+    /// What the earlier attempts used (their last heartbeat).
+    pub earlier: Usage,
+    reached: Mutex<Option<Reached>>,
+}
+
+/// How far the code re-run by the step activity got with its target.
+#[derive(Clone)]
+pub(super) enum Reached {
+    /// The attempt runs; the run had used `base` before it.
+    Running { base: Usage },
+    /// The attempt ended; what it and the earlier attempts used.
+    Ended {
+        outcome: Result<Value, AttemptError>,
+        usage: Usage,
+    },
+    /// The code reached another step than the history's at that id.
+    Other(String),
+}
+
+impl Target {
+    pub fn new(id: u64, summary: String, attempt: u32, earlier: Usage) -> Target {
+        Target {
+            id,
+            summary,
+            attempt,
+            earlier,
+            reached: Mutex::new(None),
+        }
+    }
+
+    /// How far the code got with the step, `None` before it reached it.
+    pub fn reached(&self) -> Option<Reached> {
+        self.reached
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn reach(&self, reached: Reached) {
+        *self.reached.lock().unwrap_or_else(|e| e.into_inner()) = Some(reached);
+    }
+}
+
 /// The driver of one run on a Temporal worker.
 pub(super) struct TemporalRun {
     pub bridge: Arc<Bridge>,
@@ -181,8 +291,8 @@ pub(super) struct TemporalRun {
     pub workflow: &'static str,
     pub seed: u64,
     pub policy: StepPolicy,
-    /// How long a step may take here (see [`super::step_window`]).
-    pub step_window: Duration,
+    /// Where its steps run.
+    pub steps: Steps,
     pub agent: AgentContext,
     pub next_op: AtomicU32,
     pub draws: AtomicU64,
@@ -193,7 +303,11 @@ impl TemporalRun {
     /// Runs the attempts of a step here, as its policy says, all of them
     /// (and the waits between them) within the step window: each attempt's
     /// timeout is cut to what is left of it.
-    async fn attempts(&self, activity: &mut Activity<'_>) -> Result<Value, ActivityError> {
+    async fn attempts(
+        &self,
+        activity: &mut Activity<'_>,
+        window: Duration,
+    ) -> Result<Value, ActivityError> {
         let retry = activity.policy.retry;
         let started = Instant::now();
         let out_of_time = |number: u32, what: String| {
@@ -203,7 +317,7 @@ impl TemporalRun {
                      {} ms (4/5 of [workflows.temporal] task_timeout, at most 120 s), retries \
                      included; raise task_timeout or move the work into an agent call, which \
                      runs as an activity",
-                    self.step_window.as_millis()
+                    window.as_millis()
                 ),
                 attempts: number,
                 call: None,
@@ -216,7 +330,7 @@ impl TemporalRun {
                     "the run was cancelled".to_owned(),
                 )));
             }
-            let left = self.step_window.saturating_sub(started.elapsed());
+            let left = window.saturating_sub(started.elapsed());
             let cut = activity.policy.timeout.is_none_or(|t| t >= left);
             let limit = activity.policy.timeout.map_or(left, |t| t.min(left));
             let attempt_started = Instant::now();
@@ -234,7 +348,7 @@ impl TemporalRun {
                 Err(error) if error.retryable && number < retry.attempts.max(1) => {
                     tracing::debug!(run = %self.run_id, step = %activity.name, attempt = number, "attempt failed: {}", error.message);
                     let delay = retry.delay_after(number);
-                    if started.elapsed() + delay >= self.step_window {
+                    if started.elapsed() + delay >= window {
                         return Err(out_of_time(
                             number,
                             format!(
@@ -292,7 +406,62 @@ impl TemporalRun {
             policy,
             time_left: remaining.time,
         };
-        match self.bridge.request(request).await {
+        let reply = self.bridge.request(request).await;
+        self.called(reply)
+    }
+
+    /// Runs a step (or an agent call without JSON arguments) as the
+    /// activity `agentwire.step`, on whichever worker takes it, retried and
+    /// timed out by Temporal as its policy says; what its attempts used is
+    /// charged to the run, as for agent calls.
+    async fn step_activity(
+        &self,
+        summary: String,
+        policy: StepPolicy,
+    ) -> Result<Value, ActivityError> {
+        let request = Request::Step {
+            summary,
+            policy,
+            time_left: self.agent.remaining_budget().time,
+        };
+        let reply = self.bridge.request(request).await;
+        self.called(reply)
+    }
+
+    /// Inside the step activity: runs one attempt of the step it is for,
+    /// under the run's budget less what the earlier attempts used, and
+    /// hands the outcome to the activity; the code goes no further.
+    async fn run_target(
+        &self,
+        target: &Target,
+        summary: String,
+        mut activity: Activity<'_>,
+    ) -> Result<Value, ActivityError> {
+        if summary != target.summary {
+            target.reach(Reached::Other(format!(
+                "the history's activity is `{}`, the code's `{summary}`",
+                target.summary
+            )));
+            return std::future::pending().await;
+        }
+        let base = self.agent.usage();
+        target.reach(Reached::Running { base });
+        self.charge(target.earlier);
+        let outcome = run_attempt(
+            &mut activity.attempt,
+            target.attempt,
+            activity.policy.timeout,
+        )
+        .await;
+        let usage = since(self.agent.usage(), base);
+        target.reach(Reached::Ended { outcome, usage });
+        std::future::pending().await
+    }
+
+    /// What the workflow gets from the reply to an agent call's or a step's
+    /// activity.
+    fn called(&self, reply: Reply) -> Result<Value, ActivityError> {
+        match reply {
             Reply::Called(Ok(done)) => {
                 self.charge(done.usage);
                 Ok(done.output)
@@ -308,7 +477,7 @@ impl TemporalRun {
             Reply::Cancelled => Err(ActivityError::Interrupted(cancelled())),
             Reply::Failed(message) => Err(ActivityError::Interrupted(refused(message))),
             _ => Err(ActivityError::Interrupted(refused(
-                "the dispatcher answered an agent call with something else".to_owned(),
+                "the dispatcher answered an activity with something else".to_owned(),
             ))),
         }
     }
@@ -326,17 +495,7 @@ impl TemporalRun {
 
     /// Charges the run with what a replayed agent call had used.
     fn restore(&self, recorded: Usage) {
-        let now = self.agent.usage();
-        let delta = Usage {
-            input_tokens: recorded.input_tokens.saturating_sub(now.input_tokens),
-            output_tokens: recorded.output_tokens.saturating_sub(now.output_tokens),
-            cost_micros: recorded.cost_micros.saturating_sub(now.cost_micros),
-            elapsed_ms: 0,
-            calls: recorded.calls.saturating_sub(now.calls),
-        };
-        if delta != Usage::default() {
-            self.agent.scope().restore(delta);
-        }
+        self.charge(since(recorded, self.agent.usage()));
     }
 }
 
@@ -415,10 +574,20 @@ impl RunDriver for TemporalRun {
             if let Some(call) = activity.call.take() {
                 return self.call_agent(&name, activity.policy, call).await;
             }
+            let summary = format!("{} {name}", kind_name(activity.kind));
+            let window = match &self.steps {
+                Steps::InTask { window } => *window,
+                Steps::Here(target) if self.bridge.claim(target.id) => {
+                    return self.run_target(target, summary, activity).await;
+                }
+                Steps::Activities | Steps::Here(_) => {
+                    return self.step_activity(summary, activity.policy).await;
+                }
+            };
             let outcome = if self.bridge.replaying() {
                 None
             } else {
-                let outcome = run_here(self.attempts(&mut activity));
+                let outcome = run_here(self.attempts(&mut activity, window));
                 if let Err(ActivityError::Interrupted(error)) = outcome {
                     return Err(ActivityError::Interrupted(error));
                 }
@@ -443,7 +612,7 @@ impl RunDriver for TemporalRun {
                 })?)
             };
             let request = Request::Record {
-                name: format!("{} {name}", kind_name(activity.kind)),
+                name: summary,
                 outcome,
             };
             match self.bridge.request(request).await {

@@ -32,10 +32,12 @@ mod agent_call;
 mod client;
 mod dispatcher;
 mod driver;
+mod step_run;
 mod worker;
 
 pub use agent_call::AGENT_ACTIVITY;
 pub use client::{TemporalBackend, history};
+pub use step_run::{STEP_ACTIVITY, STEP_INPUT_LIMIT};
 pub use worker::{replay, run_worker};
 
 use serde::{Deserialize, Serialize};
@@ -83,16 +85,24 @@ pub(crate) struct RunInput {
     /// started it.
     #[serde(default)]
     pub trace: Map<String, Value>,
-    /// The workflow task timeout the run was started with (ms): steps run
-    /// inside workflow tasks, so they must end well within it.
+    /// The workflow task timeout the run was started with (ms): the steps
+    /// of runs started before steps became activities run inside workflow
+    /// tasks, so they must end well within it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_timeout_ms: Option<u64>,
 }
 
-/// How long a step (all its attempts and the waits between them) may take
-/// on Temporal: four fifths of the workflow task timeout, the rest kept for
-/// the task's own work. A step that takes longer would time the task out,
-/// and Temporal would give the run to a worker that runs the step again.
+/// The Temporal patch (`ctx.patched`) of runs whose steps are the activity
+/// `agentwire.step`: runs started before it (without its marker in their
+/// history) keep running steps in the workflow task, so their histories
+/// still replay.
+pub(crate) const STEPS_AS_ACTIVITIES: &str = "agentwire-steps-as-activities";
+
+/// For runs started before steps became activities: how long a step (all
+/// its attempts and the waits between them) may take on Temporal, four
+/// fifths of the workflow task timeout, the rest kept for the task's own
+/// work. A step that takes longer would time the task out, and Temporal
+/// would give the run to a worker that runs the step again.
 pub(crate) fn step_window(task_timeout: std::time::Duration) -> std::time::Duration {
     task_timeout.saturating_sub(task_timeout / 5)
 }

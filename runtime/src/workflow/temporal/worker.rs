@@ -10,10 +10,11 @@ use rmcp::model::JsonObject;
 use serde_json::Value;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
+use super::CallAgent;
 use super::agent_call::AgentCalls;
 use super::client::connect;
 use super::dispatcher::{Dispatcher, Recorder, WorkerSetup, install};
-use super::{CallAgent, step_window};
+use super::step_run::StepRuns;
 use crate::agent::context::AgentContext;
 use crate::agent::host::Host;
 use crate::agent::{AgentDefinition, CallError};
@@ -23,7 +24,9 @@ use crate::workflow::TemporalSettings;
 /// Executes the workflows among `definitions` for the task queue of
 /// `server_name` until `stop` resolves: it polls workflow tasks (the
 /// dispatcher), the agent calls of runs (the activity `agentwire.agent`,
-/// made with `call`), and the activity that records steps' outcomes. Run
+/// made with `call`), their steps (the activity `agentwire.step`), and the
+/// activity that records steps' outcomes of runs started before steps
+/// became activities. Run
 /// as many as you like, on as many machines; they share the queue.
 ///
 /// Must be awaited on the thread of a tokio runtime (the SDK polls workflow
@@ -36,9 +39,7 @@ pub async fn run_worker(
     call: CallAgent,
     stop: impl Future<Output = ()>,
 ) -> Result<(), String> {
-    let setup = setup_of(definitions, host, call, settings.task_timeout);
-    warn_of_long_steps(&setup);
-    install(setup);
+    install(setup_of(definitions, host, call, settings.task_timeout));
     let runtime = Runtime::from_current_tokio(Default::default())
         .map_err(|e| format!("cannot start the Temporal runtime: {e}"))?;
     let client = connect(settings).await?;
@@ -48,6 +49,7 @@ pub async fn run_worker(
         .map_err(|e| format!("cannot register the dispatcher workflow: {e}"))?
         .register_activities(Recorder)
         .register_activities(AgentCalls)
+        .register_activities(StepRuns)
         .build();
     // The workflow's code is agentwire's, polled inside the workflow task:
     // its steps and agent calls wake it through tokio, by design.
@@ -145,28 +147,6 @@ fn setup_of(
         call,
         host,
         task_timeout,
-    }
-}
-
-/// Says at start-up which workflows declare a `step_timeout` their steps
-/// cannot have here: steps run inside workflow tasks, so each is cut at
-/// [`step_window`] of `task_timeout`.
-fn warn_of_long_steps(setup: &WorkerSetup) {
-    let window = step_window(setup.task_timeout);
-    for (name, (_, workflow)) in &setup.workflows {
-        if let Some(timeout) = workflow.step_policy().timeout
-            && timeout > window
-        {
-            tracing::warn!(
-                "workflow `{name}` declares step_timeout = {} ms, but on Temporal a step runs \
-                 inside a workflow task and must end within {} ms (4/5 of task_timeout = {} ms): \
-                 its steps are cut there; raise [workflows.temporal] task_timeout (at most \
-                 120 s) or move the work into an agent call, which runs as an activity",
-                timeout.as_millis(),
-                window.as_millis(),
-                setup.task_timeout.as_millis()
-            );
-        }
     }
 }
 

@@ -1,0 +1,207 @@
+//! Steps as Temporal activities: the activity `agentwire.step` runs one
+//! attempt of one step of a run (or of an agent call whose arguments are
+//! not JSON) on whichever worker takes it, retried, timed out and
+//! heartbeated by Temporal like an agent call.
+//!
+//! A step's closure borrows the workflow's locals, so it cannot be sent to
+//! another process. The activity re-runs the workflow's code instead, from
+//! its start, with a driver that answers every request from the log of what
+//! the dispatcher delivered to the code so far (the activity's input), turn
+//! by turn as the dispatcher delivered it. The code is deterministic given
+//! those answers (what Temporal's own replays rely on), so it reaches the
+//! same step with the same locals; there the driver runs one attempt for
+//! real and hands its outcome out, and the code goes no further. A re-run
+//! that asks something else than the log answers fails for good: the code
+//! does not match its history.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::task::Poll;
+
+use futures::FutureExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use tracing::Instrument;
+
+use super::RunInput;
+use super::agent_call::{
+    AgentDone, AgentFailed, HEARTBEAT_TIMEOUT, attempt_failed, earlier_usage, heartbeat, refused,
+    since,
+};
+use super::dispatcher::{Batch, Code, setup, start_code};
+use super::driver::{Reached, Request, Steps, Target};
+use crate::telemetry::set_parent_from;
+
+/// The activity type of steps, as the history and the web UI show it.
+pub const STEP_ACTIVITY: &str = "agentwire.step";
+
+/// The largest input of a step's activity, in bytes: the run's input and
+/// the log of what the run received before the step. Temporal refuses
+/// payloads over 2 MiB by default (`limit.blobSize.error`); a step whose
+/// input would be larger fails, naming this limit.
+pub const STEP_INPUT_LIMIT: usize = 1536 * 1024;
+
+/// The input of `agentwire.step`: which run, and how to bring its code to
+/// the step.
+#[derive(Serialize, Deserialize)]
+pub(super) struct StepTask<'a> {
+    /// The run's input, as its workflow execution got it.
+    pub run: Cow<'a, RunInput>,
+    pub run_id: String,
+    /// What the dispatcher delivered to the code before the step, turn by
+    /// turn.
+    pub log: Cow<'a, [Batch]>,
+    /// The request id of the step.
+    pub target: u64,
+    /// `step <name>` or `agent <name>`: what the web UI shows, and what the
+    /// code must reach.
+    pub summary: String,
+}
+
+/// The activity `agentwire.step`.
+pub struct StepRuns;
+
+#[activities]
+impl StepRuns {
+    /// Runs one attempt of a run's step in this worker: re-runs the
+    /// workflow's code up to it, answering from the log, runs the attempt
+    /// under the run's budget less what earlier attempts used (heartbeating
+    /// the total), and returns its value and usage, or fails (retryable or
+    /// not, as the step's error says) with them in the failure's details.
+    #[activity(name = "agentwire.step")]
+    pub async fn step(ctx: ActivityContext, task: Value) -> Result<Value, ActivityError> {
+        let task: StepTask<'static> = serde_json::from_value(task)
+            .map_err(|e| refused(format!("the step cannot be read: {e}")))?;
+        let Some(setup) = setup() else {
+            return Err(refused("this process runs no agentwire worker".to_owned()));
+        };
+        let attempt = ctx.info().attempt.max(1);
+        let target = Arc::new(Target::new(
+            task.target,
+            task.summary.clone(),
+            attempt,
+            earlier_usage(&ctx),
+        ));
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let steps = Steps::Here(target.clone());
+        let code = match start_code(&setup, &task.run, &task.run_id, now_ms, steps) {
+            Ok(code) => code,
+            Err(ending) => {
+                let reason = ending.error.map_or_else(String::new, |e| e.message);
+                return Err(refused(format!("`{}` cannot run: {reason}", task.summary)));
+            }
+        };
+        let span =
+            tracing::info_span!("workflow step", run = %task.run_id, step = %task.summary, attempt);
+        set_parent_from(&span, &task.run.trace);
+        let Code {
+            agent,
+            cancel,
+            bridge,
+            future,
+            ..
+        } = code;
+        let mut future = Box::pin(AssertUnwindSafe(future.instrument(span)).catch_unwind());
+
+        // Bring the code to the step: poll it, deliver the next turn's
+        // replies, poll again, as the dispatcher did.
+        let mut batches = task.log.into_owned().into_iter();
+        let mut asked: HashMap<u64, Request> = HashMap::new();
+        let replayed = std::future::poll_fn(|cx| {
+            loop {
+                if let Poll::Ready(ended) = future.poll_unpin(cx) {
+                    return Poll::Ready(Err(match ended {
+                        Err(_) => "the code panicked before it reached the step".to_owned(),
+                        Ok(_) => "the code ended before it reached the step".to_owned(),
+                    }));
+                }
+                asked.extend(bridge.take_requests());
+                if target.reached().is_some() {
+                    return Poll::Ready(match batches.next() {
+                        None => Ok(()),
+                        Some(_) => {
+                            Err("the code reached the step earlier than its history did".to_owned())
+                        }
+                    });
+                }
+                let Some(batch) = batches.next() else {
+                    return Poll::Ready(Err(
+                        "the code waits for something its history did not answer before the step"
+                            .to_owned(),
+                    ));
+                };
+                for (id, reply) in batch {
+                    match asked.remove(&id) {
+                        Some(request) if request.fits(&reply) => bridge.reply(id, reply),
+                        _ => {
+                            return Poll::Ready(Err(format!(
+                                "the code did not ask what its history answered (request {id})"
+                            )));
+                        }
+                    }
+                }
+            }
+        })
+        .await;
+        let mismatch = |why: String| {
+            refused(format!(
+                "the workflow's code does not match its history at `{}`: {why}",
+                task.summary
+            ))
+        };
+        replayed.map_err(mismatch)?;
+
+        // Run the attempt: poll the code (now doing the step's real work)
+        // until the attempt hands its outcome out, heartbeating what it used.
+        let so_far = || match target.reached() {
+            Some(Reached::Running { base }) => since(agent.usage(), base),
+            Some(Reached::Ended { usage, .. }) => usage,
+            _ => target.earlier,
+        };
+        let mut beat = tokio::time::interval(HEARTBEAT_TIMEOUT / 4);
+        let ended = loop {
+            let attempt_over = std::future::poll_fn(|cx| {
+                if future.poll_unpin(cx).is_ready() {
+                    return Poll::Ready(Err("the code ended inside the step".to_owned()));
+                }
+                match target.reached() {
+                    Some(Reached::Ended { outcome, usage }) => Poll::Ready(Ok((outcome, usage))),
+                    Some(Reached::Other(why)) => Poll::Ready(Err(why)),
+                    _ => Poll::Pending,
+                }
+            });
+            tokio::select! {
+                ended = attempt_over => break ended,
+                () = ctx.cancelled() => {
+                    cancel.cancel();
+                    return Err(ActivityError::cancelled());
+                }
+                _ = beat.tick() => heartbeat(&ctx, so_far()).await,
+            }
+        };
+        drop(future);
+        let (outcome, usage) = ended.map_err(mismatch)?;
+        match outcome {
+            Ok(output) => serde_json::to_value(AgentDone { output, usage })
+                .map_err(|e| refused(format!("the step's result cannot be recorded: {e}"))),
+            Err(error) => {
+                // The next attempt starts from this usage (the SDK sends the
+                // last heartbeat's details with the failure).
+                heartbeat(&ctx, usage).await;
+                let failed = AgentFailed {
+                    message: error.message,
+                    attempt,
+                    call: error.call,
+                    usage,
+                };
+                Err(attempt_failed("step", !error.retryable, failed))
+            }
+        }
+    }
+}
