@@ -80,7 +80,7 @@ async fn write_report(
 }
 
 /// A reviewer's decision.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 struct Approval {
     /// Whether the report may be published.
     approved: bool,
@@ -243,6 +243,124 @@ async fn soak(
     })
 }
 
+/// What `stamp` is asked to stamp. Not `Serialize`: a call of `stamp`
+/// cannot be sent to another process as JSON, so on Temporal it runs as a
+/// step does (the activity `agentwire.step`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+struct Paper {
+    /// What is written on it.
+    text: String,
+}
+
+/// What each call of `stamp` costs, in tokens (input, output).
+const STAMP_TOKENS: (u64, u64) = (50, 10);
+
+/// Stamps a paper (uses [`STAMP_TOKENS`]).
+#[agent]
+async fn stamp(
+    ctx: &AgentContext,
+    /// The paper.
+    paper: Paper,
+) -> Result<String, BudgetExceeded> {
+    ctx.charge(Usage::model(STAMP_TOKENS.0, STAMP_TOKENS.1, 0))?;
+    Ok(format!("[stamped] {}", paper.text))
+}
+
+/// What a step of `witness` saw of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+struct Seen {
+    /// The value of the step before it.
+    first: String,
+    /// `ctx.now()`, in ms since the epoch.
+    now_ms: u64,
+    /// `ctx.random_u64()`.
+    lucky: u64,
+    /// The payload of the wait `go`.
+    payload: Approval,
+}
+
+/// How a `witness` run went: what its code saw, and what its step saw.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct Witnessed {
+    workflow: Seen,
+    step: Seen,
+    stamped: String,
+}
+
+/// The Temporal tests' workflow of steps: a step whose value later steps
+/// read; a clock reading, a random number and a wait for `go`; a step
+/// (`seen`, working `step_ms` first, its first `failures` attempts failing)
+/// that returns what it saw of all of these; a call of `stamp`, whose
+/// parameter is not `Serialize`.
+#[workflow(calls = [stamp], retry(attempts = 3, backoff = "200ms"), step_timeout = "20s")]
+async fn witness(
+    ctx: &WorkflowContext,
+    /// The side-effect log.
+    log: String,
+    /// How long the step `seen` works, in milliseconds.
+    step_ms: u64,
+    /// How many of its attempts fail.
+    failures: u32,
+) -> Result<Witnessed, WorkflowError> {
+    let run = ctx.run_id().to_owned();
+    let first = ctx
+        .step("first", || async {
+            log_line(&log, &format!("{run} first begin"))?;
+            Ok::<_, std::io::Error>(format!("{run} was here"))
+        })
+        .await?;
+    let now_ms = ctx
+        .now()
+        .await?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    let lucky = ctx.random_u64();
+    let payload: Approval = ctx.wait_for("go", Duration::from_secs(3600)).await?;
+    let workflow = Seen {
+        first: first.clone(),
+        now_ms,
+        lucky,
+        payload: payload.clone(),
+    };
+    let step = ctx
+        .step("seen", || async {
+            let begin = format!("{run} seen begin");
+            let earlier = std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| *l == begin)
+                .count();
+            log_line(&log, &begin)?;
+            tokio::time::sleep(Duration::from_millis(step_ms)).await;
+            if earlier < failures as usize {
+                return Err(std::io::Error::other(format!(
+                    "attempt {} fails on purpose",
+                    earlier + 1
+                )));
+            }
+            Ok(Seen {
+                first: first.clone(),
+                now_ms,
+                lucky,
+                payload: payload.clone(),
+            })
+        })
+        .await?;
+    let stamped = stamp::call(
+        ctx,
+        Paper {
+            text: first.clone(),
+        },
+    )
+    .await?;
+    Ok(Witnessed {
+        workflow,
+        step,
+        stamped,
+    })
+}
+
 /// `steps` steps, one after the other, each giving its number; the sum.
 /// The workflow of the Temporal-versus-journal benchmark
 /// (docs/benchmarks.md).
@@ -355,6 +473,39 @@ mod tests {
         let message = broke.record.error.unwrap().message;
         assert!(message.contains("tokens"), "{message}");
         assert_eq!(broke.usage.tokens(), per_attempt);
+    }
+
+    /// The figures the Temporal tests expect of a `witness` run
+    /// (tests/temporal.rs): its step sees what its code saw, and the call of
+    /// `stamp` is charged.
+    #[tokio::test]
+    async fn a_witness_steps_sees_what_its_code_saw_on_the_journal() {
+        let dir = std::env::temp_dir().join(format!("durable-witness-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("side-effects.log");
+        let _ = std::fs::remove_file(&log);
+        let server = TestServer::serving([witness::DEFINITION, stamp::DEFINITION])
+            .await
+            .unwrap();
+        let parameters = json!({"log": log.to_str().unwrap(), "step_ms": 10, "failures": 1});
+        let run = server.start_workflow("witness", parameters).await.unwrap();
+        server.settle(&run.run_id).await.unwrap();
+        server
+            .signal(
+                &run.run_id,
+                "go",
+                json!({"approved": true, "comment": "go"}),
+            )
+            .await
+            .unwrap();
+        let done = server.settle(&run.run_id).await.unwrap();
+        assert_eq!(done.record.status, RunStatus::Completed, "{done:?}");
+        let output = done.record.output.unwrap();
+        assert_eq!(output["step"], output["workflow"], "{output}");
+        assert_eq!(output["step"]["payload"]["comment"], "go", "{output}");
+        assert_eq!(done.usage.tokens(), STAMP_TOKENS.0 + STAMP_TOKENS.1);
+        server.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[tokio::test(start_paused = true)]

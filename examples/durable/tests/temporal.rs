@@ -217,9 +217,16 @@ async fn a_worker_killed_inside_a_step_hands_the_run_to_another_and_recorded_ste
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     first.kill9();
-    let _second = cluster.worker("second");
+    let second = cluster.worker("second");
+    let second_identity = format!("agentwire@{}", second.0.id());
 
-    wait_for_status(&client, &run, Duration::from_secs(90), is("input_required")).await;
+    wait_for_status(
+        &client,
+        &run,
+        Duration::from_secs(120),
+        is("input_required"),
+    )
+    .await;
     structured(
         &call(
             &client,
@@ -248,6 +255,42 @@ async fn a_worker_killed_inside_a_step_hands_the_run_to_another_and_recorded_ste
             .worker_log("second")
             .contains("workflow run finished"),
         "the second worker finished the run"
+    );
+    // The step is the activity `agentwire.step`: its second attempt ran on
+    // the second worker once the first stopped heartbeating; every other
+    // step ran once, as one activity.
+    let activities = activities(&cluster.history(&run));
+    let steps: Vec<&ActivityEvents> = activities
+        .iter()
+        .filter(|a| a.activity_type == "agentwire.step")
+        .collect();
+    assert_eq!(
+        steps.iter().map(|a| a.summary.as_str()).collect::<Vec<_>>(),
+        [
+            "step step-0",
+            "step step-1",
+            "step before timer",
+            "step step-2",
+            "step step-3",
+            "step finish"
+        ],
+        "{activities:#?}"
+    );
+    let interrupted = steps[1].started.as_ref().expect("step-1 started");
+    assert_eq!(interrupted["attempt"], 2, "{activities:#?}");
+    assert_eq!(
+        interrupted["identity"],
+        second_identity.as_str(),
+        "{activities:#?}"
+    );
+    for step in &steps {
+        assert_eq!(step.ended.as_deref(), Some("completed"), "{step:#?}");
+    }
+    assert!(
+        activities
+            .iter()
+            .all(|a| a.activity_type != "agentwire.record"),
+        "{activities:#?}"
     );
     cluster.record_history(&run, "soak-after-kill");
     client.cancel().await.unwrap();
@@ -522,12 +565,13 @@ async fn the_usage_of_every_attempt_of_a_retried_agent_call_is_charged_to_the_ru
     client.cancel().await.unwrap();
 }
 
-/// Steps run inside the workflow task: one longer than the task may take
-/// (the tests' `task_timeout` is 3 s, so 2.4 s for a step) is stopped and
-/// fails the run with a message naming the limit, instead of timing the
-/// task out and running again on every retry of the task.
+/// Steps are activities, not part of the workflow task: one longer than
+/// the task may take (the tests' `task_timeout` is 3 s; the step takes 5 s)
+/// completes, once. (Runs started before steps became activities still run
+/// them in the task, within 4/5 of `task_timeout`: the recorded
+/// `old-*.json` histories replay that path.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_step_longer_than_the_workflow_task_may_take_fails_naming_the_limit() {
+async fn a_step_longer_than_the_workflow_task_timeout_completes_as_an_activity() {
     let dir = scratch_dir("temporal-long-step");
     let log = dir.join("side-effects.log");
     let cluster = Cluster::start(&dir);
@@ -537,21 +581,134 @@ async fn a_step_longer_than_the_workflow_task_may_take_fails_naming_the_limit() 
     let run = start_run(
         &client,
         "soak",
-        json!({"log": log.to_str().unwrap(), "steps": 1, "step_ms": 2800, "timer_ms": 10}),
+        json!({"log": log.to_str().unwrap(), "steps": 1, "step_ms": 5000, "timer_ms": 10}),
     )
     .await;
-    let failed = wait_for_status(&client, &run, Duration::from_secs(60), is("failed")).await;
-    let text = failed.to_string();
-    assert!(
-        text.contains("task_timeout") && text.contains("2400 ms"),
-        "{failed}"
+    wait_for_status(&client, &run, Duration::from_secs(60), is("input_required")).await;
+    structured(
+        &call(
+            &client,
+            "workflows-resume",
+            json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
+        )
+        .await,
     );
+    let done = wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    assert_eq!(done["result"]["steps"], 1, "{done}");
     let begins = begins(&log);
     assert_eq!(
         begins.get(&(run.clone(), "step-0".to_owned())),
         Some(&1),
         "{begins:?}"
     );
+    let activities = activities(&cluster.history(&run));
+    let step = activities
+        .iter()
+        .find(|a| a.summary == "step step-0")
+        .expect("the step's activity");
+    assert_eq!(step.activity_type, "agentwire.step", "{step:#?}");
+    assert_eq!(step.started.as_ref().unwrap()["attempt"], 1, "{step:#?}");
+    assert_eq!(step.ended.as_deref(), Some("completed"), "{step:#?}");
+    client.cancel().await.unwrap();
+}
+
+/// Steps, and agent calls whose parameters are not `Serialize`, run as the
+/// activity `agentwire.step` under the workflow's declared policy: a step
+/// failing once is retried by Temporal (attempt 2 in the history), a step
+/// sees the values the workflow's code saw (an earlier step's value,
+/// `ctx.now()`, `ctx.random_u64()`, a wait's payload), finished steps do
+/// not run again on later workflow tasks, and the call is charged as on the
+/// journal (src/main.rs runs the same workflow there).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steps_run_as_activities_under_the_declared_policy_and_see_the_values_the_code_saw() {
+    let dir = scratch_dir("temporal-step-activities");
+    let log = dir.join("side-effects.log");
+    let cluster = Cluster::start(&dir);
+    let _worker = cluster.worker("a");
+    let (_serve, url) = cluster.serve();
+    let client = connect(&url).await;
+    let run = start_run(
+        &client,
+        "witness",
+        json!({"log": log.to_str().unwrap(), "step_ms": 10, "failures": 1}),
+    )
+    .await;
+    wait_for_status(&client, &run, Duration::from_secs(60), is("input_required")).await;
+    structured(
+        &call(
+            &client,
+            "workflows-resume",
+            json!({"run_id": run, "signal_name": "go", "payload": {"approved": true, "comment": "go"}}),
+        )
+        .await,
+    );
+    let done = wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    let result = &done["result"];
+    assert_eq!(result["step"], result["workflow"], "{done}");
+    assert_eq!(
+        result["step"]["first"],
+        format!("{run} was here").as_str(),
+        "{done}"
+    );
+    assert_eq!(result["step"]["payload"]["comment"], "go", "{done}");
+    assert!(result["step"]["now_ms"].as_u64().unwrap() > 0, "{done}");
+    assert_eq!(
+        result["stamped"],
+        format!("[stamped] {run} was here").as_str(),
+        "{done}"
+    );
+    // `stamp` uses 50 + 10 tokens, as on the journal.
+    assert_eq!(tokens_used(&done), 60, "{done}");
+
+    let begins = begins(&log);
+    assert_eq!(
+        begins.get(&(run.clone(), "first".to_owned())),
+        Some(&1),
+        "{begins:?}"
+    );
+    assert_eq!(
+        begins.get(&(run.clone(), "seen".to_owned())),
+        Some(&2),
+        "{begins:?}"
+    );
+
+    let activities = activities(&cluster.history(&run));
+    assert_eq!(
+        activities
+            .iter()
+            .map(|a| (a.activity_type.as_str(), a.summary.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("agentwire.step", "step first"),
+            ("agentwire.step", "step seen"),
+            ("agentwire.step", "agent stamp"),
+        ],
+        "{activities:#?}"
+    );
+    for activity in &activities {
+        // `witness` declares `retry(attempts = 3, backoff = "200ms")` and
+        // `step_timeout = "20s"`.
+        let policy = &activity.scheduled["retry_policy"];
+        assert_eq!(policy["maximumAttempts"], 3, "{activity:#?}");
+        assert_eq!(policy["initialInterval"], "0.200000000s", "{activity:#?}");
+        assert_eq!(
+            activity.scheduled["start_to_close_timeout"], "20.000000000s",
+            "{activity:#?}"
+        );
+        assert_ne!(
+            activity.scheduled["heartbeat_timeout"], "0.000000000s",
+            "{activity:#?}"
+        );
+        assert_eq!(
+            activity.ended.as_deref(),
+            Some("completed"),
+            "{activity:#?}"
+        );
+    }
+    let attempt = |i: usize| activities[i].started.as_ref().unwrap()["attempt"].clone();
+    assert_eq!(attempt(0), 1, "{activities:#?}");
+    assert_eq!(attempt(1), 2, "{activities:#?}");
+    cluster.record_history(&run, "witness");
     client.cancel().await.unwrap();
 }
 
