@@ -914,37 +914,77 @@ async fn a_runs_spans_in_the_worker_join_the_trace_of_the_call_that_started_it()
     }
 }
 
+/// Whether the history has the marker of the patch that made steps
+/// activities.
+fn patched(history: &Value) -> bool {
+    history["events"].as_array().unwrap().iter().any(|event| {
+        let marker = &event["attributes"]["MarkerRecordedEventAttributes"];
+        marker["marker_name"] == "core_patch"
+            && marker["details"]["patch-data"]["payloads"][0]["data"]
+                .as_str()
+                .is_some_and(|data| {
+                    String::from_utf8_lossy(&decode_base64(data))
+                        .contains("\"agentwire-steps-as-activities\"")
+                })
+    })
+}
+
 /// Every recorded history of the example's workflows replays against the
 /// code (`durable replay`), and a history that does not match the code is
-/// refused. Re-record them with
-/// `AGENTWIRE_RECORD_HISTORIES=1 cargo test -p durable --features temporal --test temporal`.
+/// refused. `old-*.json` were recorded before steps became activities
+/// (their steps ran in the workflow task, recorded by `agentwire.record`):
+/// runs started then still replay, on the old path. Re-record the others
+/// with `AGENTWIRE_RECORD_HISTORIES=1 cargo test -p durable --features
+/// temporal --test temporal`.
 #[test]
 fn recorded_histories_replay_and_a_history_of_other_code_is_refused() {
     let names = assert_recorded_histories_replay();
-    assert!(
-        ["countdown", "report", "soak-after-kill"]
-            .iter()
-            .all(|n| names.contains(&n.to_string())),
-        "{names:?}"
-    );
-
-    // The recorded report ran its agent calls as activities.
-    let text = std::fs::read_to_string(histories().join("report.json")).unwrap();
-    let recorded = activities(&serde_json::from_str(&text).unwrap());
     assert_eq!(
-        recorded
-            .iter()
-            .filter(|a| a.activity_type == "agentwire.agent")
-            .count(),
-        2,
-        "{recorded:#?}"
+        names,
+        [
+            "countdown",
+            "old-countdown",
+            "old-soak-after-kill",
+            "report",
+            "soak-after-kill",
+            "witness"
+        ],
     );
+    let recorded = |name: &str| {
+        let text = std::fs::read_to_string(histories().join(format!("{name}.json"))).unwrap();
+        let history: Value = serde_json::from_str(&text).unwrap();
+        (activities(&history), patched(&history))
+    };
+    let count = |activities: &[ActivityEvents], kind: &str| {
+        activities
+            .iter()
+            .filter(|a| a.activity_type == kind)
+            .count()
+    };
+    // The old runs' steps were recorded by the echo activity, and carry no
+    // patch marker; the current ones' steps are activities.
+    for (name, steps) in [("old-countdown", 5), ("old-soak-after-kill", 6)] {
+        let (activities, marked) = recorded(name);
+        assert!(!marked, "{name}");
+        assert_eq!(count(&activities, "agentwire.record"), steps, "{name}");
+        assert_eq!(count(&activities, "agentwire.step"), 0, "{name}");
+    }
+    for (name, steps) in [("countdown", 5), ("soak-after-kill", 6), ("witness", 3)] {
+        let (activities, marked) = recorded(name);
+        assert!(marked, "{name}");
+        assert_eq!(count(&activities, "agentwire.step"), steps, "{name}");
+        assert_eq!(count(&activities, "agentwire.record"), 0, "{name}");
+    }
+    // The recorded report ran its agent calls as activities.
+    assert_eq!(count(&recorded("report").0, "agentwire.agent"), 2);
 
     // The report's history, told it was a run of `soak`: the code takes
-    // other steps than the history recorded.
+    // other steps than the history recorded; the same for an old one.
     assert_replay_of_other_code_is_refused(
         "report.json",
         "soak",
         json!({"log": "/dev/null", "steps": 1, "step_ms": 0, "timer_ms": 0}),
     );
+    assert_replay_of_other_code_is_refused("old-countdown.json", "countdown", json!({"steps": 3}));
+    assert_replay_of_other_code_is_refused("countdown.json", "countdown", json!({"steps": 3}));
 }
