@@ -28,7 +28,7 @@
 //! task_queue = "agentwire-my-server" # the default: agentwire-<server name>
 //! tls = false                   # true for Temporal Cloud (implied by an API key)
 //! api_key_env = "TEMPORAL_API_KEY" # the variable holding the API key (the default)
-//! task_timeout = "60s"          # a workflow task, steps and agent calls included; at most 120s
+//! task_timeout = "60s"          # a workflow task (steps and agent calls are activities); at most 120s
 //! ```
 //!
 //! `[llm]` and `[providers.*]` configure models: see [`crate::llm::config`].

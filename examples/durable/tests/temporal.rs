@@ -709,6 +709,39 @@ async fn steps_run_as_activities_under_the_declared_policy_and_see_the_values_th
     assert_eq!(attempt(0), 1, "{activities:#?}");
     assert_eq!(attempt(1), 2, "{activities:#?}");
     cluster.record_history(&run, "witness");
+
+    // A run that received more than a step's activity may carry (a wait's
+    // payload of 1.6 MB; the limit is 1.5 MiB): its next step fails for
+    // good, naming the limit, without running.
+    let big = start_run(
+        &client,
+        "witness",
+        json!({"log": log.to_str().unwrap(), "step_ms": 10, "failures": 0}),
+    )
+    .await;
+    wait_for_status(&client, &big, Duration::from_secs(60), is("input_required")).await;
+    let comment = "x".repeat(1_600_000);
+    structured(
+        &call(
+            &client,
+            "workflows-resume",
+            json!({"run_id": big, "signal_name": "go", "payload": {"approved": true, "comment": comment}}),
+        )
+        .await,
+    );
+    let failed = wait_for_status(&client, &big, Duration::from_secs(60), is("failed")).await;
+    let text = failed.to_string();
+    assert!(
+        text.contains("step `seen`") && text.contains("1572864 bytes"),
+        "{}",
+        &text[..text.len().min(2000)]
+    );
+    let begins = crate::begins(&log);
+    assert_eq!(
+        begins.get(&(big.clone(), "seen".to_owned())),
+        None,
+        "{begins:?}"
+    );
     client.cancel().await.unwrap();
 }
 

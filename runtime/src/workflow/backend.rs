@@ -19,9 +19,9 @@
 //! |---|---|
 //! | a run (`run_id`) | a workflow execution (workflow id = run id) |
 //! | the workflow's body | a workflow definition, replayed by the Temporal worker |
-//! | `ctx.step(name, ...)` | run inside the workflow task (its closure borrows the workflow's locals), within 4/5 of the task timeout; its outcome recorded by the activity `agentwire.record` |
+//! | `ctx.step(name, ...)`, an agent call without JSON arguments | the activity `agentwire.step`: its closure borrows the workflow's locals, so the activity re-runs the workflow's code up to the step, answering from the log of what the run received, and runs the step there (runs started before this ran steps in the workflow task, recorded by the activity `agentwire.record`, and still do) |
 //! | an agent call through its stub | the activity `agentwire.agent`, input = the agent's name, the arguments' JSON ([`AgentCall`]), the budget share, the trace context and the principal |
-//! | [`RetryPolicy`](super::RetryPolicy), step timeout | the agent call activity's `RetryPolicy`, `start_to_close_timeout` (steps: applied in the worker) |
+//! | [`RetryPolicy`](super::RetryPolicy), step timeout | the activity's `RetryPolicy`, `start_to_close_timeout` |
 //! | `ctx.sleep(d)` | a durable timer |
 //! | `ctx.wait_for(name, timeout)` | a signal channel `name`, awaited with a timer |
 //! | `ctx.now()`, `ctx.random_u64()` | workflow time, the workflow's deterministic random seed |

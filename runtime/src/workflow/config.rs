@@ -52,8 +52,9 @@ pub struct TemporalConfig {
     /// The name of the environment variable holding an API key (Temporal
     /// Cloud); never the key itself.
     pub api_key_env: Option<String>,
-    /// How long one workflow task may take, steps and agent calls included
-    /// (they run in it); at most 120 s (default 60 s).
+    /// How long one workflow task may take (steps and agent calls are
+    /// activities, outside it, except the steps of runs started before
+    /// they were); at most 120 s (default 60 s).
     pub task_timeout: Option<String>,
 }
 

@@ -153,18 +153,21 @@ pub(super) fn start_code(
     run_id: &str,
     now_ms: u64,
     steps: Steps,
-) -> Result<Code, Ending> {
+) -> Result<Code, Box<Ending>> {
     let Some(&(definition, workflow)) = setup.workflows.get(input.workflow.as_str()) else {
-        return Err(broke(format!(
+        return Err(Box::new(broke(format!(
             "`{}` is not a workflow of this worker",
             input.workflow
-        )));
+        ))));
     };
     let mut meta = serde_json::Map::new();
     meta.insert(BUDGET_KEY.into(), input.limits.clone());
     let mut limits = match read_grant(&meta) {
         Ok(limits) => limits.unwrap_or_default(),
-        Err(error) => return Err(broke(format!("the run's budget cannot be read: {error}"))),
+        Err(error) => {
+            let message = format!("the run's budget cannot be read: {error}");
+            return Err(Box::new(broke(message)));
+        }
     };
     // The time limit counts from the run's creation.
     if let Some(time) = limits.time {
@@ -183,7 +186,7 @@ pub(super) fn start_code(
                     exceeded,
                     definition.name.to_owned(),
                 );
-                return Err(from_failure(failure, Usage::default()));
+                return Err(Box::new(from_failure(failure, Usage::default())));
             }
         }
     }
@@ -196,7 +199,7 @@ pub(super) fn start_code(
                 exceeded,
                 definition.name.to_owned(),
             );
-            return Err(from_failure(failure, Usage::default()));
+            return Err(Box::new(from_failure(failure, Usage::default())));
         }
     };
     let cancel = CancellationToken::new();
@@ -275,7 +278,7 @@ async fn dispatch(
         future,
     } = match start_code(&setup, &input, &run_id, now_ms, steps) {
         Ok(code) => code,
-        Err(ending) => return Ok(ending),
+        Err(ending) => return Ok(*ending),
     };
     let span = tracing::info_span!("workflow run", run = %run_id, workflow = definition.name);
     set_parent_from(&span, &input.trace);

@@ -82,15 +82,18 @@ impl Request {
     /// Whether `reply` is an answer to this request (the step activity
     /// checks the code it re-runs asks what the log answers).
     pub fn fits(&self, reply: &Reply) -> bool {
-        match (self, reply) {
-            (_, Reply::Cancelled | Reply::Failed(_)) => true,
-            (Request::Record { .. }, Reply::Value(_)) => true,
-            (Request::Agent { .. } | Request::Step { .. }, Reply::Called(_)) => true,
-            (Request::Sleep(_), Reply::Done) => true,
-            (Request::Wait { .. }, Reply::Value(_) | Reply::TimedOut) => true,
-            (Request::Now, Reply::Time(_)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, reply),
+            (_, Reply::Cancelled | Reply::Failed(_))
+                | (Request::Record { .. }, Reply::Value(_))
+                | (
+                    Request::Agent { .. } | Request::Step { .. },
+                    Reply::Called(_)
+                )
+                | (Request::Sleep(_), Reply::Done)
+                | (Request::Wait { .. }, Reply::Value(_) | Reply::TimedOut)
+                | (Request::Now, Reply::Time(_))
+        )
     }
 }
 

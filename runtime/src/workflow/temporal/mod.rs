@@ -19,11 +19,18 @@
 //! * Agent calls are the activity `agentwire.agent` (any worker runs them,
 //!   several at once; Temporal retries them and times them out as the
 //!   workflow's `retry(...)` and `step_timeout` say, within the run's time
-//!   budget). Steps run in the worker that runs the workflow task (their
-//!   closures borrow the workflow's locals, so they cannot leave it); each
-//!   step's outcome is recorded in the history by the activity
-//!   `agentwire.record`, so a replay (on this worker or another) returns it
-//!   without running it again.
+//!   budget). Steps, and agent calls whose arguments are not JSON, are the
+//!   activity `agentwire.step`, with the same policy: their closures borrow
+//!   the workflow's locals, so the activity re-runs the workflow's code up
+//!   to the step, answering every request from the log of what the
+//!   dispatcher delivered to the code (its input), and runs the step there
+//!   ([`step_run`]). The code between steps therefore runs again in each
+//!   step's activity: it must be deterministic and free of side effects,
+//!   as the determinism rules already say.
+//! * Runs started before steps became activities (no marker of the patch
+//!   [`STEPS_AS_ACTIVITIES`] in their history) keep running steps in the
+//!   workflow task, within [`step_window`], each outcome recorded by the
+//!   activity `agentwire.record`, so that their histories still replay.
 //!
 //! See docs/workflows.md ("Temporal") for the guide and the determinism
 //! rules.
