@@ -267,15 +267,17 @@ async fn a_worker_killed_inside_an_agent_call_hands_the_activity_to_another_and_
  {
     let mut deployment = Deployment::start("temporal-kill9-agent").await;
     let log = side_effects(&deployment);
-    let parameters = soak(&deployment, json!({"steps": 2, "agent_ms": 5000}));
+    let parameters = soak(&deployment, json!({"steps": 2, "agent_ms": 8000}));
     let run = start_run(&deployment.client, "soak", parameters).await;
-    // Kill the only worker while the agent call runs in it.
+    // Kill the only worker while the agent call runs in it, once the call
+    // heartbeated the tokens it spent 1 s in (heartbeats go out every 2.5 s;
+    // the SDK's default would have held that one back until 8 s).
     let deadline = Instant::now() + Duration::from_secs(60);
     while !begins(&log).contains_key(&(run.clone(), "agent".to_owned())) {
         assert!(Instant::now() < deadline, "the agent call never began");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(4500)).await;
     deployment.worker.kill9();
     let (cluster, client) = (&deployment.cluster, &deployment.client);
     let second = cluster.worker("second");
@@ -285,6 +287,9 @@ async fn a_worker_killed_inside_an_agent_call_hands_the_activity_to_another_and_
     approve(client, &run).await;
     let done = wait_for_status(client, &run, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"]["approved"], true, "{done}");
+    // Both attempts' tokens (120 each, `TALLY_TOKENS`) are charged: the
+    // killed one's reached the run through its last heartbeat.
+    assert_eq!(tokens_used(&done), 2 * 120, "{done}");
 
     let begins = begins(&log);
     let count = |what: &str| begins.get(&(run.clone(), what.to_owned())).copied();
