@@ -23,32 +23,28 @@ use serde_json::{Value, json};
 /// to tests/histories for the replay test.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_workflow_of_the_example_runs_on_temporal() {
-    let dir = scratch_dir("conformance-temporal");
-    let cluster = Cluster::start(&dir);
-    let _worker = cluster.worker("a");
-    let (_serve, url) = cluster.serve();
-    let client = connect(&url).await;
+    let deployment = Deployment::start("conformance-temporal").await;
+    let (cluster, client) = (&deployment.cluster, &deployment.client);
     let resume = |run: &str, name: &str, payload: Value| {
         let arguments = json!({"run_id": run, "signal_name": name, "payload": payload});
-        let client = &client;
         async move { structured(&call(client, "workflows-resume", arguments).await) }
     };
 
-    let slow = start_run(&client, "slow_compute", json!({"seconds": 1})).await;
-    let failing = start_run(&client, "failing_job", json!({})).await;
-    let broken = start_run(&client, "protocol_error_job", json!({})).await;
-    let confirm = start_run(&client, "confirm_delete", json!({"filename": "a.txt"})).await;
-    let multi = start_run(&client, "multi_input", json!({})).await;
+    let slow = start_run(client, "slow_compute", json!({"seconds": 1})).await;
+    let failing = start_run(client, "failing_job", json!({})).await;
+    let broken = start_run(client, "protocol_error_job", json!({})).await;
+    let confirm = start_run(client, "confirm_delete", json!({"filename": "a.txt"})).await;
+    let multi = start_run(client, "multi_input", json!({})).await;
 
-    let done = wait_for_status(&client, &slow, Duration::from_secs(60), is("completed")).await;
+    let done = wait_for_status(client, &slow, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"], "Computed for 1 s", "{done}");
-    let done = wait_for_status(&client, &failing, Duration::from_secs(60), is("failed")).await;
+    let done = wait_for_status(client, &failing, Duration::from_secs(60), is("failed")).await;
     assert!(
         done.to_string()
             .contains("failing_job failed, as it always does"),
         "{done}"
     );
-    let done = wait_for_status(&client, &broken, Duration::from_secs(60), is("failed")).await;
+    let done = wait_for_status(client, &broken, Duration::from_secs(60), is("failed")).await;
     assert!(
         done.to_string()
             .contains("protocol_error_job broke on purpose"),
@@ -56,7 +52,7 @@ async fn every_workflow_of_the_example_runs_on_temporal() {
     );
 
     let waiting = wait_for_status(
-        &client,
+        client,
         &confirm,
         Duration::from_secs(60),
         is("input_required"),
@@ -64,11 +60,11 @@ async fn every_workflow_of_the_example_runs_on_temporal() {
     .await;
     assert_eq!(waiting["waiting_for"], "confirm", "{waiting}");
     resume(&confirm, "confirm", json!({"confirm": true})).await;
-    let done = wait_for_status(&client, &confirm, Duration::from_secs(60), is("completed")).await;
+    let done = wait_for_status(client, &confirm, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"], "Deleted a.txt", "{done}");
 
     wait_for_status(
-        &client,
+        client,
         &multi,
         Duration::from_secs(60),
         is("input_required"),
@@ -76,7 +72,7 @@ async fn every_workflow_of_the_example_runs_on_temporal() {
     .await;
     resume(&multi, "second", json!({"confirm": true, "name": "Bo"})).await;
     resume(&multi, "first", json!({"confirm": true, "name": "Al"})).await;
-    let done = wait_for_status(&client, &multi, Duration::from_secs(60), is("completed")).await;
+    let done = wait_for_status(client, &multi, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"], r#"first="Al", second="Bo""#, "{done}");
 
     for (run, name) in [
@@ -88,7 +84,7 @@ async fn every_workflow_of_the_example_runs_on_temporal() {
     ] {
         cluster.record_history(run, name);
     }
-    client.cancel().await.unwrap();
+    deployment.client.cancel().await.unwrap();
 }
 
 /// Every recorded history replays against the code (`conformance replay`),

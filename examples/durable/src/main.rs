@@ -139,8 +139,10 @@ fn log_line(log: &str, line: &str) -> std::io::Result<()> {
 const TALLY_TOKENS: (u64, u64) = (100, 20);
 
 /// Counts one agent call in the side-effect log: logs `begin`, works
-/// `work_ms` (using [`TALLY_TOKENS`]), logs `done`. Its first `failures`
-/// attempts (counted in the log) fail after working, for the retry tests.
+/// `work_ms`, using [`TALLY_TOKENS`] one second in (or at the end of shorter
+/// work: an attempt killed later has spent them), logs `done`. Its first
+/// `failures` attempts (counted in the log) fail after working, for the
+/// retry tests.
 #[agent]
 async fn tally(
     ctx: &AgentContext,
@@ -160,9 +162,11 @@ async fn tally(
         .filter(|l| *l == begin)
         .count();
     log_line(&log, &begin)?;
-    tokio::time::sleep(Duration::from_millis(work_ms)).await;
+    let charged_at = work_ms.min(1000);
+    tokio::time::sleep(Duration::from_millis(charged_at)).await;
     ctx.charge(Usage::model(TALLY_TOKENS.0, TALLY_TOKENS.1, 0))
         .map_err(|e| std::io::Error::other(e.to_string()))?;
+    tokio::time::sleep(Duration::from_millis(work_ms - charged_at)).await;
     if earlier < failures as usize {
         return Err(std::io::Error::other(format!(
             "attempt {} fails on purpose",

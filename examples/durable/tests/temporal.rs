@@ -15,7 +15,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_durable");
 mod cluster;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use cluster::*;
@@ -34,17 +34,44 @@ fn begins(log: &Path) -> BTreeMap<(String, String), u32> {
     counts
 }
 
+/// Where the runs of `soak` in this deployment log their side effects.
+fn side_effects(deployment: &Deployment) -> PathBuf {
+    deployment.dir.join("side-effects.log")
+}
+
+/// `soak`'s parameters: one 10 ms step and timer, logging to
+/// [`side_effects`], with `more` on top.
+fn soak(deployment: &Deployment, more: Value) -> Value {
+    let mut parameters = json!({
+        "log": side_effects(deployment).to_str().unwrap(),
+        "steps": 1, "step_ms": 10, "timer_ms": 10,
+    });
+    for (key, value) in more.as_object().expect("an object") {
+        parameters[key] = value.clone();
+    }
+    parameters
+}
+
+/// Answers the run's `approval` wait with a yes.
+async fn approve(client: &Client, run: &str) {
+    structured(
+        &call(
+            client,
+            "workflows-resume",
+            json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
+        )
+        .await,
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_runs_on_temporal_and_is_resumed_listed_and_cancelled_through_mcp() {
-    let dir = scratch_dir("temporal-report");
-    let cluster = Cluster::start(&dir);
-    let _worker = cluster.worker("a");
-    let (_serve, url) = cluster.serve();
-    let client = connect(&url).await;
+    let deployment = Deployment::start("temporal-report").await;
+    let (cluster, client) = (&deployment.cluster, &deployment.client);
 
-    let run = start_run(&client, "report", json!({"topic": "rust"})).await;
+    let run = start_run(client, "report", json!({"topic": "rust"})).await;
     let waiting =
-        wait_for_status(&client, &run, Duration::from_secs(60), is("input_required")).await;
+        wait_for_status(client, &run, Duration::from_secs(60), is("input_required")).await;
     assert_eq!(waiting["waiting_for"], "approval", "{waiting}");
     assert_eq!(waiting["payload_schema"]["title"], "Approval", "{waiting}");
     // research (3 × 240 tokens) and write_report (900 tokens), as on the
@@ -61,7 +88,7 @@ async fn the_report_runs_on_temporal_and_is_resumed_listed_and_cancelled_through
     loop {
         let page = structured(
             &call(
-                &client,
+                client,
                 "workflows-runs-list",
                 json!({"workflow_name": "report"}),
             )
@@ -82,7 +109,7 @@ async fn the_report_runs_on_temporal_and_is_resumed_listed_and_cancelled_through
     // A payload for another wait does not resume this one.
     structured(
         &call(
-            &client,
+            client,
             "workflows-resume",
             json!({"run_id": run, "signal_name": "something-else", "payload": {"approved": false}}),
         )
@@ -91,18 +118,18 @@ async fn the_report_runs_on_temporal_and_is_resumed_listed_and_cancelled_through
     // Nor does one that does not fit the wait's type.
     structured(
         &call(
-            &client,
+            client,
             "workflows-resume",
             json!({"run_id": run, "signal_name": "approval", "payload": {"approved": "maybe"}}),
         )
         .await,
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(status(&client, &run).await["status"], "input_required");
+    assert_eq!(status(client, &run).await["status"], "input_required");
 
     let resumed = structured(
         &call(
-            &client,
+            client,
             "workflows-resume",
             json!({
                 "run_id": run, "signal_name": "approval",
@@ -112,7 +139,7 @@ async fn the_report_runs_on_temporal_and_is_resumed_listed_and_cancelled_through
         .await,
     );
     assert_eq!(resumed["run_id"], run.as_str(), "{resumed}");
-    let done = wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    let done = wait_for_status(client, &run, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"]["status"], "published", "{done}");
     assert_eq!(done["result"]["comment"], "ship it", "{done}");
     assert!(
@@ -160,54 +187,42 @@ async fn the_report_runs_on_temporal_and_is_resumed_listed_and_cancelled_through
 
     cluster.record_history(&run, "report");
 
-    let countdown = start_run(&client, "countdown", json!({"steps": 5})).await;
-    let done = wait_for_status(
-        &client,
-        &countdown,
-        Duration::from_secs(60),
-        is("completed"),
-    )
-    .await;
+    let countdown = start_run(client, "countdown", json!({"steps": 5})).await;
+    let done = wait_for_status(client, &countdown, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"], 4 + 3 + 2 + 1, "{done}");
     cluster.record_history(&countdown, "countdown");
 
     // A second run, cancelled while it waits.
-    let other = start_run(&client, "report", json!({"topic": "go"})).await;
+    let other = start_run(client, "report", json!({"topic": "go"})).await;
     wait_for_status(
-        &client,
+        client,
         &other,
         Duration::from_secs(60),
         is("input_required"),
     )
     .await;
-    let cancelled = structured(&call(&client, "workflows-cancel", json!({"run_id": other})).await);
+    let cancelled = structured(&call(client, "workflows-cancel", json!({"run_id": other})).await);
     assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
-    wait_for_status(&client, &other, Duration::from_secs(30), is("cancelled")).await;
+    wait_for_status(client, &other, Duration::from_secs(30), is("cancelled")).await;
     let refused = call(
-        &client,
+        client,
         "workflows-resume",
         json!({"run_id": other, "payload": {"approved": true}}),
     )
     .await;
     assert_eq!(refused.is_error, Some(true), "{refused:?}");
-    client.cancel().await.unwrap();
+    deployment.client.cancel().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_inside_a_step_hands_the_run_to_another_and_recorded_steps_do_not_rerun() {
-    let dir = scratch_dir("temporal-kill9");
-    let log = dir.join("side-effects.log");
-    let cluster = Cluster::start(&dir);
-    let mut first = cluster.worker("first");
-    let (_serve, url) = cluster.serve();
-    let client = connect(&url).await;
-
-    let run = start_run(
-        &client,
-        "soak",
-        json!({"log": log.to_str().unwrap(), "steps": 4, "step_ms": 1500, "timer_ms": 200}),
-    )
-    .await;
+    let mut deployment = Deployment::start("temporal-kill9").await;
+    let log = side_effects(&deployment);
+    let parameters = soak(
+        &deployment,
+        json!({"steps": 4, "step_ms": 1500, "timer_ms": 200}),
+    );
+    let run = start_run(&deployment.client, "soak", parameters).await;
     // Kill the only worker while the second step runs (the first one's
     // outcome is recorded by then).
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -216,26 +231,14 @@ async fn a_worker_killed_inside_a_step_hands_the_run_to_another_and_recorded_ste
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    first.kill9();
+    deployment.worker.kill9();
+    let (cluster, client) = (&deployment.cluster, &deployment.client);
     let second = cluster.worker("second");
     let second_identity = format!("agentwire@{}", second.0.id());
 
-    wait_for_status(
-        &client,
-        &run,
-        Duration::from_secs(120),
-        is("input_required"),
-    )
-    .await;
-    structured(
-        &call(
-            &client,
-            "workflows-resume",
-            json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
-        )
-        .await,
-    );
-    let done = wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    wait_for_status(client, &run, Duration::from_secs(120), is("input_required")).await;
+    approve(client, &run).await;
+    let done = wait_for_status(client, &run, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"]["approved"], true, "{done}");
     assert_eq!(done["result"]["steps"], 4, "{done}");
 
@@ -293,56 +296,37 @@ async fn a_worker_killed_inside_a_step_hands_the_run_to_another_and_recorded_ste
         "{activities:#?}"
     );
     cluster.record_history(&run, "soak-after-kill");
-    client.cancel().await.unwrap();
+    deployment.client.cancel().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_inside_an_agent_call_hands_the_activity_to_another_and_finished_ones_do_not_rerun()
  {
-    let dir = scratch_dir("temporal-kill9-agent");
-    let log = dir.join("side-effects.log");
-    let cluster = Cluster::start(&dir);
-    let mut first = cluster.worker("first");
-    let (_serve, url) = cluster.serve();
-    let client = connect(&url).await;
-
-    let run = start_run(
-        &client,
-        "soak",
-        json!({
-            "log": log.to_str().unwrap(), "steps": 2, "step_ms": 10, "timer_ms": 10,
-            "agent_ms": 5000,
-        }),
-    )
-    .await;
-    // Kill the only worker while the agent call runs in it.
+    let mut deployment = Deployment::start("temporal-kill9-agent").await;
+    let log = side_effects(&deployment);
+    let parameters = soak(&deployment, json!({"steps": 2, "agent_ms": 8000}));
+    let run = start_run(&deployment.client, "soak", parameters).await;
+    // Kill the only worker while the agent call runs in it, once the call
+    // heartbeated the tokens it spent 1 s in (heartbeats go out every 2.5 s;
+    // the SDK's default would have held that one back until 8 s).
     let deadline = Instant::now() + Duration::from_secs(60);
     while !begins(&log).contains_key(&(run.clone(), "agent".to_owned())) {
         assert!(Instant::now() < deadline, "the agent call never began");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    first.kill9();
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    deployment.worker.kill9();
+    let (cluster, client) = (&deployment.cluster, &deployment.client);
     let second = cluster.worker("second");
     let second_identity = format!("agentwire@{}", second.0.id());
 
-    wait_for_status(
-        &client,
-        &run,
-        Duration::from_secs(120),
-        is("input_required"),
-    )
-    .await;
-    structured(
-        &call(
-            &client,
-            "workflows-resume",
-            json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
-        )
-        .await,
-    );
-    let done = wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    wait_for_status(client, &run, Duration::from_secs(120), is("input_required")).await;
+    approve(client, &run).await;
+    let done = wait_for_status(client, &run, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"]["approved"], true, "{done}");
+    // Both attempts' tokens (120 each, `TALLY_TOKENS`) are charged: the
+    // killed one's reached the run through its last heartbeat.
+    assert_eq!(tokens_used(&done), 2 * 120, "{done}");
 
     let begins = begins(&log);
     let count = |what: &str| begins.get(&(run.clone(), what.to_owned())).copied();
@@ -376,37 +360,22 @@ async fn a_worker_killed_inside_an_agent_call_hands_the_activity_to_another_and_
     let before = summaries.len();
     summaries.dedup();
     assert_eq!(summaries.len(), before, "{activities:#?}");
-    client.cancel().await.unwrap();
+    deployment.client.cancel().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_counts_its_attempts() {
-    let dir = scratch_dir("temporal-retry");
-    let log = dir.join("side-effects.log");
-    let cluster = Cluster::start(&dir);
-    let _worker = cluster.worker("a");
-    let (_serve, url) = cluster.serve();
-    let client = connect(&url).await;
-    let parameters = |failures: u32| {
-        json!({
-            "log": log.to_str().unwrap(), "steps": 1, "step_ms": 10, "timer_ms": 10,
-            "agent_failures": failures,
-        })
-    };
+    let deployment = Deployment::start("temporal-retry").await;
+    let (cluster, client) = (&deployment.cluster, &deployment.client);
+    let log = side_effects(&deployment);
+    let parameters = |failures: u32| soak(&deployment, json!({"agent_failures": failures}));
 
     // `soak` declares `retry(attempts = 2, backoff = "100ms")`: one failure
     // is retried, and the second attempt succeeds.
-    let run = start_run(&client, "soak", parameters(1)).await;
-    wait_for_status(&client, &run, Duration::from_secs(60), is("input_required")).await;
-    structured(
-        &call(
-            &client,
-            "workflows-resume",
-            json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
-        )
-        .await,
-    );
-    wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    let run = start_run(client, "soak", parameters(1)).await;
+    wait_for_status(client, &run, Duration::from_secs(60), is("input_required")).await;
+    approve(client, &run).await;
+    wait_for_status(client, &run, Duration::from_secs(60), is("completed")).await;
     let agent_begins = |run: &str| {
         begins(&log)
             .get(&(run.to_owned(), "agent".to_owned()))
@@ -431,8 +400,8 @@ async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_coun
 
     // Five failures: Temporal gives up after the second attempt, and the
     // run fails with the agent's error.
-    let failing = start_run(&client, "soak", parameters(5)).await;
-    let failed = wait_for_status(&client, &failing, Duration::from_secs(60), is("failed")).await;
+    let failing = start_run(client, "soak", parameters(5)).await;
+    let failed = wait_for_status(client, &failing, Duration::from_secs(60), is("failed")).await;
     assert!(
         failed.to_string().contains("attempt 2 fails on purpose"),
         "{failed}"
@@ -448,17 +417,14 @@ async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_coun
 
     // A budget that runs out is not retried, although `report` declares
     // three attempts: the run granted 500 tokens, `research` needs 720.
-    use rmcp::model::{CallToolRequestParams, RequestMetaObject};
-    let mut params =
-        CallToolRequestParams::new("workflows-run").with_arguments(rmcp::model::object(json!({
-            "workflow_name": "report", "run_parameters": {"topic": "budgets"},
-        })));
-    let mut meta = RequestMetaObject::new();
-    meta.insert("dev.agentwire/budget".into(), json!({"tokens": 500}));
-    params.meta = Some(meta);
-    let started = structured(&client.call_tool(params).await.unwrap());
-    let broke = started["run_id"].as_str().unwrap().to_owned();
-    let failed = wait_for_status(&client, &broke, Duration::from_secs(60), is("failed")).await;
+    let broke = start_run_with_budget(
+        client,
+        "report",
+        json!({"topic": "budgets"}),
+        json!({"tokens": 500}),
+    )
+    .await;
+    let failed = wait_for_status(client, &broke, Duration::from_secs(60), is("failed")).await;
     assert!(failed.to_string().contains("tokens"), "{failed}");
     // What the refused call used before it stopped is charged to the run,
     // as on the embedded backend: two of research's three sources.
@@ -476,7 +442,7 @@ async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_coun
     assert_eq!(call.summary, "agent research", "{call:#?}");
     assert_eq!(call.started.as_ref().unwrap()["attempt"], 1, "{call:#?}");
     assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
-    client.cancel().await.unwrap();
+    deployment.client.cancel().await.unwrap();
 }
 
 /// The tokens a status reports the run used.
@@ -491,18 +457,10 @@ fn tokens_used(status: &Value) -> u64 {
 /// together stay within what the run grants it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_usage_of_every_attempt_of_a_retried_agent_call_is_charged_to_the_run() {
-    let dir = scratch_dir("temporal-retry-usage");
-    let log = dir.join("side-effects.log");
-    let cluster = Cluster::start(&dir);
-    let _worker = cluster.worker("a");
-    let (_serve, url) = cluster.serve();
-    let client = connect(&url).await;
-    let parameters = |failures: u32| {
-        json!({
-            "log": log.to_str().unwrap(), "steps": 1, "step_ms": 10, "timer_ms": 10,
-            "agent_failures": failures,
-        })
-    };
+    let deployment = Deployment::start("temporal-retry-usage").await;
+    let (cluster, client) = (&deployment.cluster, &deployment.client);
+    let log = side_effects(&deployment);
+    let parameters = |failures: u32| soak(&deployment, json!({"agent_failures": failures}));
     let agent_begins = |run: &str| {
         begins(&log)
             .get(&(run.to_owned(), "agent".to_owned()))
@@ -511,21 +469,16 @@ async fn the_usage_of_every_attempt_of_a_retried_agent_call_is_charged_to_the_ru
 
     // What one attempt of `tally` uses: a call that succeeds at once (the
     // workflow itself uses no tokens; `soak` waits for approval after it).
-    let once = start_run(&client, "soak", parameters(0)).await;
-    let waiting = wait_for_status(
-        &client,
-        &once,
-        Duration::from_secs(60),
-        is("input_required"),
-    )
-    .await;
+    let once = start_run(client, "soak", parameters(0)).await;
+    let waiting =
+        wait_for_status(client, &once, Duration::from_secs(60), is("input_required")).await;
     let per_attempt = tokens_used(&waiting);
     assert!(per_attempt > 0, "{waiting}");
 
     // A call that fails once and then succeeds used two attempts' worth.
-    let twice = start_run(&client, "soak", parameters(1)).await;
+    let twice = start_run(client, "soak", parameters(1)).await;
     let waiting = wait_for_status(
-        &client,
+        client,
         &twice,
         Duration::from_secs(60),
         is("input_required"),
@@ -537,20 +490,14 @@ async fn the_usage_of_every_attempt_of_a_retried_agent_call_is_charged_to_the_ru
     // Granted one and a half attempts' worth, the second attempt gets only
     // what the first left: it runs out, and the run fails with the budget
     // error (not retried) having used the first attempt's tokens.
-    use rmcp::model::{CallToolRequestParams, RequestMetaObject};
-    let mut params =
-        CallToolRequestParams::new("workflows-run").with_arguments(rmcp::model::object(json!({
-            "workflow_name": "soak", "run_parameters": parameters(1),
-        })));
-    let mut meta = RequestMetaObject::new();
-    meta.insert(
-        "dev.agentwire/budget".into(),
+    let broke = start_run_with_budget(
+        client,
+        "soak",
+        parameters(1),
         json!({"tokens": per_attempt + per_attempt / 2}),
-    );
-    params.meta = Some(meta);
-    let started = structured(&client.call_tool(params).await.unwrap());
-    let broke = started["run_id"].as_str().unwrap().to_owned();
-    let failed = wait_for_status(&client, &broke, Duration::from_secs(60), is("failed")).await;
+    )
+    .await;
+    let failed = wait_for_status(client, &broke, Duration::from_secs(60), is("failed")).await;
     assert!(failed.to_string().contains("tokens"), "{failed}");
     assert!(!failed.to_string().contains("fails on purpose"), "{failed}");
     assert_eq!(agent_begins(&broke), Some(2));
@@ -562,7 +509,7 @@ async fn the_usage_of_every_attempt_of_a_retried_agent_call_is_charged_to_the_ru
         .expect("the agent call's activity");
     assert_eq!(call.started.as_ref().unwrap()["attempt"], 2, "{call:#?}");
     assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
-    client.cancel().await.unwrap();
+    deployment.client.cancel().await.unwrap();
 }
 
 /// Steps are activities, not part of the workflow task: one longer than
@@ -572,28 +519,13 @@ async fn the_usage_of_every_attempt_of_a_retried_agent_call_is_charged_to_the_ru
 /// `old-*.json` histories replay that path.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_step_longer_than_the_workflow_task_timeout_completes_as_an_activity() {
-    let dir = scratch_dir("temporal-long-step");
-    let log = dir.join("side-effects.log");
-    let cluster = Cluster::start(&dir);
-    let _worker = cluster.worker("a");
-    let (_serve, url) = cluster.serve();
-    let client = connect(&url).await;
-    let run = start_run(
-        &client,
-        "soak",
-        json!({"log": log.to_str().unwrap(), "steps": 1, "step_ms": 5000, "timer_ms": 10}),
-    )
-    .await;
-    wait_for_status(&client, &run, Duration::from_secs(60), is("input_required")).await;
-    structured(
-        &call(
-            &client,
-            "workflows-resume",
-            json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
-        )
-        .await,
-    );
-    let done = wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    let deployment = Deployment::start("temporal-long-step").await;
+    let (cluster, client) = (&deployment.cluster, &deployment.client);
+    let log = side_effects(&deployment);
+    let run = start_run(client, "soak", soak(&deployment, json!({"step_ms": 5000}))).await;
+    wait_for_status(client, &run, Duration::from_secs(60), is("input_required")).await;
+    approve(client, &run).await;
+    let done = wait_for_status(client, &run, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"]["steps"], 1, "{done}");
     let begins = begins(&log);
     assert_eq!(
@@ -609,7 +541,7 @@ async fn a_step_longer_than_the_workflow_task_timeout_completes_as_an_activity()
     assert_eq!(step.activity_type, "agentwire.step", "{step:#?}");
     assert_eq!(step.started.as_ref().unwrap()["attempt"], 1, "{step:#?}");
     assert_eq!(step.ended.as_deref(), Some("completed"), "{step:#?}");
-    client.cancel().await.unwrap();
+    deployment.client.cancel().await.unwrap();
 }
 
 /// Steps, and agent calls whose parameters are not `Serialize`, run as the
@@ -618,31 +550,27 @@ async fn a_step_longer_than_the_workflow_task_timeout_completes_as_an_activity()
 /// sees the values the workflow's code saw (an earlier step's value,
 /// `ctx.now()`, `ctx.random_u64()`, a wait's payload), finished steps do
 /// not run again on later workflow tasks, and the call is charged as on the
-/// journal (src/main.rs runs the same workflow there).
+/// journal (src/main.rs runs the same workflow there). A run that received
+/// more than a step's activity may carry fails that step, naming the limit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steps_run_as_activities_under_the_declared_policy_and_see_the_values_the_code_saw() {
-    let dir = scratch_dir("temporal-step-activities");
-    let log = dir.join("side-effects.log");
-    let cluster = Cluster::start(&dir);
-    let _worker = cluster.worker("a");
-    let (_serve, url) = cluster.serve();
-    let client = connect(&url).await;
-    let run = start_run(
-        &client,
-        "witness",
-        json!({"log": log.to_str().unwrap(), "step_ms": 10, "failures": 1}),
-    )
-    .await;
-    wait_for_status(&client, &run, Duration::from_secs(60), is("input_required")).await;
-    structured(
-        &call(
-            &client,
-            "workflows-resume",
-            json!({"run_id": run, "signal_name": "go", "payload": {"approved": true, "comment": "go"}}),
-        )
-        .await,
-    );
-    let done = wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    let deployment = Deployment::start("temporal-step-activities").await;
+    let (cluster, client) = (&deployment.cluster, &deployment.client);
+    let log = side_effects(&deployment);
+    let parameters =
+        |failures: u32| json!({"log": log.to_str().unwrap(), "step_ms": 10, "failures": failures});
+    let go = |run: &str, comment: String| {
+        let arguments = json!({
+            "run_id": run, "signal_name": "go",
+            "payload": {"approved": true, "comment": comment},
+        });
+        async move { structured(&call(client, "workflows-resume", arguments).await) }
+    };
+
+    let run = start_run(client, "witness", parameters(1)).await;
+    wait_for_status(client, &run, Duration::from_secs(60), is("input_required")).await;
+    go(&run, "go".to_owned()).await;
+    let done = wait_for_status(client, &run, Duration::from_secs(60), is("completed")).await;
     let result = &done["result"];
     assert_eq!(result["step"], result["workflow"], "{done}");
     assert_eq!(
@@ -660,17 +588,10 @@ async fn steps_run_as_activities_under_the_declared_policy_and_see_the_values_th
     // `stamp` uses 50 + 10 tokens, as on the journal.
     assert_eq!(tokens_used(&done), 60, "{done}");
 
-    let begins = begins(&log);
-    assert_eq!(
-        begins.get(&(run.clone(), "first".to_owned())),
-        Some(&1),
-        "{begins:?}"
-    );
-    assert_eq!(
-        begins.get(&(run.clone(), "seen".to_owned())),
-        Some(&2),
-        "{begins:?}"
-    );
+    let counts = begins(&log);
+    let count = |run: &str, what: &str| counts.get(&(run.to_owned(), what.to_owned())).copied();
+    assert_eq!(count(&run, "first"), Some(1), "{counts:?}");
+    assert_eq!(count(&run, "seen"), Some(2), "{counts:?}");
 
     let activities = activities(&cluster.history(&run));
     assert_eq!(
@@ -713,54 +634,35 @@ async fn steps_run_as_activities_under_the_declared_policy_and_see_the_values_th
     // A run that received more than a step's activity may carry (a wait's
     // payload of 1.6 MB; the limit is 1.5 MiB): its next step fails for
     // good, naming the limit, without running.
-    let big = start_run(
-        &client,
-        "witness",
-        json!({"log": log.to_str().unwrap(), "step_ms": 10, "failures": 0}),
-    )
-    .await;
-    wait_for_status(&client, &big, Duration::from_secs(60), is("input_required")).await;
-    let comment = "x".repeat(1_600_000);
-    structured(
-        &call(
-            &client,
-            "workflows-resume",
-            json!({"run_id": big, "signal_name": "go", "payload": {"approved": true, "comment": comment}}),
-        )
-        .await,
-    );
-    let failed = wait_for_status(&client, &big, Duration::from_secs(60), is("failed")).await;
+    let big = start_run(client, "witness", parameters(0)).await;
+    wait_for_status(client, &big, Duration::from_secs(60), is("input_required")).await;
+    go(&big, "x".repeat(1_600_000)).await;
+    let failed = wait_for_status(client, &big, Duration::from_secs(60), is("failed")).await;
     let text = failed.to_string();
     assert!(
         text.contains("step `seen`") && text.contains("1572864 bytes"),
         "{}",
         &text[..text.len().min(2000)]
     );
-    let begins = crate::begins(&log);
+    let counts = begins(&log);
     assert_eq!(
-        begins.get(&(big.clone(), "seen".to_owned())),
+        counts.get(&(big.clone(), "seen".to_owned())),
         None,
-        "{begins:?}"
+        "{counts:?}"
     );
-    client.cancel().await.unwrap();
+    deployment.client.cancel().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_worker_runs_the_agent_calls_of_two_runs_at_once() {
-    let dir = scratch_dir("temporal-concurrent");
-    let log = dir.join("side-effects.log");
-    let cluster = Cluster::start(&dir);
-    let _worker = cluster.worker("only");
-    let (_serve, url) = cluster.serve();
-    let client = connect(&url).await;
-    let parameters = json!({
-        "log": log.to_str().unwrap(), "steps": 1, "step_ms": 10, "timer_ms": 10,
-        "agent_ms": 3000,
-    });
-    let a = start_run(&client, "soak", parameters.clone()).await;
-    let b = start_run(&client, "soak", parameters).await;
+    let deployment = Deployment::start("temporal-concurrent").await;
+    let client = &deployment.client;
+    let log = side_effects(&deployment);
+    let parameters = soak(&deployment, json!({"agent_ms": 3000}));
+    let a = start_run(client, "soak", parameters.clone()).await;
+    let b = start_run(client, "soak", parameters).await;
     for run in [&a, &b] {
-        wait_for_status(&client, run, Duration::from_secs(60), is("input_required")).await;
+        wait_for_status(client, run, Duration::from_secs(60), is("input_required")).await;
     }
     // Both calls began before either finished.
     let text = std::fs::read_to_string(&log).unwrap();
@@ -772,39 +674,27 @@ async fn one_worker_runs_the_agent_calls_of_two_runs_at_once() {
     let first_done = position(format!("{a} agent done")).min(position(format!("{b} agent done")));
     assert!(position(format!("{a} agent begin")) < first_done, "{text}");
     assert!(position(format!("{b} agent begin")) < first_done, "{text}");
-    client.cancel().await.unwrap();
+    deployment.client.cancel().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_share_a_hundred_runs() {
     const RUNS: usize = 100;
-    let dir = scratch_dir("temporal-share");
-    let log = dir.join("side-effects.log");
-    let cluster = Cluster::start(&dir);
-    let _a = cluster.worker("a");
-    let _b = cluster.worker("b");
-    let (_serve, url) = cluster.serve();
-    let client = connect(&url).await;
+    let deployment = Deployment::start("temporal-share").await;
+    let (cluster, client) = (&deployment.cluster, &deployment.client);
+    let _second = cluster.worker("second");
 
     let mut runs = Vec::new();
     for _ in 0..RUNS {
-        let parameters =
-            json!({"log": log.to_str().unwrap(), "steps": 2, "step_ms": 20, "timer_ms": 10});
-        runs.push(start_run(&client, "soak", parameters).await);
+        let parameters = soak(&deployment, json!({"steps": 2, "step_ms": 20}));
+        runs.push(start_run(client, "soak", parameters).await);
     }
     for run in &runs {
-        wait_for_status(&client, run, Duration::from_secs(300), is("input_required")).await;
-        structured(
-            &call(
-                &client,
-                "workflows-resume",
-                json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
-            )
-            .await,
-        );
+        wait_for_status(client, run, Duration::from_secs(300), is("input_required")).await;
+        approve(client, run).await;
     }
     for run in &runs {
-        wait_for_status(&client, run, Duration::from_secs(300), is("completed")).await;
+        wait_for_status(client, run, Duration::from_secs(300), is("completed")).await;
     }
     let finished = |name: &str| {
         let text = cluster.worker_log(name);
@@ -815,20 +705,22 @@ async fn two_workers_share_a_hundred_runs() {
             })
             .count()
     };
-    let (a, b) = (finished("a"), finished("b"));
-    println!("worker a finished {a} runs, worker b {b}");
+    let (a, b) = (finished("first"), finished("second"));
+    println!("worker `first` finished {a} runs, worker `second` {b}");
     assert!(a > 0 && b > 0, "both workers took runs: {a} and {b}");
     assert!(a + b >= RUNS, "every run finished on a worker: {a} + {b}");
-    client.cancel().await.unwrap();
+    deployment.client.cancel().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approval_wait_survives_a_restart_of_every_process() {
-    let dir = scratch_dir("temporal-restart");
-    let mut cluster = Cluster::start(&dir);
-    let mut worker = cluster.worker("before");
-    let (mut serve, url) = cluster.serve();
-    let client = connect(&url).await;
+    let Deployment {
+        mut cluster,
+        mut worker,
+        mut serve,
+        client,
+        ..
+    } = Deployment::start("temporal-restart").await;
     let run = start_run(&client, "report", json!({"topic": "restarts"})).await;
     wait_for_status(&client, &run, Duration::from_secs(60), is("input_required")).await;
     drop(client);
@@ -845,14 +737,7 @@ async fn an_approval_wait_survives_a_restart_of_every_process() {
     let waiting =
         wait_for_status(&client, &run, Duration::from_secs(60), is("input_required")).await;
     assert_eq!(waiting["waiting_for"], "approval", "{waiting}");
-    structured(
-        &call(
-            &client,
-            "workflows-resume",
-            json!({"run_id": run, "signal_name": "approval", "payload": {"approved": true}}),
-        )
-        .await,
-    );
+    approve(&client, &run).await;
     let done = wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"]["status"], "published", "{done}");
     client.cancel().await.unwrap();
@@ -872,11 +757,8 @@ async fn a_runs_spans_in_the_worker_join_the_trace_of_the_call_that_started_it()
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
     ];
-    let dir = scratch_dir("temporal-trace");
-    let cluster = Cluster::start(&dir);
-    let mut worker = cluster.worker_with_env("traced", &otel);
-    let (_serve, url) = cluster.serve_with_env(&otel);
-    let client = connect(&url).await;
+    let mut deployment = Deployment::start_with_env("temporal-trace", &otel).await;
+    let client = &deployment.client;
 
     let mut params = CallToolRequestParams::new("workflows-run").with_arguments(object(json!({
         "workflow_name": "countdown", "run_parameters": {"steps": 2},
@@ -889,7 +771,7 @@ async fn a_runs_spans_in_the_worker_join_the_trace_of_the_call_that_started_it()
     params.meta = Some(meta);
     let started = structured(&client.call_tool(params.clone()).await.unwrap());
     let run = started["run_id"].as_str().unwrap().to_owned();
-    wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
+    wait_for_status(client, &run, Duration::from_secs(60), is("completed")).await;
     // A run with agent calls: their activities' spans join the trace too.
     params.arguments = Some(object(json!({
         "workflow_name": "report", "run_parameters": {"topic": "traces"},
@@ -897,7 +779,7 @@ async fn a_runs_spans_in_the_worker_join_the_trace_of_the_call_that_started_it()
     let started = structured(&client.call_tool(params).await.unwrap());
     let report = started["run_id"].as_str().unwrap().to_owned();
     wait_for_status(
-        &client,
+        client,
         &report,
         Duration::from_secs(60),
         is("input_required"),
@@ -919,8 +801,7 @@ async fn a_runs_spans_in_the_worker_join_the_trace_of_the_call_that_started_it()
     {
         spans.extend(collector.exported_spans(1, Duration::from_secs(5)).await);
     }
-    client.cancel().await.unwrap();
-    worker.terminate();
+    deployment.worker.terminate();
     spans.extend(collector.exported_spans(1, Duration::from_secs(10)).await);
     let names = spans.iter().map(|s| &s.name).collect::<Vec<_>>();
     for name in ["workflow run", "workflow agent call"] {

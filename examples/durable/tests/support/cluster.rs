@@ -268,6 +268,39 @@ impl Cluster {
     }
 }
 
+/// What most tests start with: a dev server in a scratch directory, one
+/// worker (`first`), an MCP server on Temporal and a client of it.
+pub struct Deployment {
+    pub dir: PathBuf,
+    pub cluster: Cluster,
+    pub worker: Process,
+    pub serve: Process,
+    pub client: Client,
+}
+
+impl Deployment {
+    pub async fn start(name: &str) -> Deployment {
+        Deployment::start_with_env(name, &[]).await
+    }
+
+    /// The same, the worker and the MCP server with more environment
+    /// variables.
+    pub async fn start_with_env(name: &str, env: &[(&str, &str)]) -> Deployment {
+        let dir = scratch_dir(name);
+        let cluster = Cluster::start(&dir);
+        let worker = cluster.worker_with_env("first", env);
+        let (serve, url) = cluster.serve_with_env(env);
+        let client = connect(&url).await;
+        Deployment {
+            dir,
+            cluster,
+            worker,
+            serve,
+            client,
+        }
+    }
+}
+
 /// The recorded histories the replay test replays.
 pub fn histories() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories")
@@ -302,6 +335,23 @@ pub async fn start_run(client: &Client, workflow: &str, parameters: Value) -> St
         )
         .await,
     );
+    started["run_id"].as_str().unwrap().to_owned()
+}
+
+/// Starts a run of `workflow` granted `budget` (`_meta["dev.agentwire/budget"]`).
+pub async fn start_run_with_budget(
+    client: &Client,
+    workflow: &str,
+    parameters: Value,
+    budget: Value,
+) -> String {
+    let mut params = CallToolRequestParams::new("workflows-run").with_arguments(object(
+        json!({"workflow_name": workflow, "run_parameters": parameters}),
+    ));
+    let mut meta = rmcp::model::RequestMetaObject::new();
+    meta.insert("dev.agentwire/budget".into(), budget);
+    params.meta = Some(meta);
+    let started = structured(&client.call_tool(params).await.expect("tools/call answered"));
     started["run_id"].as_str().unwrap().to_owned()
 }
 

@@ -39,6 +39,12 @@ pub const AGENT_ACTIVITY: &str = "agentwire.agent";
 /// on another worker if need be.
 pub(super) const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often a running call heartbeats what it used so far. The worker
+/// sends heartbeats at this pace too (the SDK would hold them back for 4/5
+/// of the timeout): what a killed attempt spent since its last heartbeat is
+/// all the run is not charged with.
+pub(super) const HEARTBEAT_EVERY: Duration = Duration::from_millis(2500);
+
 /// The longest attempt of a call with neither a step timeout nor a time
 /// budget: heartbeats find a dead worker long before.
 const LONGEST_ATTEMPT: Duration = Duration::from_secs(24 * 3600);
@@ -236,7 +242,7 @@ impl AgentCalls {
         };
         let call = (setup.call)(caller.clone(), callee, task.arguments, narrowing).instrument(span);
         tokio::pin!(call);
-        let mut beat = tokio::time::interval(HEARTBEAT_TIMEOUT / 4);
+        let mut beat = tokio::time::interval(HEARTBEAT_EVERY);
         let outcome = loop {
             tokio::select! {
                 outcome = &mut call => break outcome,

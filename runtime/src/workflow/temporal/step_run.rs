@@ -29,7 +29,7 @@ use tracing::Instrument;
 
 use super::RunInput;
 use super::agent_call::{
-    AgentDone, AgentFailed, HEARTBEAT_TIMEOUT, attempt_failed, earlier_usage, heartbeat, refused,
+    AgentDone, AgentFailed, HEARTBEAT_EVERY, attempt_failed, earlier_usage, heartbeat, refused,
     since,
 };
 use super::dispatcher::{Batch, Code, setup, start_code};
@@ -164,7 +164,7 @@ impl StepRuns {
             Some(Reached::Ended { usage, .. }) => usage,
             _ => target.earlier,
         };
-        let mut beat = tokio::time::interval(HEARTBEAT_TIMEOUT / 4);
+        let mut beat = tokio::time::interval(HEARTBEAT_EVERY);
         let ended = loop {
             let attempt_over = std::future::poll_fn(|cx| {
                 if future.poll_unpin(cx).is_ready() {

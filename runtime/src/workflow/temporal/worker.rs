@@ -11,7 +11,7 @@ use serde_json::Value;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
 use super::CallAgent;
-use super::agent_call::AgentCalls;
+use super::agent_call::{AgentCalls, HEARTBEAT_EVERY};
 use super::client::connect;
 use super::dispatcher::{Dispatcher, Recorder, WorkerSetup, install};
 use super::step_run::StepRuns;
@@ -54,6 +54,7 @@ pub async fn run_worker(
     // The workflow's code is agentwire's, polled inside the workflow task:
     // its steps and agent calls wake it through tokio, by design.
     options.detect_nondeterministic_futures = false;
+    options.max_heartbeat_throttle_interval = HEARTBEAT_EVERY;
     let mut worker = Worker::new(&runtime, client, options)
         .map_err(|e| format!("cannot start the Temporal worker: {e}"))?;
     let shutdown = worker.shutdown_handle();
