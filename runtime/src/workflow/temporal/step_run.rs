@@ -16,6 +16,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::Poll;
@@ -33,7 +34,7 @@ use super::agent_call::{
     since,
 };
 use super::dispatcher::{Batch, Code, setup, start_code};
-use super::driver::{Reached, Request, Steps, Target};
+use super::driver::{Bridge, Reached, Request, Steps, Target};
 use crate::telemetry::set_parent_from;
 
 /// The activity type of steps, as the history and the web UI show it.
@@ -109,46 +110,10 @@ impl StepRuns {
         } = code;
         let mut future = Box::pin(AssertUnwindSafe(future.instrument(span)).catch_unwind());
 
-        // Bring the code to the step: poll it, deliver the next turn's
-        // replies, poll again, as the dispatcher did.
-        let mut batches = task.log.into_owned().into_iter();
-        let mut asked: HashMap<u64, Request> = HashMap::new();
-        let replayed = std::future::poll_fn(|cx| {
-            loop {
-                if let Poll::Ready(ended) = future.poll_unpin(cx) {
-                    return Poll::Ready(Err(match ended {
-                        Err(_) => "the code panicked before it reached the step".to_owned(),
-                        Ok(_) => "the code ended before it reached the step".to_owned(),
-                    }));
-                }
-                asked.extend(bridge.take_requests());
-                if target.reached().is_some() {
-                    return Poll::Ready(match batches.next() {
-                        None => Ok(()),
-                        Some(_) => {
-                            Err("the code reached the step earlier than its history did".to_owned())
-                        }
-                    });
-                }
-                let Some(batch) = batches.next() else {
-                    return Poll::Ready(Err(
-                        "the code waits for something its history did not answer before the step"
-                            .to_owned(),
-                    ));
-                };
-                for (id, reply) in batch {
-                    match asked.remove(&id) {
-                        Some(request) if request.fits(&reply) => bridge.reply(id, reply),
-                        _ => {
-                            return Poll::Ready(Err(format!(
-                                "the code did not ask what its history answered (request {id})"
-                            )));
-                        }
-                    }
-                }
-            }
-        })
-        .await;
+        let started = std::time::Instant::now();
+        let turns = task.log.len();
+        let replayed = bring_to_step(&mut future, &bridge, &target, task.log.into_owned()).await;
+        tracing::debug!(run = %task.run_id, step = %task.summary, turns, replay_us = started.elapsed().as_micros() as u64, "re-ran the code to the step");
         let mismatch = |why: String| {
             refused(format!(
                 "the workflow's code does not match its history at `{}`: {why}",
@@ -202,6 +167,203 @@ impl StepRuns {
                 };
                 Err(attempt_failed("step", !error.retryable, failed))
             }
+        }
+    }
+}
+
+/// Brings a re-run of the code to the step `target`: polls it, delivers
+/// the log's next turn of replies (each to a request the code made, and of
+/// its kind), polls again, as the dispatcher did, until the code reaches
+/// the step. `Err` says how the code and the log differ (never a hang: the
+/// driver's futures are ready or not by what was delivered).
+async fn bring_to_step<F, T>(
+    code: &mut F,
+    bridge: &Bridge,
+    target: &Target,
+    log: Vec<Batch>,
+) -> Result<(), String>
+where
+    F: Future<Output = std::thread::Result<T>> + Unpin,
+{
+    let mut batches = log.into_iter();
+    let mut asked: HashMap<u64, Request> = HashMap::new();
+    std::future::poll_fn(|cx| {
+        loop {
+            if let Poll::Ready(ended) = code.poll_unpin(cx) {
+                return Poll::Ready(Err(match ended {
+                    Err(_) => "the code panicked before it reached the step".to_owned(),
+                    Ok(_) => "the code ended before it reached the step".to_owned(),
+                }));
+            }
+            asked.extend(bridge.take_requests());
+            if target.reached().is_some() {
+                return Poll::Ready(match batches.next() {
+                    None => Ok(()),
+                    Some(_) => {
+                        Err("the code reached the step earlier than its history did".to_owned())
+                    }
+                });
+            }
+            let Some(batch) = batches.next() else {
+                return Poll::Ready(Err(
+                    "the code waits for something its history did not answer before the step"
+                        .to_owned(),
+                ));
+            };
+            for (id, reply) in batch {
+                match asked.remove(&id) {
+                    Some(request) if request.fits(&reply) => bridge.reply(id, reply),
+                    _ => {
+                        return Poll::Ready(Err(format!(
+                            "the code did not ask what its history answered (request {id})"
+                        )));
+                    }
+                }
+            }
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, AtomicU64};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use futures::future::BoxFuture;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::agent::context::AgentContext;
+    use crate::agent::host::Host;
+    use crate::budget::{Budget, Scope, Usage};
+    use crate::workflow::context::WorkflowContext;
+    use crate::workflow::policy::{RetryPolicy, StepPolicy};
+    use crate::workflow::temporal::driver::{Reply, TemporalRun};
+
+    type Code =
+        BoxFuture<'static, std::thread::Result<Result<u64, crate::workflow::WorkflowError>>>;
+
+    /// A run's code as the step activity re-runs it: a step `a`, a clock
+    /// reading, then the step `b` (request 2), the target, which returns
+    /// what `a` gave and the time read.
+    fn code(target: &Arc<Target>) -> (Code, Arc<Bridge>) {
+        let bridge = Arc::new(Bridge::default());
+        let scope = Scope::root("test", Budget::default()).unwrap();
+        let agent = AgentContext::root(
+            "test",
+            CancellationToken::new(),
+            None,
+            scope,
+            Arc::new(Host::new(Budget::SERVER_DEFAULT)),
+            None,
+        );
+        let driver = Arc::new(TemporalRun {
+            bridge: bridge.clone(),
+            run_id: "run".to_owned(),
+            workflow: "test",
+            seed: 7,
+            policy: StepPolicy {
+                retry: RetryPolicy::NONE,
+                timeout: None,
+            },
+            steps: Steps::Here(target.clone()),
+            agent,
+            next_op: AtomicU32::new(0),
+            draws: AtomicU64::new(0),
+            waits: AtomicU64::new(0),
+        });
+        let ctx = WorkflowContext::new(driver);
+        let code = async move {
+            let a: u64 = ctx
+                .step("a", || async { Ok::<_, std::io::Error>(0) })
+                .await?;
+            let now = ctx.now().await?;
+            let secs = now.duration_since(UNIX_EPOCH).unwrap().as_secs();
+            ctx.step("b", || async move { Ok::<_, std::io::Error>(a + secs) })
+                .await
+        };
+        (Box::pin(AssertUnwindSafe(code).catch_unwind()), bridge)
+    }
+
+    fn step_a_gave(value: u64) -> Reply {
+        Reply::Called(Ok(AgentDone {
+            output: value.into(),
+            usage: Usage::default(),
+        }))
+    }
+
+    fn time(secs: u64) -> Reply {
+        Reply::Time(UNIX_EPOCH + Duration::from_secs(secs))
+    }
+
+    async fn replay(summary: &str, log: Vec<Batch>) -> (Result<(), String>, Arc<Target>, Code) {
+        let target = Arc::new(Target::new(2, summary.to_owned(), 1, Usage::default()));
+        let (mut code, bridge) = code(&target);
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(5),
+            bring_to_step(&mut code, &bridge, &target, log),
+        )
+        .await
+        .expect("a re-run never hangs");
+        (outcome, target, code)
+    }
+
+    #[tokio::test]
+    async fn the_code_reaches_its_step_with_the_values_the_log_gave_and_runs_it() {
+        let log = vec![vec![(0, step_a_gave(40))], vec![(1, time(2))]];
+        let (outcome, target, mut code) = replay("step b", log).await;
+        assert_eq!(outcome, Ok(()));
+        // The step's attempt ran in the poll that reached it.
+        std::future::poll_fn(|cx| {
+            let _ = code.poll_unpin(cx);
+            Poll::Ready(())
+        })
+        .await;
+        match target.reached() {
+            Some(Reached::Ended { outcome, .. }) => assert_eq!(outcome, Ok(Value::from(42))),
+            _ => panic!("the step did not run"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_log_that_does_not_fit_the_code_is_refused_without_a_hang() {
+        // A reply of another kind than the request.
+        let (outcome, ..) = replay("step b", vec![vec![(0, time(2))]]).await;
+        assert!(
+            outcome
+                .unwrap_err()
+                .contains("did not ask what its history answered")
+        );
+        // A reply to a request the code did not make.
+        let (outcome, ..) = replay("step b", vec![vec![(5, step_a_gave(1))]]).await;
+        assert!(
+            outcome
+                .unwrap_err()
+                .contains("did not ask what its history answered")
+        );
+        // Too short a log: the code waits for what the history never gave.
+        let (outcome, ..) = replay("step b", vec![vec![(0, step_a_gave(1))]]).await;
+        assert!(
+            outcome
+                .unwrap_err()
+                .contains("did not answer before the step")
+        );
+        // Too long a log: the code got to the step before the history did.
+        let log = vec![
+            vec![(0, step_a_gave(1))],
+            vec![(1, time(2))],
+            vec![(9, Reply::Done)],
+        ];
+        let (outcome, ..) = replay("step b", log).await;
+        assert!(outcome.unwrap_err().contains("earlier than its history"));
+        // Another step at the target's place.
+        let log = vec![vec![(0, step_a_gave(1))], vec![(1, time(2))]];
+        let (outcome, target, _) = replay("step c", log).await;
+        assert_eq!(outcome, Ok(()));
+        match target.reached() {
+            Some(Reached::Other(why)) => assert!(why.contains("`step c`"), "{why}"),
+            _ => panic!("a step of another name ran"),
         }
     }
 }
