@@ -254,19 +254,40 @@ async fn soak(
 struct Paper {
     /// What is written on it.
     text: String,
+    /// The side-effect log, and the run, whose `<run> stamp begin` lines
+    /// count the attempts.
+    log: String,
+    run: String,
+    /// How many attempts fail (after using their tokens).
+    failures: u32,
 }
 
 /// What each call of `stamp` costs, in tokens (input, output).
 const STAMP_TOKENS: (u64, u64) = (50, 10);
 
-/// Stamps a paper (uses [`STAMP_TOKENS`]).
+/// Stamps a paper (uses [`STAMP_TOKENS`] on every attempt); its first
+/// `paper.failures` attempts fail.
 #[agent]
 async fn stamp(
     ctx: &AgentContext,
     /// The paper.
     paper: Paper,
-) -> Result<String, BudgetExceeded> {
-    ctx.charge(Usage::model(STAMP_TOKENS.0, STAMP_TOKENS.1, 0))?;
+) -> Result<String, std::io::Error> {
+    let begin = format!("{} stamp begin", paper.run);
+    let earlier = std::fs::read_to_string(&paper.log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| *l == begin)
+        .count();
+    log_line(&paper.log, &begin)?;
+    ctx.charge(Usage::model(STAMP_TOKENS.0, STAMP_TOKENS.1, 0))
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    if earlier < paper.failures as usize {
+        return Err(std::io::Error::other(format!(
+            "stamp attempt {} fails on purpose",
+            earlier + 1
+        )));
+    }
     Ok(format!("[stamped] {}", paper.text))
 }
 
@@ -295,7 +316,7 @@ struct Witnessed {
 /// read; a clock reading, a random number and a wait for `go`; a step
 /// (`seen`, working `step_ms` first, its first `failures` attempts failing)
 /// that returns what it saw of all of these; a call of `stamp`, whose
-/// parameter is not `Serialize`.
+/// parameter is not `Serialize` (its first `failures` attempts failing too).
 #[workflow(calls = [stamp], retry(attempts = 3, backoff = "200ms"), step_timeout = "20s")]
 async fn witness(
     ctx: &WorkflowContext,
@@ -351,13 +372,13 @@ async fn witness(
             })
         })
         .await?;
-    let stamped = stamp::call(
-        ctx,
-        Paper {
-            text: first.clone(),
-        },
-    )
-    .await?;
+    let paper = Paper {
+        text: first.clone(),
+        log: log.clone(),
+        run: run.clone(),
+        failures,
+    };
+    let stamped = stamp::call(ctx, paper).await?;
     Ok(Witnessed {
         workflow,
         step,
@@ -507,7 +528,8 @@ mod tests {
         let output = done.record.output.unwrap();
         assert_eq!(output["step"], output["workflow"], "{output}");
         assert_eq!(output["step"]["payload"]["comment"], "go", "{output}");
-        assert_eq!(done.usage.tokens(), STAMP_TOKENS.0 + STAMP_TOKENS.1);
+        // Both attempts of `stamp` (the first fails) are charged.
+        assert_eq!(done.usage.tokens(), 2 * (STAMP_TOKENS.0 + STAMP_TOKENS.1));
         server.close().await;
         std::fs::remove_dir_all(&dir).unwrap();
     }
