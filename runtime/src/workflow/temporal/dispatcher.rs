@@ -316,6 +316,8 @@ async fn dispatch(
                 bridge.reply(id, reply);
                 progressed = true;
             }
+            // A turn that delivered nothing is not logged: polling the code
+            // again with nothing new makes it ask nothing new.
             if !batch.is_empty() {
                 log.push(batch);
             }
