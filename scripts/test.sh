@@ -42,6 +42,8 @@ AGENTWIRE_TEMPORAL_CLI="$(bash scripts/temporal.sh)"
 export AGENTWIRE_TEMPORAL_CLI
 cargo clippy -p agentwire -p durable -p conformance --features temporal --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p agentwire --features temporal
+# The step activity's re-run of a run's code, against logs that fit it or not.
+cargo test -p agentwire --features temporal --locked --lib workflow::temporal
 # Each test starts its own dev server, worker(s) and MCP server: three at a
 # time keep them within their deadlines on two busy cores.
 cargo test -p durable --features temporal --locked --test temporal -- --test-threads 3

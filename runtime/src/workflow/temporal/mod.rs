@@ -24,13 +24,14 @@
 //!   the workflow's locals, so the activity re-runs the workflow's code up
 //!   to the step, answering every request from the log of what the
 //!   dispatcher delivered to the code (its input), and runs the step there
-//!   ([`step_run`]). The code between steps therefore runs again in each
+//!   (`step_run.rs`). The code between steps therefore runs again in each
 //!   step's activity: it must be deterministic and free of side effects,
 //!   as the determinism rules already say.
 //! * Runs started before steps became activities (no marker of the patch
-//!   [`STEPS_AS_ACTIVITIES`] in their history) keep running steps in the
-//!   workflow task, within [`step_window`], each outcome recorded by the
-//!   activity `agentwire.record`, so that their histories still replay.
+//!   `agentwire-steps-as-activities` in their history) keep running steps
+//!   in the workflow task, within 4/5 of its timeout, each outcome recorded
+//!   by the activity `agentwire.record`, so that their histories still
+//!   replay.
 //!
 //! See docs/workflows.md ("Temporal") for the guide and the determinism
 //! rules.
