@@ -11,7 +11,9 @@
 //!
 //! `soak` is the workflow the crash tests kill at random points: every step
 //! and agent call appends to a log file, so that the tests can count how
-//! often each one ran.
+//! often each one ran. `witness` is the Temporal tests' workflow of steps:
+//! its step returns what it saw of the run, for the tests to compare with
+//! what the workflow's code saw.
 
 use std::io::Write;
 use std::time::Duration;
@@ -504,7 +506,7 @@ mod tests {
     /// (tests/temporal.rs): its step sees what its code saw, and the call of
     /// `stamp` is charged.
     #[tokio::test]
-    async fn a_witness_steps_sees_what_its_code_saw_on_the_journal() {
+    async fn a_witness_step_sees_what_its_code_saw_on_the_journal() {
         let dir = std::env::temp_dir().join(format!("durable-witness-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let log = dir.join("side-effects.log");
