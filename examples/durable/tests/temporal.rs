@@ -544,6 +544,38 @@ async fn a_step_longer_than_the_workflow_task_timeout_completes_as_an_activity()
     deployment.client.cancel().await.unwrap();
 }
 
+/// Cancelling a run stops the step activity it is in: the worker hears of
+/// it through the activity's heartbeats (within about 2.5 s) and drops the
+/// step, which never finishes its work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_run_stops_the_step_it_is_in() {
+    let deployment = Deployment::start("temporal-cancel-step").await;
+    let client = &deployment.client;
+    let log = side_effects(&deployment);
+    let run = start_run(client, "soak", soak(&deployment, json!({"step_ms": 12000}))).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !begins(&log).contains_key(&(run.clone(), "step-0".to_owned())) {
+        assert!(Instant::now() < deadline, "step-0 never began");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cancelled = structured(&call(client, "workflows-cancel", json!({"run_id": run})).await);
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    wait_for_status(client, &run, Duration::from_secs(30), is("cancelled")).await;
+    // Past the step's 12 s: it never logged `done`.
+    tokio::time::sleep(Duration::from_secs(14)).await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains(&format!("{run} step-0 begin")), "{text}");
+    assert!(!text.contains(&format!("{run} step-0 done")), "{text}");
+    let activities = activities(&deployment.cluster.history(&run));
+    assert!(
+        activities
+            .iter()
+            .any(|a| a.activity_type == "agentwire.step" && a.summary == "step step-0"),
+        "{activities:#?}"
+    );
+    deployment.client.cancel().await.unwrap();
+}
+
 /// Steps, and agent calls whose parameters are not `Serialize`, run as the
 /// activity `agentwire.step` under the workflow's declared policy: a step
 /// failing once is retried by Temporal (attempt 2 in the history), a step
