@@ -79,6 +79,18 @@ pub(super) enum Request {
 }
 
 impl Request {
+    /// What it asks for, for messages.
+    pub fn what(&self) -> &'static str {
+        match self {
+            Request::Record { .. } => "the record of a step",
+            Request::Agent { .. } => "an agent call",
+            Request::Step { .. } => "a step",
+            Request::Sleep(_) => "a timer",
+            Request::Wait { .. } => "a wait",
+            Request::Now => "the time",
+        }
+    }
+
     /// Whether `reply` is an answer to this request (the step activity
     /// checks the code it re-runs asks what the log answers).
     pub fn fits(&self, reply: &Reply) -> bool {
@@ -125,6 +137,9 @@ struct Shared {
     replies: HashMap<u64, Reply>,
     current: Option<String>,
     waits: BTreeMap<u64, (String, Value)>,
+    /// What a step's closure asked the context for while the step activity
+    /// ran it (nothing answers that there).
+    asked_inside_step: Option<&'static str>,
 }
 
 /// The queue between a run's driver and its dispatcher.
@@ -132,6 +147,8 @@ struct Shared {
 pub(super) struct Bridge {
     shared: Mutex<Shared>,
     replaying: AtomicBool,
+    /// Whether the step activity is polling its step's attempt.
+    inside_step: AtomicBool,
 }
 
 impl Bridge {
@@ -171,6 +188,12 @@ impl Bridge {
         self.lock().current = Some(name.to_owned());
     }
 
+    /// What the step's closure asked the context for, if it did, while
+    /// the step activity ran it.
+    pub fn asked_inside_step(&self) -> Option<&'static str> {
+        self.lock().asked_inside_step
+    }
+
     /// Takes the id `id` if it is the next one: the step activity's driver
     /// runs the step it is for instead of asking for it.
     fn claim(&self, id: u64) -> bool {
@@ -185,6 +208,9 @@ impl Bridge {
     /// Asks the dispatcher; the future is ready once it answered.
     fn request(&self, request: Request) -> Pending<'_> {
         let mut shared = self.lock();
+        if self.inside_step.load(Ordering::Acquire) {
+            shared.asked_inside_step.get_or_insert(request.what());
+        }
         let id = shared.next;
         shared.next += 1;
         shared.queue.push_back((id, request));
@@ -450,11 +476,19 @@ impl TemporalRun {
         let base = self.agent.usage();
         target.reach(Reached::Running { base });
         self.charge(target.earlier);
-        let outcome = run_attempt(
+        // Requests made while the attempt is polled come from the step's
+        // closure: the activity fails the step rather than wait for them.
+        let mut attempt = std::pin::pin!(run_attempt(
             &mut activity.attempt,
             target.attempt,
-            activity.policy.timeout,
-        )
+            activity.policy.timeout
+        ));
+        let outcome = std::future::poll_fn(|cx| {
+            self.bridge.inside_step.store(true, Ordering::Release);
+            let poll = attempt.as_mut().poll(cx);
+            self.bridge.inside_step.store(false, Ordering::Release);
+            poll
+        })
         .await;
         let usage = since(self.agent.usage(), base);
         target.reach(Reached::Ended { outcome, usage });

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use futures::FutureExt;
 use serde::{Deserialize, Serialize};
@@ -35,7 +35,9 @@ use super::agent_call::{
 };
 use super::dispatcher::{Batch, Code, setup, start_code};
 use super::driver::{Bridge, Reached, Request, Steps, Target};
+use crate::budget::Usage;
 use crate::telemetry::set_parent_from;
+use crate::workflow::backend::AttemptError;
 
 /// The activity type of steps, as the history and the web UI show it.
 pub const STEP_ACTIVITY: &str = "agentwire.step";
@@ -114,13 +116,7 @@ impl StepRuns {
         let turns = task.log.len();
         let replayed = bring_to_step(&mut future, &bridge, &target, task.log.into_owned()).await;
         tracing::debug!(run = %task.run_id, step = %task.summary, turns, replay_us = started.elapsed().as_micros() as u64, "re-ran the code to the step");
-        let mismatch = |why: String| {
-            refused(format!(
-                "the workflow's code does not match its history at `{}`: {why}",
-                task.summary
-            ))
-        };
-        replayed.map_err(mismatch)?;
+        replayed.map_err(|why| refused(mismatch(&task.summary, &why)))?;
 
         // Run the attempt: poll the code (now doing the step's real work)
         // until the attempt hands its outcome out, heartbeating what it used.
@@ -131,16 +127,8 @@ impl StepRuns {
         };
         let mut beat = tokio::time::interval(HEARTBEAT_EVERY);
         let ended = loop {
-            let attempt_over = std::future::poll_fn(|cx| {
-                if future.poll_unpin(cx).is_ready() {
-                    return Poll::Ready(Err("the code ended inside the step".to_owned()));
-                }
-                match target.reached() {
-                    Some(Reached::Ended { outcome, usage }) => Poll::Ready(Ok((outcome, usage))),
-                    Some(Reached::Other(why)) => Poll::Ready(Err(why)),
-                    _ => Poll::Pending,
-                }
-            });
+            let attempt_over =
+                std::future::poll_fn(|cx| poll_attempt(&mut future, &bridge, &target, cx));
             tokio::select! {
                 ended = attempt_over => break ended,
                 () = ctx.cancelled() => {
@@ -151,7 +139,7 @@ impl StepRuns {
             }
         };
         drop(future);
-        let (outcome, usage) = ended.map_err(mismatch)?;
+        let (outcome, usage) = ended.map_err(refused)?;
         match outcome {
             Ok(output) => serde_json::to_value(AgentDone { output, usage })
                 .map_err(|e| refused(format!("the step's result cannot be recorded: {e}"))),
@@ -168,6 +156,48 @@ impl StepRuns {
                 Err(attempt_failed("step", !error.retryable, failed))
             }
         }
+    }
+}
+
+/// How a step's attempt ended, and what it and the earlier ones used.
+type AttemptOver = (Result<Value, AttemptError>, Usage);
+
+/// Why a step activity cannot run its step: the code it re-ran does not
+/// match the log.
+fn mismatch(summary: &str, why: &str) -> String {
+    format!("the workflow's code does not match its history at `{summary}`: {why}")
+}
+
+/// One poll of the code while its step's attempt runs: the attempt's
+/// outcome and usage once it handed them out, or why it cannot (the code
+/// went elsewhere, or the step's closure itself asked the workflow's
+/// context for something, which nothing here answers).
+fn poll_attempt<F, T>(
+    code: &mut F,
+    bridge: &Bridge,
+    target: &Target,
+    cx: &mut Context<'_>,
+) -> Poll<Result<AttemptOver, String>>
+where
+    F: Future<Output = std::thread::Result<T>> + Unpin,
+{
+    if code.poll_unpin(cx).is_ready() {
+        let why = "the code ended inside the step";
+        return Poll::Ready(Err(mismatch(&target.summary, why)));
+    }
+    if let Some(what) = bridge.asked_inside_step() {
+        return Poll::Ready(Err(format!(
+            "`{}` asks the workflow's context for {} inside its closure: on Temporal a step \
+             runs in an activity that re-runs the workflow's code up to it, where the context \
+             answers only what the run received before the step; do it before or after the \
+             step, in the workflow's code",
+            target.summary, what
+        )));
+    }
+    match target.reached() {
+        Some(Reached::Ended { outcome, usage }) => Poll::Ready(Ok((outcome, usage))),
+        Some(Reached::Other(why)) => Poll::Ready(Err(mismatch(&target.summary, &why))),
+        _ => Poll::Pending,
     }
 }
 
@@ -248,6 +278,12 @@ mod tests {
     /// reading, then the step `b` (request 2), the target, which returns
     /// what `a` gave and the time read.
     fn code(target: &Arc<Target>) -> (Code, Arc<Bridge>) {
+        code_with(target, false)
+    }
+
+    /// The same; with `nested`, the step `b` reads the clock inside its
+    /// closure.
+    fn code_with(target: &Arc<Target>, nested: bool) -> (Code, Arc<Bridge>) {
         let bridge = Arc::new(Bridge::default());
         let scope = Scope::root("test", Budget::default()).unwrap();
         let agent = AgentContext::root(
@@ -280,8 +316,17 @@ mod tests {
                 .await?;
             let now = ctx.now().await?;
             let secs = now.duration_since(UNIX_EPOCH).unwrap().as_secs();
-            ctx.step("b", || async move { Ok::<_, std::io::Error>(a + secs) })
-                .await
+            let inner = ctx.clone();
+            ctx.step("b", move || {
+                let inner = inner.clone();
+                async move {
+                    if nested {
+                        inner.now().await?;
+                    }
+                    Ok::<_, crate::workflow::WorkflowError>(a + secs)
+                }
+            })
+            .await
         };
         (Box::pin(AssertUnwindSafe(code).catch_unwind()), bridge)
     }
@@ -324,6 +369,27 @@ mod tests {
             Some(Reached::Ended { outcome, .. }) => assert_eq!(outcome, Ok(Value::from(42))),
             _ => panic!("the step did not run"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_step_whose_closure_uses_the_context_fails_instead_of_waiting_for_ever() {
+        let target = Arc::new(Target::new(2, "step b".to_owned(), 1, Usage::default()));
+        let (mut code, bridge) = code_with(&target, true);
+        let log = vec![vec![(0, step_a_gave(40))], vec![(1, time(2))]];
+        bring_to_step(&mut code, &bridge, &target, log)
+            .await
+            .unwrap();
+        let over = tokio::time::timeout(
+            Duration::from_secs(5),
+            std::future::poll_fn(|cx| poll_attempt(&mut code, &bridge, &target, cx)),
+        )
+        .await
+        .expect("the attempt does not wait for an answer that never comes");
+        let why = over.unwrap_err();
+        assert!(
+            why.contains("`step b` asks the workflow's context for the time"),
+            "{why}"
+        );
     }
 
     #[tokio::test]
