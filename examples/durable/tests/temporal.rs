@@ -604,7 +604,7 @@ async fn a_runs_spans_in_the_worker_join_the_trace_of_the_call_that_started_it()
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
     ];
-    let mut deployment = Deployment::start_with_env("temporal-trace", &otel).await;
+    let mut deployment = Deployment::start_with("temporal-trace", &otel, "").await;
     let client = &deployment.client;
 
     let mut params = CallToolRequestParams::new("workflows-run").with_arguments(object(json!({

@@ -86,6 +86,8 @@ pub struct Cluster {
     dir: PathBuf,
     port: u16,
     server: Option<Process>,
+    /// More of agentwire.toml (e.g. `[servers]`), after the cluster's part.
+    more_config: String,
 }
 
 impl Cluster {
@@ -95,6 +97,7 @@ impl Cluster {
             dir: dir.to_owned(),
             port: free_port(),
             server: None,
+            more_config: String::new(),
         };
         cluster.restart();
         cluster
@@ -170,8 +173,9 @@ impl Cluster {
         let path = self.dir.join("agentwire.toml");
         let text = format!(
             "[workflows]\nbackend = \"temporal\"\n\n[workflows.temporal]\naddress = \"{}\"\n\
-             task_timeout = \"3s\"\n",
-            self.address()
+             task_timeout = \"3s\"\n\n{}",
+            self.address(),
+            self.more_config
         );
         std::fs::write(&path, text).unwrap();
         path
@@ -280,14 +284,15 @@ pub struct Deployment {
 
 impl Deployment {
     pub async fn start(name: &str) -> Deployment {
-        Deployment::start_with_env(name, &[]).await
+        Deployment::start_with(name, &[], "").await
     }
 
     /// The same, the worker and the MCP server with more environment
-    /// variables.
-    pub async fn start_with_env(name: &str, env: &[(&str, &str)]) -> Deployment {
+    /// variables, and more of agentwire.toml.
+    pub async fn start_with(name: &str, env: &[(&str, &str)], config: &str) -> Deployment {
         let dir = scratch_dir(name);
-        let cluster = Cluster::start(&dir);
+        let mut cluster = Cluster::start(&dir);
+        cluster.more_config = config.to_owned();
         let worker = cluster.worker_with_env("first", env);
         let (serve, url) = cluster.serve_with_env(env);
         let client = connect(&url).await;
