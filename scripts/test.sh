@@ -45,5 +45,6 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p agentwire --features 
 # Each test starts its own dev server, worker(s) and MCP server: three at a
 # time keep them within their deadlines on two busy cores.
 cargo test -p durable --features temporal --locked --test temporal -- --test-threads 3
+cargo test -p durable --features temporal --locked --test temporal_tls
 cargo test -p conformance --features temporal --locked --test temporal
 cargo test -p chain --features temporal --locked --test temporal

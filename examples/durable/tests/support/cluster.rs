@@ -88,6 +88,10 @@ pub struct Cluster {
     server: Option<Process>,
     /// More of agentwire.toml (e.g. `[servers]`), after the cluster's part.
     more_config: String,
+    /// Where workers and MCP servers reach the cluster, when not at its own
+    /// address (a TLS terminator in front of it), and more lines of
+    /// `[workflows.temporal]` for them.
+    frontend: Option<(String, String)>,
 }
 
 impl Cluster {
@@ -98,6 +102,7 @@ impl Cluster {
             port: free_port(),
             server: None,
             more_config: String::new(),
+            frontend: None,
         };
         cluster.restart();
         cluster
@@ -105,6 +110,19 @@ impl Cluster {
 
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Has the processes started from now on reach the cluster at `address`
+    /// with `settings` (lines of `[workflows.temporal]`).
+    pub fn reach_through(&mut self, address: &str, settings: &str) {
+        self.frontend = Some((address.to_owned(), settings.to_owned()));
+    }
+
+    /// The address the processes reach the cluster at.
+    fn frontend_address(&self) -> String {
+        self.frontend
+            .as_ref()
+            .map_or_else(|| self.address(), |(address, _)| address.clone())
     }
 
     /// Starts the server (again, on the same file and port) and waits
@@ -173,8 +191,9 @@ impl Cluster {
         let path = self.dir.join("agentwire.toml");
         let text = format!(
             "[workflows]\nbackend = \"temporal\"\n\n[workflows.temporal]\naddress = \"{}\"\n\
-             task_timeout = \"3s\"\n\n{}",
-            self.address(),
+             task_timeout = \"3s\"\n{}\n{}",
+            self.frontend_address(),
+            self.frontend.as_ref().map_or("", |(_, settings)| settings),
             self.more_config
         );
         std::fs::write(&path, text).unwrap();
@@ -243,6 +262,8 @@ impl Cluster {
 
     /// `<binary> serve` with more environment variables.
     pub fn serve_with_env(&self, env: &[(&str, &str)]) -> (Process, String) {
+        // It finds agentwire.toml in its working directory.
+        self.config();
         let log = std::fs::File::create(self.dir.join("serve.log")).unwrap();
         let mut child = Command::new(BINARY)
             .args([
@@ -254,7 +275,7 @@ impl Cluster {
             ])
             .current_dir(&self.dir)
             .envs(env.iter().copied())
-            .env("TEMPORAL_ADDRESS", self.address())
+            .env("TEMPORAL_ADDRESS", self.frontend_address())
             .env("RUST_LOG", "info,rmcp=warn")
             .stdout(Stdio::piped())
             .stderr(log)

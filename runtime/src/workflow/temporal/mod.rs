@@ -30,6 +30,7 @@
 
 mod agent_call;
 mod client;
+mod connection;
 mod dispatcher;
 mod driver;
 mod worker;

@@ -11,7 +11,7 @@ use serde_json::Value;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
 use super::agent_call::{AgentCalls, HEARTBEAT_EVERY};
-use super::client::connect;
+use super::connection::connect;
 use super::dispatcher::{Dispatcher, Recorder, WorkerSetup, install};
 use super::{CallAgent, step_window};
 use crate::agent::context::AgentContext;
