@@ -62,8 +62,8 @@ use crate::workflow::{BackendKind, WorkflowBackend, WorkflowSettings};
 
 pub use crate::budget::BudgetConfig;
 pub use crate::remote::{
-    ClientCredentials, INHERITED_ENV, RemoteAuth, RemoteServer, TOKEN_KEY_ENV, TokenExchange,
-    UnreportedUsage, UserSignIn,
+    ClientCredentials, INHERITED_ENV, OAuthClient, RemoteAuth, RemoteServer, TOKEN_KEY_ENV,
+    TokenExchange, UnreportedUsage, UserSignIn,
 };
 pub use crate::transport::auth::AuthConfig;
 pub use crate::workflow::WorkflowsConfig;
