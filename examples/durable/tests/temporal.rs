@@ -84,27 +84,7 @@ async fn the_report_runs_on_temporal_and_is_resumed_listed_and_cancelled_through
     );
 
     // Visibility lists the run.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let page = structured(
-            &call(
-                client,
-                "workflows-runs-list",
-                json!({"workflow_name": "report"}),
-            )
-            .await,
-        );
-        if page["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["run_id"] == run.as_str())
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the run is not listed: {page}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until_listed(client, "report", &run).await;
 
     // A payload for another wait does not resume this one.
     structured(
@@ -588,6 +568,27 @@ async fn an_approval_wait_survives_a_restart_of_every_process() {
     let done = wait_for_status(&client, &run, Duration::from_secs(60), is("completed")).await;
     assert_eq!(done["result"]["status"], "published", "{done}");
     client.cancel().await.unwrap();
+}
+
+/// Two MCP servers on one cluster (replicas behind one address, say) serve
+/// the same runs: a run started through one is read, listed and resumed
+/// through the other, and its result read through the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_mcp_servers_serve_the_same_runs() {
+    let deployment = Deployment::start("temporal-replicas").await;
+    let (cluster, first) = (&deployment.cluster, &deployment.client);
+    let (_other, url) = cluster.serve_logging_to("serve-other.log", &[]);
+    let second = connect(&url).await;
+
+    let run = start_run(first, "report", json!({"topic": "replicas"})).await;
+    let waiting =
+        wait_for_status(&second, &run, Duration::from_secs(60), is("input_required")).await;
+    assert_eq!(waiting["waiting_for"], "approval", "{waiting}");
+    wait_until_listed(&second, "report", &run).await;
+    approve(&second, &run).await;
+    let done = wait_for_status(first, &run, Duration::from_secs(60), is("completed")).await;
+    assert_eq!(done["result"]["status"], "published", "{done}");
+    second.cancel().await.unwrap();
 }
 
 /// The run's spans, exported by the worker, join the trace of the

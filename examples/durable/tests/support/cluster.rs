@@ -262,9 +262,14 @@ impl Cluster {
 
     /// `<binary> serve` with more environment variables.
     pub fn serve_with_env(&self, env: &[(&str, &str)]) -> (Process, String) {
+        self.serve_logging_to("serve.log", env)
+    }
+
+    /// Another `<binary> serve --http` (a replica), logging to `log`.
+    pub fn serve_logging_to(&self, log: &str, env: &[(&str, &str)]) -> (Process, String) {
         // It finds agentwire.toml in its working directory.
         self.config();
-        let log = std::fs::File::create(self.dir.join("serve.log")).unwrap();
+        let log = std::fs::File::create(self.dir.join(log)).unwrap();
         let mut child = Command::new(BINARY)
             .args([
                 "--workflow-backend",
@@ -383,6 +388,32 @@ pub async fn start_run_with_budget(
 
 pub async fn status(client: &Client, run: &str) -> Value {
     structured(&call(client, "workflows-get_status", json!({"run_id": run})).await)
+}
+
+/// Polls `workflows-runs-list` until it lists `run` (Temporal's visibility
+/// is eventually consistent).
+pub async fn wait_until_listed(client: &Client, workflow: &str, run: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = structured(
+            &call(
+                client,
+                "workflows-runs-list",
+                json!({"workflow_name": workflow}),
+            )
+            .await,
+        );
+        if page["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["run_id"] == run)
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{run} is not listed: {page}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Polls the run's status until `done` holds.
