@@ -591,6 +591,100 @@ async fn two_mcp_servers_serve_the_same_runs() {
     second.cancel().await.unwrap();
 }
 
+/// A client with the tasks extension calls the workflow as a tool and gets
+/// a task; the task is read and its input request answered (`tasks/update`)
+/// through another MCP server, all from Temporal, and the first server
+/// reads its result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_on_temporal_is_an_mcp_task_that_any_server_follows() {
+    use rmcp::model::{
+        CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, GetTaskParams,
+        Implementation, InputResponses, TaskPayload, TaskStatus, UpdateTaskParams, object,
+    };
+    use rmcp::ServiceExt;
+    use rmcp::service::{RoleClient, RunningService};
+    use rmcp::transport::StreamableHttpClientTransport;
+
+    async fn tasks_client(url: &str) -> RunningService<RoleClient, ClientConfig> {
+        let capabilities = ClientCapabilities::builder().enable_tasks().build();
+        let config = ClientConfig::new(capabilities, Implementation::new("tasks-client", "0.1"));
+        let transport = StreamableHttpClientTransport::from_uri(url.to_owned());
+        config.serve(transport).await.expect("connect")
+    }
+    async fn task_status(
+        client: &RunningService<RoleClient, ClientConfig>,
+        id: &str,
+    ) -> (TaskStatus, TaskPayload) {
+        let task = client
+            .get_task(GetTaskParams::new(id.to_owned()))
+            .await
+            .expect("tasks/get");
+        (task.task.status(), task.task.payload)
+    }
+
+    let deployment = Deployment::start("temporal-tasks").await;
+    let cluster = &deployment.cluster;
+    let (_first_serve, first_url) = cluster.serve_logging_to("serve-tasks-first.log", &[]);
+    let (_second_serve, second_url) = cluster.serve_logging_to("serve-tasks-second.log", &[]);
+    let first = tasks_client(&first_url).await;
+    let second = tasks_client(&second_url).await;
+
+    let response = first
+        .call_tool_once(
+            CallToolRequestParams::new("report").with_arguments(object(json!({"topic": "tasks"}))),
+        )
+        .await
+        .expect("tools/call answered");
+    let CallToolResponse::Task(created) = response else {
+        panic!("a run waiting for approval becomes a task: {response:?}");
+    };
+    let task_id = created.task.task_id.clone();
+
+    // The other server reads the task from Temporal: it waits for approval.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, payload) = task_status(&second, &task_id).await;
+        if let TaskPayload::InputRequired { input_requests } = &payload {
+            let request = serde_json::to_value(&input_requests["approval"]).unwrap();
+            assert_eq!(request["method"], "elicitation/create", "{request}");
+            break;
+        }
+        assert_eq!(status, TaskStatus::Working, "{payload:?}");
+        assert!(Instant::now() < deadline, "no input request: {payload:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let accepted: InputResponses = [(
+        "approval".to_owned(),
+        json!({"action": "accept", "content": {"approved": true, "comment": "via a task"}}),
+    )]
+    .into();
+    second
+        .update_task(UpdateTaskParams::new(task_id.clone(), accepted))
+        .await
+        .expect("tasks/update");
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let result = loop {
+        let (status, payload) = task_status(&first, &task_id).await;
+        if let TaskPayload::Completed { result } = payload {
+            break result;
+        }
+        assert!(
+            matches!(status, TaskStatus::Working | TaskStatus::InputRequired),
+            "{status:?}"
+        );
+        assert!(Instant::now() < deadline, "the task did not complete");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(result["isError"], false, "{result:?}");
+    assert_eq!(
+        result["structuredContent"]["comment"], "via a task",
+        "{result:?}"
+    );
+    first.cancel().await.unwrap();
+    second.cancel().await.unwrap();
+}
+
 /// The run's spans, exported by the worker, join the trace of the
 /// `tools/call` that started it on the MCP server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
