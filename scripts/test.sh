@@ -37,14 +37,16 @@ step "MCP conformance suite and MCP Inspector against the conformance example"
 bash scripts/conformance.sh
 
 # Last, as it builds the Temporal SDK (minutes on a cold cache).
-step "the temporal feature: lints, docs, the durable example on a Temporal dev server, replays of recorded histories"
+step "the temporal feature: lints, docs, the durable, conformance and chain examples on a Temporal dev server, replays of recorded histories"
 AGENTWIRE_TEMPORAL_CLI="$(bash scripts/temporal.sh)"
 export AGENTWIRE_TEMPORAL_CLI
-cargo clippy -p agentwire -p durable -p conformance --features temporal --all-targets --locked -- -D warnings
+cargo clippy -p agentwire -p durable -p conformance -p chain --features temporal --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked -p agentwire --features temporal
 # The step activity's re-run of a run's code, against logs that fit it or not.
 cargo test -p agentwire --features temporal --locked --lib workflow::temporal
 # Each test starts its own dev server, worker(s) and MCP server: three at a
 # time keep them within their deadlines on two busy cores.
 cargo test -p durable --features temporal --locked --test temporal -- --test-threads 3
+cargo test -p durable --features temporal --locked --test temporal_tls
 cargo test -p conformance --features temporal --locked --test temporal
+cargo test -p chain --features temporal --locked --test temporal

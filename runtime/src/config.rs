@@ -26,7 +26,11 @@
 //! address = "127.0.0.1:7233"    # $TEMPORAL_ADDRESS overrides it
 //! namespace = "default"         # $TEMPORAL_NAMESPACE overrides it
 //! task_queue = "agentwire-my-server" # the default: agentwire-<server name>
-//! tls = false                   # true for Temporal Cloud (implied by an API key)
+//! tls = false                   # true for Temporal Cloud (implied by an API key and the tls_* settings)
+//! tls_ca = "ca.pem"             # the CA of a self-hosted cluster's certificate (default: the system's roots)
+//! tls_cert = "worker.pem"       # this process's certificate for mutual TLS, with tls_key
+//! tls_key = "worker-key.pem"
+//! tls_server_name = "temporal.internal" # when the certificate's name is not the address's host
 //! api_key_env = "TEMPORAL_API_KEY" # the variable holding the API key (the default)
 //! task_timeout = "60s"          # a workflow task (steps and agent calls are activities); at most 120s
 //! ```
@@ -58,8 +62,8 @@ use crate::workflow::{BackendKind, WorkflowBackend, WorkflowSettings};
 
 pub use crate::budget::BudgetConfig;
 pub use crate::remote::{
-    ClientCredentials, INHERITED_ENV, RemoteAuth, RemoteServer, TOKEN_KEY_ENV, TokenExchange,
-    UnreportedUsage, UserSignIn,
+    ClientCredentials, INHERITED_ENV, OAuthClient, RemoteAuth, RemoteServer, TOKEN_KEY_ENV,
+    TokenExchange, UnreportedUsage, UserSignIn,
 };
 pub use crate::transport::auth::AuthConfig;
 pub use crate::workflow::WorkflowsConfig;
@@ -142,44 +146,39 @@ impl Config {
             path: path.to_path_buf(),
             message,
         })?;
-        // Commands start where the config file is, wherever the server runs.
+        // Files named in it, and commands, are where the config file is,
+        // wherever the server runs.
         let base = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        if let Some(journal) = config.workflows.journal.take() {
-            config.workflows.journal = Some(if journal.is_absolute() {
-                journal
+        let relative = |path: PathBuf| {
+            if path.is_absolute() {
+                path
             } else {
-                base.join(journal)
-            });
+                base.join(path)
+            }
+        };
+        config.workflows.journal = config.workflows.journal.take().map(relative);
+        if let Some(temporal) = config.workflows.temporal.as_mut() {
+            for file in [
+                &mut temporal.tls_ca,
+                &mut temporal.tls_cert,
+                &mut temporal.tls_key,
+            ] {
+                *file = file.take().map(relative);
+            }
         }
         for server in config.servers.values_mut() {
             if server.command.is_some() {
-                server.cwd = Some(match server.cwd.take() {
-                    Some(cwd) if cwd.is_absolute() => cwd,
-                    Some(cwd) => base.join(cwd),
-                    None => base.to_path_buf(),
-                });
+                server.cwd = Some(server.cwd.take().map_or(base.to_path_buf(), relative));
             }
         }
-        if let Some(auth) = &mut config.auth
-            && let Some(file) = auth.quota_file.take()
-        {
-            auth.quota_file = Some(if file.is_absolute() {
-                file
-            } else {
-                base.join(file)
-            });
+        if let Some(auth) = &mut config.auth {
+            auth.quota_file = auth.quota_file.take().map(relative);
         }
         for provider in config.providers.values_mut() {
-            if let Some(file) = provider.api_key_file.take() {
-                provider.api_key_file = Some(if file.is_absolute() {
-                    file
-                } else {
-                    base.join(file)
-                });
-            }
+            provider.api_key_file = provider.api_key_file.take().map(relative);
         }
         Ok(config)
     }

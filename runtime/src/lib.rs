@@ -185,6 +185,7 @@ mod remote;
 mod resource;
 mod schema;
 mod server;
+mod sqlite;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

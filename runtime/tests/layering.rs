@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 /// The layers, bottom first. Modules of one layer do not use each other.
 const LAYERS: &[&[&str]] = &[
-    // The vocabulary: limits and usage, JSON Schemas and argument reading.
-    &["budget", "schema"],
+    // The vocabulary: limits and usage, JSON Schemas and argument reading;
+    // opening SQLite files.
+    &["budget", "schema", "sqlite"],
     // Spans, metrics, trace propagation, `error.type`.
     &["telemetry"],
     // The protocol's vocabulary and plumbing.

@@ -84,27 +84,7 @@ async fn the_report_runs_on_temporal_and_is_resumed_listed_and_cancelled_through
     );
 
     // Visibility lists the run.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let page = structured(
-            &call(
-                client,
-                "workflows-runs-list",
-                json!({"workflow_name": "report"}),
-            )
-            .await,
-        );
-        if page["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["run_id"] == run.as_str())
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the run is not listed: {page}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until_listed(client, "report", &run).await;
 
     // A payload for another wait does not resume this one.
     structured(
@@ -778,6 +758,121 @@ async fn an_approval_wait_survives_a_restart_of_every_process() {
     client.cancel().await.unwrap();
 }
 
+/// Two MCP servers on one cluster (replicas behind one address, say) serve
+/// the same runs: a run started through one is read, listed and resumed
+/// through the other, and its result read through the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_mcp_servers_serve_the_same_runs() {
+    let deployment = Deployment::start("temporal-replicas").await;
+    let (cluster, first) = (&deployment.cluster, &deployment.client);
+    let (_other, url) = cluster.serve_logging_to("serve-other.log", &[]);
+    let second = connect(&url).await;
+
+    let run = start_run(first, "report", json!({"topic": "replicas"})).await;
+    let waiting =
+        wait_for_status(&second, &run, Duration::from_secs(60), is("input_required")).await;
+    assert_eq!(waiting["waiting_for"], "approval", "{waiting}");
+    wait_until_listed(&second, "report", &run).await;
+    approve(&second, &run).await;
+    let done = wait_for_status(first, &run, Duration::from_secs(60), is("completed")).await;
+    assert_eq!(done["result"]["status"], "published", "{done}");
+    second.cancel().await.unwrap();
+}
+
+/// A client with the tasks extension calls the workflow as a tool and gets
+/// a task; the task is read and its input request answered (`tasks/update`)
+/// through another MCP server, all from Temporal, and the first server
+/// reads its result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_on_temporal_is_an_mcp_task_that_any_server_follows() {
+    use rmcp::model::{
+        CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, GetTaskParams,
+        Implementation, InputResponses, TaskPayload, TaskStatus, UpdateTaskParams, object,
+    };
+    use rmcp::ServiceExt;
+    use rmcp::service::{RoleClient, RunningService};
+    use rmcp::transport::StreamableHttpClientTransport;
+
+    async fn tasks_client(url: &str) -> RunningService<RoleClient, ClientConfig> {
+        let capabilities = ClientCapabilities::builder().enable_tasks().build();
+        let config = ClientConfig::new(capabilities, Implementation::new("tasks-client", "0.1"));
+        let transport = StreamableHttpClientTransport::from_uri(url.to_owned());
+        config.serve(transport).await.expect("connect")
+    }
+    async fn task_status(
+        client: &RunningService<RoleClient, ClientConfig>,
+        id: &str,
+    ) -> (TaskStatus, TaskPayload) {
+        let task = client
+            .get_task(GetTaskParams::new(id.to_owned()))
+            .await
+            .expect("tasks/get");
+        (task.task.status(), task.task.payload)
+    }
+
+    let deployment = Deployment::start("temporal-tasks").await;
+    let cluster = &deployment.cluster;
+    let (_first_serve, first_url) = cluster.serve_logging_to("serve-tasks-first.log", &[]);
+    let (_second_serve, second_url) = cluster.serve_logging_to("serve-tasks-second.log", &[]);
+    let first = tasks_client(&first_url).await;
+    let second = tasks_client(&second_url).await;
+
+    let response = first
+        .call_tool_once(
+            CallToolRequestParams::new("report").with_arguments(object(json!({"topic": "tasks"}))),
+        )
+        .await
+        .expect("tools/call answered");
+    let CallToolResponse::Task(created) = response else {
+        panic!("a run waiting for approval becomes a task: {response:?}");
+    };
+    let task_id = created.task.task_id.clone();
+
+    // The other server reads the task from Temporal: it waits for approval.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, payload) = task_status(&second, &task_id).await;
+        if let TaskPayload::InputRequired { input_requests } = &payload {
+            let request = serde_json::to_value(&input_requests["approval"]).unwrap();
+            assert_eq!(request["method"], "elicitation/create", "{request}");
+            break;
+        }
+        assert_eq!(status, TaskStatus::Working, "{payload:?}");
+        assert!(Instant::now() < deadline, "no input request: {payload:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let accepted: InputResponses = [(
+        "approval".to_owned(),
+        json!({"action": "accept", "content": {"approved": true, "comment": "via a task"}}),
+    )]
+    .into();
+    second
+        .update_task(UpdateTaskParams::new(task_id.clone(), accepted))
+        .await
+        .expect("tasks/update");
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let result = loop {
+        let (status, payload) = task_status(&first, &task_id).await;
+        if let TaskPayload::Completed { result } = payload {
+            break result;
+        }
+        assert!(
+            matches!(status, TaskStatus::Working | TaskStatus::InputRequired),
+            "{status:?}"
+        );
+        assert!(Instant::now() < deadline, "the task did not complete");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(result["isError"], false, "{result:?}");
+    assert_eq!(
+        result["structuredContent"]["comment"], "via a task",
+        "{result:?}"
+    );
+    first.cancel().await.unwrap();
+    second.cancel().await.unwrap();
+}
+
 /// The run's spans, exported by the worker, join the trace of the
 /// `tools/call` that started it on the MCP server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -792,7 +887,7 @@ async fn a_runs_spans_in_the_worker_join_the_trace_of_the_call_that_started_it()
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
     ];
-    let mut deployment = Deployment::start_with_env("temporal-trace", &otel).await;
+    let mut deployment = Deployment::start_with("temporal-trace", &otel, "").await;
     let client = &deployment.client;
 
     let mut params = CallToolRequestParams::new("workflows-run").with_arguments(object(json!({

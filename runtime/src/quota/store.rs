@@ -3,11 +3,11 @@
 //! row per quota, bucket and window, written at the end of each call.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
-use rusqlite::{Connection, params};
+use rusqlite::params;
 
 use crate::budget::Usage;
+use crate::sqlite::LazyConnection;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS quota_usage (
@@ -25,39 +25,19 @@ CREATE TABLE IF NOT EXISTS quota_usage (
 /// The file, opened on first use.
 #[derive(Debug)]
 pub(super) struct QuotaStore {
-    file: PathBuf,
-    connection: Mutex<Option<Connection>>,
+    sqlite: LazyConnection,
 }
 
 impl QuotaStore {
     pub(super) fn new(file: PathBuf) -> Self {
         QuotaStore {
-            file,
-            connection: Mutex::new(None),
+            sqlite: LazyConnection::new(file, SCHEMA),
         }
-    }
-
-    fn with<T>(&self, work: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, String> {
-        let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.is_none() {
-            let connection = Connection::open(&self.file)
-                .and_then(|c| {
-                    c.execute_batch(&format!(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 5000; {SCHEMA}"
-                    ))?;
-                    Ok(c)
-                })
-                .map_err(|e| format!("{}: {e}", self.file.display()))?;
-            *slot = Some(connection);
-        }
-        let connection = slot.as_ref().expect("opened above");
-        work(connection).map_err(|e| format!("{}: {e}", self.file.display()))
     }
 
     /// What the bucket used in the window starting at `start`.
     pub(super) fn used(&self, quota: &str, bucket: &str, start: u64) -> Result<Usage, String> {
-        self.with(|c| {
+        self.sqlite.with(|c| {
             let row = c.query_row(
                 "SELECT tokens_in, tokens_out, cost_micros, calls FROM quota_usage \
                  WHERE quota = ?1 AND bucket = ?2 AND window_start = ?3",
@@ -90,7 +70,7 @@ impl QuotaStore {
         usage: &Usage,
     ) -> Result<(), String> {
         let clamp = |n: u64| n.min(i64::MAX as u64) as i64;
-        self.with(|c| {
+        self.sqlite.with(|c| {
             c.execute(
                 "INSERT INTO quota_usage (quota, bucket, window_start, tokens_in, tokens_out, \
                  cost_micros, calls) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \

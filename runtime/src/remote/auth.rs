@@ -21,9 +21,12 @@
 //!
 //! User sign-in is [`super::sign_in`]'s.
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::mcp::oauth::{FETCH_TIMEOUT, metadata_urls, read_bounded};
@@ -48,46 +51,35 @@ pub struct RemoteAuth {
     pub token_exchange: Option<TokenExchange>,
 }
 
+/// This server as the OAuth client of an authorization server: the keys
+/// the `client_credentials`, `user` and `token_exchange` sections share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthClient {
+    /// The authorization server; its endpoints are discovered.
+    pub issuer: Option<String>,
+    /// The token endpoint, when it is not discovered from `issuer`.
+    pub token_endpoint: Option<String>,
+    /// This server's client id at that authorization server.
+    pub client_id: String,
+    /// The environment variable holding the client secret (a public client
+    /// when not set).
+    pub client_secret_env: Option<String>,
+    /// The scopes asked for, space-separated (default: the issuer's choice).
+    pub scope: Option<String>,
+    /// The `resource` asked for (RFC 8707); default: the server's `url`.
+    pub resource: Option<String>,
+}
+
 /// `[servers.NAME.auth.token_exchange]`: the caller's validated access
 /// token (the subject token) is exchanged at the issuer (RFC 8693) for a
 /// token whose audience is the remote server; the caller's own token is
 /// never sent to it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenExchange {
-    /// The authorization server; its token endpoint is discovered.
-    #[serde(default)]
-    pub issuer: Option<String>,
-    /// The token endpoint, when it is not discovered from `issuer`.
-    #[serde(default)]
-    pub token_endpoint: Option<String>,
-    /// This server's client id at that authorization server.
-    pub client_id: String,
-    /// The environment variable holding the client secret.
-    #[serde(default)]
-    pub client_secret_env: Option<String>,
-    /// The scopes asked for, space-separated (default: the issuer's choice).
-    #[serde(default)]
-    pub scope: Option<String>,
-    /// The `resource` asked for (RFC 8707); default: the server's `url`.
-    #[serde(default)]
-    pub resource: Option<String>,
+    /// The authorization server and this server's client there.
+    pub client: OAuthClient,
     /// An `audience` to ask for as well (a logical name of the server).
-    #[serde(default)]
     pub audience: Option<String>,
-}
-
-/// The [`TokenClient`] of a section with `issuer`, `token_endpoint`,
-/// `client_id` and `client_secret_env`.
-macro_rules! token_client {
-    ($section:expr) => {
-        TokenClient {
-            issuer: $section.issuer.as_deref(),
-            token_endpoint: $section.token_endpoint.as_deref(),
-            client_id: &$section.client_id,
-            client_secret_env: $section.client_secret_env.as_ref(),
-        }
-    };
 }
 
 /// RFC 8693's names for a grant and a token type.
@@ -96,10 +88,6 @@ const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 
 impl TokenExchange {
-    fn client(&self) -> TokenClient<'_> {
-        token_client!(self)
-    }
-
     /// A token for the server at `url` in exchange for `subject_token`
     /// (RFC 8693 §2.1), checked to be an access token usable as a bearer
     /// token (§2.2.1).
@@ -109,15 +97,15 @@ impl TokenExchange {
             ("subject_token", subject_token),
             ("subject_token_type", ACCESS_TOKEN_TYPE),
             ("requested_token_type", ACCESS_TOKEN_TYPE),
-            ("resource", self.resource.as_deref().unwrap_or(url)),
+            ("resource", self.client.resource.as_deref().unwrap_or(url)),
         ];
         if let Some(audience) = &self.audience {
             pairs.push(("audience", audience));
         }
-        if let Some(scope) = &self.scope {
+        if let Some(scope) = &self.client.scope {
             pairs.push(("scope", scope));
         }
-        let (endpoint, answer) = self.client().request(&pairs).await?;
+        let (endpoint, answer) = self.client.request(&pairs).await?;
         let issued = answer["issued_token_type"].as_str().unwrap_or_default();
         if issued != ACCESS_TOKEN_TYPE && issued != JWT_TOKEN_TYPE {
             return Err(format!(
@@ -139,56 +127,180 @@ impl TokenExchange {
 /// `[servers.NAME.auth.user]`: the user is sent to the issuer
 /// (authorization code with PKCE, RFC 6749 §4.1, RFC 7636) and comes back
 /// to this server's callback, which keeps the token for that user.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSignIn {
-    /// The authorization server; its endpoints are discovered.
-    #[serde(default)]
-    pub issuer: Option<String>,
+    /// The authorization server and this server's client there.
+    pub client: OAuthClient,
     /// The authorization endpoint, when it is not discovered from `issuer`.
-    #[serde(default)]
     pub authorization_endpoint: Option<String>,
-    /// The token endpoint, when it is not discovered from `issuer`.
-    #[serde(default)]
-    pub token_endpoint: Option<String>,
-    /// This server's client id at that authorization server.
-    pub client_id: String,
-    /// The environment variable holding the client secret (a public client
-    /// when not set).
-    #[serde(default)]
-    pub client_secret_env: Option<String>,
     /// Where the issuer sends the user back: this server's
     /// callback path (`/oauth/callback`) on the address users reach it at.
     pub redirect_uri: String,
-    /// The scopes asked for, space-separated.
-    #[serde(default)]
-    pub scope: Option<String>,
-    /// The audience asked for (RFC 8707); default: the server's `url`.
-    #[serde(default)]
-    pub resource: Option<String>,
 }
 
 /// `[servers.NAME.auth.client_credentials]`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCredentials {
-    /// The authorization server; its token endpoint is discovered.
-    #[serde(default)]
-    pub issuer: Option<String>,
-    /// The token endpoint, when it is not discovered from `issuer`.
-    #[serde(default)]
-    pub token_endpoint: Option<String>,
-    /// This server's client id at that authorization server.
-    pub client_id: String,
-    /// The environment variable holding the client secret.
-    #[serde(default)]
-    pub client_secret_env: Option<String>,
-    /// The scopes asked for, space-separated.
-    #[serde(default)]
-    pub scope: Option<String>,
-    /// The audience asked for (RFC 8707); default: the server's `url`.
-    #[serde(default)]
-    pub resource: Option<String>,
+    /// The authorization server and this server's client there.
+    pub client: OAuthClient,
+}
+
+// The three client sections are read by hand, key by key: serde's
+// `deny_unknown_fields` does not combine with `flatten`, and a misspelt key
+// must still be refused, named with its section.
+
+impl<'de> Deserialize<'de> for ClientCredentials {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_section(deserializer, "client_credentials", &[], |keys| {
+            Ok(ClientCredentials {
+                client: keys.client()?,
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenExchange {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_section(deserializer, "token_exchange", &["audience"], |keys| {
+            Ok(TokenExchange {
+                client: keys.client()?,
+                audience: keys.optional("audience"),
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for UserSignIn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let own = &["authorization_endpoint", "redirect_uri"];
+        read_section(deserializer, "user", own, |keys| {
+            Ok(UserSignIn {
+                client: keys.client()?,
+                authorization_endpoint: keys.optional("authorization_endpoint"),
+                redirect_uri: keys.required("redirect_uri")?,
+            })
+        })
+    }
+}
+
+/// The keys of an [`OAuthClient`], as written in each client section.
+const CLIENT_KEYS: &[&str] = &[
+    "issuer",
+    "token_endpoint",
+    "client_id",
+    "client_secret_env",
+    "scope",
+    "resource",
+];
+
+/// A client section as written (every value is a string), taken apart by
+/// the section it is.
+struct SectionKeys {
+    section: &'static str,
+    values: BTreeMap<&'static str, String>,
+}
+
+impl SectionKeys {
+    fn optional(&mut self, key: &'static str) -> Option<String> {
+        self.values.remove(key)
+    }
+
+    fn required(&mut self, key: &'static str) -> Result<String, String> {
+        self.optional(key).ok_or_else(|| {
+            format!(
+                "missing field `{key}` in [servers.NAME.auth.{}]",
+                self.section
+            )
+        })
+    }
+
+    fn client(&mut self) -> Result<OAuthClient, String> {
+        Ok(OAuthClient {
+            issuer: self.optional("issuer"),
+            token_endpoint: self.optional("token_endpoint"),
+            client_id: self.required("client_id")?,
+            client_secret_env: self.optional("client_secret_env"),
+            scope: self.optional("scope"),
+            resource: self.optional("resource"),
+        })
+    }
+}
+
+/// Reads the client section `section`, whose keys are [`CLIENT_KEYS`] and
+/// `own`, and makes it with `build`.
+fn read_section<'de, D: Deserializer<'de>, T>(
+    deserializer: D,
+    section: &'static str,
+    own: &'static [&'static str],
+    build: fn(&mut SectionKeys) -> Result<T, String>,
+) -> Result<T, D::Error> {
+    deserializer.deserialize_map(SectionVisitor {
+        key: SectionKey { section, own },
+        build,
+    })
+}
+
+struct SectionVisitor<T> {
+    key: SectionKey,
+    build: fn(&mut SectionKeys) -> Result<T, String>,
+}
+
+impl<'de, T> Visitor<'de> for SectionVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the table [servers.NAME.auth.{}]", self.key.section)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut keys = SectionKeys {
+            section: self.key.section,
+            values: BTreeMap::new(),
+        };
+        while let Some(key) = map.next_key_seed(self.key)? {
+            let value = map.next_value()?;
+            if keys.values.insert(key, value).is_some() {
+                return Err(de::Error::duplicate_field(key));
+            }
+        }
+        (self.build)(&mut keys).map_err(de::Error::custom)
+    }
+}
+
+/// A key of a client section: one of [`CLIENT_KEYS`] or the section's
+/// `own`, else an error naming the key and the section.
+#[derive(Clone, Copy)]
+struct SectionKey {
+    section: &'static str,
+    own: &'static [&'static str],
+}
+
+impl<'de> DeserializeSeed<'de> for SectionKey {
+    type Value = &'static str;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SectionKey {
+    type Value = &'static str;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a key of [servers.NAME.auth.{}]", self.section)
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        let known = || CLIENT_KEYS.iter().chain(self.own).copied();
+        known().find(|known| *known == key).ok_or_else(|| {
+            let expected: Vec<String> = known().map(|k| format!("`{k}`")).collect();
+            E::custom(format_args!(
+                "unknown field `{key}` in [servers.NAME.auth.{}], expected one of {}",
+                self.section,
+                expected.join(", ")
+            ))
+        })
+    }
 }
 
 /// A token for a remote server, and when to get a new one.
@@ -215,16 +327,10 @@ impl RemoteAuth {
             ));
         }
         if let Some(exchange) = &self.token_exchange {
-            return exchange
-                .client()
-                .check(&key, "token_exchange", exchange.resource.as_deref());
+            return exchange.client.check(&key, "token_exchange");
         }
         if let Some(credentials) = &self.client_credentials {
-            return credentials.client().check(
-                &key,
-                "client_credentials",
-                credentials.resource.as_deref(),
-            );
+            return credentials.client.check(&key, "client_credentials");
         }
         match &self.user {
             Some(user) => user.check(&key),
@@ -258,8 +364,9 @@ impl RemoteAuth {
 
 impl UserSignIn {
     fn check(&self, key: &str) -> Result<(), String> {
-        if self.issuer.is_none()
-            && (self.authorization_endpoint.is_none() || self.token_endpoint.is_none())
+        let client = &self.client;
+        if client.issuer.is_none()
+            && (self.authorization_endpoint.is_none() || client.token_endpoint.is_none())
         {
             return Err(format!(
                 "{key} user needs `issuer` (to discover its endpoints) or both \
@@ -267,10 +374,10 @@ impl UserSignIn {
             ));
         }
         for url in [
-            &self.issuer,
+            &client.issuer,
             &self.authorization_endpoint,
-            &self.token_endpoint,
-            &self.resource,
+            &client.token_endpoint,
+            &client.resource,
             &Some(self.redirect_uri.clone()),
         ]
         .into_iter()
@@ -350,40 +457,27 @@ pub(super) fn secret_from(var: Option<&String>, client_id: &str) -> Result<Optio
 }
 
 impl ClientCredentials {
-    fn client(&self) -> TokenClient<'_> {
-        token_client!(self)
-    }
-
     async fn token(&self, url: &str) -> Result<Token, String> {
-        let resource = self.resource.as_deref().unwrap_or(url);
+        let resource = self.client.resource.as_deref().unwrap_or(url);
         let mut pairs = vec![("grant_type", "client_credentials"), ("resource", resource)];
-        if let Some(scope) = &self.scope {
+        if let Some(scope) = &self.client.scope {
             pairs.push(("scope", scope));
         }
-        let (endpoint, answer) = self.client().request(&pairs).await?;
+        let (endpoint, answer) = self.client.request(&pairs).await?;
         token_of(&endpoint, &answer)
     }
 }
 
-/// This server as the client of a token endpoint, as `client_credentials`
-/// and `token_exchange` configure it (their sections repeat the keys:
-/// serde's `deny_unknown_fields` does not combine with `flatten`).
-struct TokenClient<'a> {
-    issuer: Option<&'a str>,
-    token_endpoint: Option<&'a str>,
-    client_id: &'a str,
-    client_secret_env: Option<&'a String>,
-}
-
-impl TokenClient<'_> {
-    /// The token endpoint can be found, and every URL (`resource` too) is safe.
-    fn check(&self, key: &str, way: &str, resource: Option<&str>) -> Result<(), String> {
+impl OAuthClient {
+    /// The token endpoint can be found, and every URL is safe (for the
+    /// `way` of `key`: `client_credentials` or `token_exchange`).
+    fn check(&self, key: &str, way: &str) -> Result<(), String> {
         if self.issuer.is_none() && self.token_endpoint.is_none() {
             return Err(format!(
                 "{key} {way} needs `issuer` (to discover its token endpoint) or `token_endpoint`"
             ));
         }
-        for url in [self.issuer, self.token_endpoint, resource]
+        for url in [&self.issuer, &self.token_endpoint, &self.resource]
             .into_iter()
             .flatten()
         {
@@ -396,14 +490,14 @@ impl TokenClient<'_> {
     /// for `pairs`: the endpoint, and its answer.
     async fn request(&self, pairs: &[(&str, &str)]) -> Result<(String, Value), String> {
         let http = issuer_client()?;
-        let endpoint = match (self.token_endpoint, self.issuer) {
-            (Some(endpoint), _) => endpoint.to_owned(),
+        let endpoint = match (&self.token_endpoint, &self.issuer) {
+            (Some(endpoint), _) => endpoint.clone(),
             (None, Some(issuer)) => endpoints_of(&http, issuer).await?.token,
             (None, None) => return Err("no token endpoint".to_owned()),
         };
-        let secret = secret_from(self.client_secret_env, self.client_id)?;
+        let secret = secret_from(self.client_secret_env.as_ref(), &self.client_id)?;
         let answer =
-            token_request(&http, &endpoint, self.client_id, secret.as_deref(), pairs).await?;
+            token_request(&http, &endpoint, &self.client_id, secret.as_deref(), pairs).await?;
         Ok((endpoint, answer))
     }
 }
@@ -562,6 +656,113 @@ mod tests {
                 "[user]\nissuer = \"https://a.example\"\nclient_id = \"c\"\n\
                  redirect_uri = \"http://m.example/oauth/callback\"",
                 "https only",
+            ),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn each_client_section_reads_every_key_and_refuses_others_by_name() {
+        let client = |secret: &str| OAuthClient {
+            issuer: Some("https://a.example".into()),
+            token_endpoint: Some("https://a.example/token".into()),
+            client_id: "reports".into(),
+            client_secret_env: Some(secret.into()),
+            scope: Some("crm:read crm:write".into()),
+            resource: Some("https://crm.example/mcp".into()),
+        };
+        let shared = |secret: &str| {
+            format!(
+                "issuer = \"https://a.example\"\ntoken_endpoint = \"https://a.example/token\"\n\
+                 client_id = \"reports\"\nclient_secret_env = \"{secret}\"\n\
+                 scope = \"crm:read crm:write\"\nresource = \"https://crm.example/mcp\"\n"
+            )
+        };
+
+        let full = parse(&format!("[client_credentials]\n{}", shared("CC"))).unwrap();
+        assert_eq!(
+            full.client_credentials,
+            Some(ClientCredentials {
+                client: client("CC")
+            })
+        );
+        let full = parse(&format!(
+            "[token_exchange]\n{}audience = \"crm\"\n",
+            shared("TX")
+        ))
+        .unwrap();
+        assert_eq!(
+            full.token_exchange,
+            Some(TokenExchange {
+                client: client("TX"),
+                audience: Some("crm".into()),
+            })
+        );
+        let full = parse(&format!(
+            "[user]\n{}authorization_endpoint = \"https://a.example/authorize\"\n\
+             redirect_uri = \"https://m.example/oauth/callback\"\n",
+            shared("US")
+        ))
+        .unwrap();
+        assert_eq!(
+            full.user,
+            Some(UserSignIn {
+                client: client("US"),
+                authorization_endpoint: Some("https://a.example/authorize".into()),
+                redirect_uri: "https://m.example/oauth/callback".into(),
+            })
+        );
+
+        // A key of one section is unknown in another; a misspelt one everywhere.
+        let minimal = "issuer = \"https://a.example\"\nclient_id = \"c\"\n";
+        let callback = "redirect_uri = \"https://m.example/oauth/callback\"\n";
+        for (section, extra) in [
+            ("client_credentials", "audience = \"crm\""),
+            (
+                "client_credentials",
+                "redirect_uri = \"https://m.example/oauth/callback\"",
+            ),
+            (
+                "token_exchange",
+                "authorization_endpoint = \"https://a.example/a\"",
+            ),
+            ("token_exchange", "client_secret = \"hunter2\""),
+            ("user", "audience = \"crm\""),
+            ("user", "scopes = \"crm:read\""),
+        ] {
+            let own = if section == "user" { callback } else { "" };
+            let text = format!("[{section}]\n{minimal}{own}{extra}\n");
+            let error = parse(&text).unwrap_err();
+            let field = extra.split(' ').next().unwrap();
+            assert!(
+                error.contains(&format!(
+                    "unknown field `{field}` in [servers.NAME.auth.{section}], \
+                     expected one of `issuer`"
+                )),
+                "{text}: {error}"
+            );
+        }
+
+        // Required keys, and values that are not strings, are still refused.
+        for (text, expected) in [
+            (
+                "[token_exchange]\nissuer = \"https://a.example\"",
+                "missing field `client_id` in [servers.NAME.auth.token_exchange]",
+            ),
+            (
+                "[user]\nissuer = \"https://a.example\"\nclient_id = \"c\"",
+                "missing field `redirect_uri` in [servers.NAME.auth.user]",
+            ),
+            (
+                "[client_credentials]\nissuer = \"https://a.example\"\nclient_id = 7",
+                "invalid type: integer `7`, expected a string",
+            ),
+            (
+                "[client_credentials]\nclient_id = \"c\"\nissuer = \"https://a.example\"\n\
+                 issuer = \"https://b.example\"",
+                "issuer",
             ),
         ] {
             let error = parse(text).unwrap_err();

@@ -18,7 +18,7 @@ mod pool;
 mod sign_in;
 mod vault;
 
-pub use auth::{ClientCredentials, RemoteAuth, TokenExchange, UserSignIn};
+pub use auth::{ClientCredentials, OAuthClient, RemoteAuth, TokenExchange, UserSignIn};
 pub use call::call_remote;
 pub(crate) use call::{RemoteCall, call_remote_tool, peer_for};
 pub use config::{INHERITED_ENV, RemoteServer, UnreportedUsage};

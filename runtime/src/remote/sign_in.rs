@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
 use super::auth::{
-    UserSignIn, endpoints_of, issuer_client, renew_after, secret_from, token_request,
+    OAuthClient, UserSignIn, endpoints_of, issuer_client, renew_after, secret_from, token_request,
 };
 use super::vault::{StoredToken, TokenVault};
 
@@ -147,14 +147,16 @@ impl UserCheck {
     /// The sign-in to this server's issuer, coming back to `redirect_uri`.
     fn client(&self, redirect_uri: &str) -> UserSignIn {
         UserSignIn {
-            issuer: Some(self.issuer.clone()),
+            client: OAuthClient {
+                issuer: Some(self.issuer.clone()),
+                token_endpoint: None,
+                client_id: self.client_id.clone(),
+                client_secret_env: self.client_secret_env.clone(),
+                scope: self.scope.clone(),
+                resource: Some(self.resource.clone()),
+            },
             authorization_endpoint: None,
-            token_endpoint: None,
-            client_id: self.client_id.clone(),
-            client_secret_env: self.client_secret_env.clone(),
             redirect_uri: redirect_uri.to_owned(),
-            scope: self.scope.clone(),
-            resource: Some(self.resource.clone()),
         }
     }
 }
@@ -271,11 +273,11 @@ impl SignIns {
 
     async fn endpoints(&self, user: &UserSignIn) -> Result<(String, String), String> {
         if let (Some(authorization), Some(token)) =
-            (&user.authorization_endpoint, &user.token_endpoint)
+            (&user.authorization_endpoint, &user.client.token_endpoint)
         {
             return Ok((authorization.clone(), token.clone()));
         }
-        let issuer = user.issuer.clone().unwrap_or_default();
+        let issuer = user.client.issuer.clone().unwrap_or_default();
         let mut cache = self.inner.endpoints.lock().await;
         if !cache.contains_key(&issuer) {
             let found = endpoints_of(&issuer_client()?, &issuer).await?;
@@ -287,7 +289,10 @@ impl SignIns {
             .clone()
             .or(authorization)
             .ok_or_else(|| format!("{issuer} names no authorization_endpoint"))?;
-        Ok((authorization, user.token_endpoint.clone().unwrap_or(token)))
+        Ok((
+            authorization,
+            user.client.token_endpoint.clone().unwrap_or(token),
+        ))
     }
 
     /// The token `subject` obtained for `server`, refreshed first when it is
@@ -580,28 +585,28 @@ impl SignIns {
         Ok(())
     }
 
-    /// The issuer's authorization URL of `client` for the sign-in `state`,
+    /// The issuer's authorization URL of `sign_in` for the sign-in `state`,
     /// with the PKCE challenge of `verifier` (S256) and the audience
     /// (RFC 8707).
     async fn authorize_url(
         &self,
-        client: &UserSignIn,
+        sign_in: &UserSignIn,
         resource: &str,
         state: &str,
         verifier: &str,
     ) -> Result<String, String> {
-        let (authorization, _) = self.endpoints(client).await?;
+        let (authorization, _) = self.endpoints(sign_in).await?;
         let challenge = B64URL.encode(Sha256::digest(verifier.as_bytes()));
         let mut query = form_urlencoded::Serializer::new(String::new());
         query
             .append_pair("response_type", "code")
-            .append_pair("client_id", &client.client_id)
-            .append_pair("redirect_uri", &client.redirect_uri)
+            .append_pair("client_id", &sign_in.client.client_id)
+            .append_pair("redirect_uri", &sign_in.redirect_uri)
             .append_pair("state", state)
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256")
             .append_pair("resource", resource);
-        if let Some(scope) = &client.scope {
+        if let Some(scope) = &sign_in.client.scope {
             query.append_pair("scope", scope);
         }
         let separator = if authorization.contains('?') {
@@ -612,21 +617,21 @@ impl SignIns {
         Ok(format!("{authorization}{separator}{}", query.finish()))
     }
 
-    /// The token for an authorization `code` of `client`.
+    /// The token for an authorization `code` of `sign_in`.
     async fn request_token(
         &self,
-        client: &UserSignIn,
+        sign_in: &UserSignIn,
         resource: &str,
         code: &str,
         verifier: &str,
     ) -> Result<StoredToken, String> {
         self.token_grant(
-            client,
+            sign_in,
             resource,
             &[
                 ("grant_type", "authorization_code"),
                 ("code", code),
-                ("redirect_uri", &client.redirect_uri),
+                ("redirect_uri", &sign_in.redirect_uri),
                 ("code_verifier", verifier),
             ],
         )
@@ -678,22 +683,25 @@ impl SignIns {
         }
     }
 
-    /// A token request of `client` (code or refresh grant) for the
+    /// A token request of `sign_in` (code or refresh grant) for the
     /// audience `resource` (RFC 8707).
     async fn token_grant(
         &self,
-        client: &UserSignIn,
+        sign_in: &UserSignIn,
         resource: &str,
         grant: &[(&str, &str)],
     ) -> Result<StoredToken, String> {
-        let (_, endpoint) = self.endpoints(client).await?;
-        let secret = secret_from(client.client_secret_env.as_ref(), &client.client_id)?;
+        let (_, endpoint) = self.endpoints(sign_in).await?;
+        let secret = secret_from(
+            sign_in.client.client_secret_env.as_ref(),
+            &sign_in.client.client_id,
+        )?;
         let mut pairs = grant.to_vec();
         pairs.push(("resource", resource));
         let answer = token_request(
             &issuer_client()?,
             &endpoint,
-            &client.client_id,
+            &sign_in.client.client_id,
             secret.as_deref(),
             &pairs,
         )
@@ -715,7 +723,7 @@ impl SignIns {
 /// The audience asked for a server signed in to by users (RFC 8707): its
 /// `resource`, else its url.
 fn audience<'a>(user: &'a UserSignIn, url: &'a str) -> &'a str {
-    user.resource.as_deref().unwrap_or(url)
+    user.client.resource.as_deref().unwrap_or(url)
 }
 
 /// SHA-256 of a browser's binding cookie (kept instead of the cookie).

@@ -4,12 +4,13 @@
 //! data: a sealed token copied to another user's row does not open.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine as _;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+
+use crate::sqlite::LazyConnection;
 
 /// The environment variable holding the key (32 bytes, as 64 hex digits or
 /// base64). Without it a random key is made at start-up, and the tokens
@@ -38,15 +39,14 @@ pub(crate) struct StoredToken {
 
 /// The sealed tokens, in their SQLite file (opened on first use, WAL).
 pub(crate) struct TokenVault {
-    file: PathBuf,
+    sqlite: LazyConnection,
     key: LessSafeKey,
-    connection: Mutex<Option<Connection>>,
 }
 
 impl std::fmt::Debug for TokenVault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenVault")
-            .field("file", &self.file)
+            .field("file", &self.sqlite.file())
             .finish_non_exhaustive()
     }
 }
@@ -75,9 +75,8 @@ impl TokenVault {
             UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte key fits AES-256-GCM"),
         );
         TokenVault {
-            file,
+            sqlite: LazyConnection::new(file, SCHEMA),
             key,
-            connection: Mutex::new(None),
         }
     }
 
@@ -93,24 +92,6 @@ impl TokenVault {
              dies with this process, so they sign in again after a restart"
         );
         Ok(key)
-    }
-
-    fn with<T>(&self, work: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, String> {
-        let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.is_none() {
-            let connection = Connection::open(&self.file)
-                .and_then(|c| {
-                    c.execute_batch(&format!(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 5000; {SCHEMA}"
-                    ))?;
-                    Ok(c)
-                })
-                .map_err(|e| format!("{}: {e}", self.file.display()))?;
-            *slot = Some(connection);
-        }
-        let connection = slot.as_ref().expect("opened above");
-        work(connection).map_err(|e| format!("{}: {e}", self.file.display()))
     }
 
     fn aad(subject: &str, server: &str) -> Vec<u8> {
@@ -136,7 +117,7 @@ impl TokenVault {
             .map_err(|_| "the token could not be sealed".to_owned())?;
         let mut row = nonce.to_vec();
         row.extend(sealed);
-        self.with(|c| {
+        self.sqlite.with(|c| {
             c.execute(
                 "INSERT INTO user_tokens (subject, server, sealed) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (subject, server) DO UPDATE SET sealed = excluded.sealed",
@@ -149,7 +130,7 @@ impl TokenVault {
     /// The token kept for `subject` at `server`; none when there is none or
     /// it does not open with this key (then it is forgotten).
     pub(crate) fn get(&self, subject: &str, server: &str) -> Result<Option<StoredToken>, String> {
-        let row: Option<Vec<u8>> = self.with(|c| {
+        let row: Option<Vec<u8>> = self.sqlite.with(|c| {
             c.query_row(
                 "SELECT sealed FROM user_tokens WHERE subject = ?1 AND server = ?2",
                 params![subject, server],
@@ -183,7 +164,7 @@ impl TokenVault {
 
     /// Forgets the token of `subject` at `server`.
     pub(crate) fn remove(&self, subject: &str, server: &str) -> Result<(), String> {
-        self.with(|c| {
+        self.sqlite.with(|c| {
             c.execute(
                 "DELETE FROM user_tokens WHERE subject = ?1 AND server = ?2",
                 params![subject, server],
@@ -195,6 +176,8 @@ impl TokenVault {
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::Connection;
+
     use super::*;
 
     fn token() -> StoredToken {

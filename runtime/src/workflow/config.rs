@@ -47,8 +47,20 @@ pub struct TemporalConfig {
     pub namespace: Option<String>,
     /// The task queue the workers poll (default: the server's name).
     pub task_queue: Option<String>,
-    /// Connect with TLS (Temporal Cloud); implied by an API key.
+    /// Connect with TLS (Temporal Cloud); implied by an API key and by the
+    /// `tls_*` settings.
     pub tls: Option<bool>,
+    /// The PEM file of the CA that signed the cluster's certificate (a
+    /// self-hosted cluster's own CA); the system's roots when unset.
+    /// Relative to agentwire.toml.
+    pub tls_ca: Option<PathBuf>,
+    /// This process's certificate (PEM) for mutual TLS, with `tls_key`.
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// The name the cluster's certificate must carry, when it is not the
+    /// address's host.
+    pub tls_server_name: Option<String>,
     /// The name of the environment variable holding an API key (Temporal
     /// Cloud); never the key itself.
     pub api_key_env: Option<String>,
@@ -175,6 +187,10 @@ impl TemporalConfig {
             namespace: self.namespace.clone().unwrap_or(default.namespace),
             task_queue: self.task_queue.clone().or(default.task_queue),
             tls: self.tls.unwrap_or(default.tls),
+            tls_ca: self.tls_ca.clone().or(default.tls_ca),
+            tls_cert: self.tls_cert.clone().or(default.tls_cert),
+            tls_key: self.tls_key.clone().or(default.tls_key),
+            tls_server_name: self.tls_server_name.clone().or(default.tls_server_name),
             api_key_env: self.api_key_env.clone().or(default.api_key_env),
             task_timeout: self
                 .task_timeout

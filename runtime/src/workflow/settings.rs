@@ -75,8 +75,19 @@ pub struct TemporalSettings {
     pub namespace: String,
     /// The task queue; the server's name when `None`.
     pub task_queue: Option<String>,
-    /// Whether to connect with TLS.
+    /// Whether to connect with TLS (also when an API key or a `tls_*`
+    /// setting is given).
     pub tls: bool,
+    /// The CA that signed the cluster's certificate (PEM file); the
+    /// system's roots when `None`.
+    pub tls_ca: Option<PathBuf>,
+    /// This process's certificate for mutual TLS (PEM file).
+    pub tls_cert: Option<PathBuf>,
+    /// Its private key (PEM file).
+    pub tls_key: Option<PathBuf>,
+    /// The name to verify the cluster's certificate against, when not the
+    /// address's host.
+    pub tls_server_name: Option<String>,
     /// The environment variable holding an API key, if any.
     pub api_key_env: Option<String>,
     /// How long one workflow task may take.
@@ -90,6 +101,10 @@ impl Default for TemporalSettings {
             namespace: "default".to_owned(),
             task_queue: None,
             tls: false,
+            tls_ca: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_server_name: None,
             api_key_env: None,
             task_timeout: Duration::from_secs(60),
         }

@@ -1,6 +1,7 @@
 //! The chain's first hop: the tool a client calls. It has the researcher
 //! (another server, which calls the summarizer) research a topic. Also has
-//! `runaway`, an agent that calls itself forever, to show budgets stop it.
+//! `runaway`, an agent that calls itself forever, to show budgets stop it,
+//! and `durable_research`, a workflow that calls the researcher.
 
 use std::time::Duration;
 
@@ -37,6 +38,20 @@ async fn brief(
         summary: findings.summary.summary,
         sources_read: findings.notes.len(),
     })
+}
+
+/// Researches a topic as a durable workflow: on Temporal
+/// (`--workflow-backend temporal`), the call of the remote researcher is an
+/// activity that any `orchestrator worker` runs.
+#[workflow(calls = [research])]
+async fn durable_research(
+    ctx: &WorkflowContext,
+    /// What to research.
+    topic: String,
+    /// How many sources the researcher reads (default 3).
+    sources: Option<u32>,
+) -> Result<Findings, WorkflowError> {
+    Ok(research::call(ctx, topic, sources).await?)
 }
 
 /// Calls itself one level deeper every 50 ms, forever: only a budget (depth

@@ -86,6 +86,12 @@ pub struct Cluster {
     dir: PathBuf,
     port: u16,
     server: Option<Process>,
+    /// More of agentwire.toml (e.g. `[servers]`), after the cluster's part.
+    more_config: String,
+    /// Where workers and MCP servers reach the cluster, when not at its own
+    /// address (a TLS terminator in front of it), and more lines of
+    /// `[workflows.temporal]` for them.
+    frontend: Option<(String, String)>,
 }
 
 impl Cluster {
@@ -95,6 +101,8 @@ impl Cluster {
             dir: dir.to_owned(),
             port: free_port(),
             server: None,
+            more_config: String::new(),
+            frontend: None,
         };
         cluster.restart();
         cluster
@@ -102,6 +110,19 @@ impl Cluster {
 
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Has the processes started from now on reach the cluster at `address`
+    /// with `settings` (lines of `[workflows.temporal]`).
+    pub fn reach_through(&mut self, address: &str, settings: &str) {
+        self.frontend = Some((address.to_owned(), settings.to_owned()));
+    }
+
+    /// The address the processes reach the cluster at.
+    fn frontend_address(&self) -> String {
+        self.frontend
+            .as_ref()
+            .map_or_else(|| self.address(), |(address, _)| address.clone())
     }
 
     /// Starts the server (again, on the same file and port) and waits
@@ -170,8 +191,10 @@ impl Cluster {
         let path = self.dir.join("agentwire.toml");
         let text = format!(
             "[workflows]\nbackend = \"temporal\"\n\n[workflows.temporal]\naddress = \"{}\"\n\
-             task_timeout = \"3s\"\n",
-            self.address()
+             task_timeout = \"3s\"\n{}\n{}",
+            self.frontend_address(),
+            self.frontend.as_ref().map_or("", |(_, settings)| settings),
+            self.more_config
         );
         std::fs::write(&path, text).unwrap();
         path
@@ -239,7 +262,14 @@ impl Cluster {
 
     /// `<binary> serve` with more environment variables.
     pub fn serve_with_env(&self, env: &[(&str, &str)]) -> (Process, String) {
-        let log = std::fs::File::create(self.dir.join("serve.log")).unwrap();
+        self.serve_logging_to("serve.log", env)
+    }
+
+    /// Another `<binary> serve --http` (a replica), logging to `log`.
+    pub fn serve_logging_to(&self, log: &str, env: &[(&str, &str)]) -> (Process, String) {
+        // It finds agentwire.toml in its working directory.
+        self.config();
+        let log = std::fs::File::create(self.dir.join(log)).unwrap();
         let mut child = Command::new(BINARY)
             .args([
                 "--workflow-backend",
@@ -250,7 +280,7 @@ impl Cluster {
             ])
             .current_dir(&self.dir)
             .envs(env.iter().copied())
-            .env("TEMPORAL_ADDRESS", self.address())
+            .env("TEMPORAL_ADDRESS", self.frontend_address())
             .env("RUST_LOG", "info,rmcp=warn")
             .stdout(Stdio::piped())
             .stderr(log)
@@ -280,14 +310,15 @@ pub struct Deployment {
 
 impl Deployment {
     pub async fn start(name: &str) -> Deployment {
-        Deployment::start_with_env(name, &[]).await
+        Deployment::start_with(name, &[], "").await
     }
 
     /// The same, the worker and the MCP server with more environment
-    /// variables.
-    pub async fn start_with_env(name: &str, env: &[(&str, &str)]) -> Deployment {
+    /// variables, and more of agentwire.toml.
+    pub async fn start_with(name: &str, env: &[(&str, &str)], config: &str) -> Deployment {
         let dir = scratch_dir(name);
-        let cluster = Cluster::start(&dir);
+        let mut cluster = Cluster::start(&dir);
+        cluster.more_config = config.to_owned();
         let worker = cluster.worker_with_env("first", env);
         let (serve, url) = cluster.serve_with_env(env);
         let client = connect(&url).await;
@@ -357,6 +388,32 @@ pub async fn start_run_with_budget(
 
 pub async fn status(client: &Client, run: &str) -> Value {
     structured(&call(client, "workflows-get_status", json!({"run_id": run})).await)
+}
+
+/// Polls `workflows-runs-list` until it lists `run` (Temporal's visibility
+/// is eventually consistent).
+pub async fn wait_until_listed(client: &Client, workflow: &str, run: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = structured(
+            &call(
+                client,
+                "workflows-runs-list",
+                json!({"workflow_name": workflow}),
+            )
+            .await,
+        );
+        if page["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["run_id"] == run)
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{run} is not listed: {page}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Polls the run's status until `done` holds.

@@ -11,8 +11,9 @@ mod sqlite;
 
 use futures::future::BoxFuture;
 
+pub use crate::sqlite::Synchronous;
 pub use memory::MemoryStore;
-pub use sqlite::{SqliteStore, Synchronous};
+pub use sqlite::SqliteStore;
 
 use super::record::{Damaged, JournalEntry, RunRecord, RunStatus, RunUpdate, Signal};
 

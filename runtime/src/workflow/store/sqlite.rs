@@ -24,6 +24,7 @@ use super::{JournalStore, ListedRun, RunQuery, StoreError, Write};
 use crate::agent::Principal;
 use crate::budget::Usage;
 use crate::mcp::meta::{BUDGET_KEY, grant_value, read_grant};
+use crate::sqlite::{Synchronous, use_wal};
 use crate::workflow::record::{
     Damaged, EntryKind, EntryState, JournalEntry, RunError, RunRecord, RunStatus, Signal,
 };
@@ -73,28 +74,6 @@ CREATE TABLE IF NOT EXISTS signals (
 );
 CREATE INDEX IF NOT EXISTS signals_by_run ON signals (run_id, id);
 ";
-
-/// How hard SQLite works to keep a commit through a power cut.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Synchronous {
-    /// `fsync` on every commit: commits survive a power cut and an OS crash.
-    #[default]
-    Full,
-    /// `fsync` at checkpoints only: commits survive a crash of the process
-    /// (`kill -9`), and the last ones may be lost on a power cut.
-    Normal,
-}
-
-impl Synchronous {
-    /// Reads `full` or `normal`.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "full" => Some(Synchronous::Full),
-            "normal" => Some(Synchronous::Normal),
-            _ => None,
-        }
-    }
-}
 
 type Read = Box<dyn FnOnce(&Connection) + Send>;
 
@@ -257,20 +236,7 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection, 
     let version: i64 = connection
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .map_err(not_a_journal)?;
-    connection
-        .query_row("PRAGMA journal_mode = WAL", [], |row| {
-            row.get::<_, String>(0)
-        })
-        .map_err(not_a_journal)?;
-    let sync = match synchronous {
-        Synchronous::Full => "FULL",
-        Synchronous::Normal => "NORMAL",
-    };
-    connection
-        .execute_batch(&format!(
-            "PRAGMA synchronous = {sync}; PRAGMA busy_timeout = 5000;"
-        ))
-        .map_err(not_a_journal)?;
+    use_wal(&connection, synchronous).map_err(not_a_journal)?;
     // Quotas and users' tokens may have made their tables in the file first.
     let tables: i64 = connection
         .query_row(

@@ -11,12 +11,13 @@ use rmcp::model::JsonObject;
 use serde_json::{Map, Value};
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError};
 use temporalio_client::{
-    Client, ClientOptions, Connection, ConnectionOptions, RpcOptions, Url, WorkflowCancelOptions,
-    WorkflowDescribeOptions, WorkflowExecutionStatus, WorkflowGetResultOptions,
-    WorkflowListOptions, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
+    Client, RpcOptions, WorkflowCancelOptions, WorkflowDescribeOptions, WorkflowExecutionStatus,
+    WorkflowGetResultOptions, WorkflowListOptions, WorkflowQueryOptions, WorkflowSignalOptions,
+    WorkflowStartOptions,
 };
 use temporalio_common::MemoValues;
 
+use super::connection::connect;
 use super::dispatcher::Dispatcher;
 use super::{Ending, Progress, Resume, RunInput};
 use crate::agent::{AgentDefinition, Principal};
@@ -53,46 +54,6 @@ pub struct TemporalBackend {
     /// The workflows this server serves, and the server's default budget.
     workflows: BTreeMap<&'static str, &'static AgentDefinition>,
     server_budget: Budget,
-}
-
-/// Connects to the cluster `settings` name.
-pub(super) async fn connect(settings: &TemporalSettings) -> Result<Client, String> {
-    let scheme = if settings.tls || api_key(settings).is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    let url = Url::parse(&format!("{scheme}://{}", settings.address)).map_err(|e| {
-        format!(
-            "the Temporal address {:?} is not valid: {e}",
-            settings.address
-        )
-    })?;
-    let options = ConnectionOptions::new(url)
-        .identity(format!("agentwire@{}", std::process::id()))
-        .maybe_api_key(api_key(settings))
-        .build();
-    let connection = Connection::connect(options)
-        .await
-        .map_err(|e| format!("cannot reach Temporal at {}: {e}", settings.address))?;
-    Client::new(
-        connection,
-        ClientOptions::new(settings.namespace.clone()).build(),
-    )
-    .map_err(|e| {
-        format!(
-            "cannot use the Temporal namespace {:?}: {e}",
-            settings.namespace
-        )
-    })
-}
-
-fn api_key(settings: &TemporalSettings) -> Option<String> {
-    let variable = settings
-        .api_key_env
-        .as_deref()
-        .unwrap_or("TEMPORAL_API_KEY");
-    std::env::var(variable).ok().filter(|k| !k.is_empty())
 }
 
 fn unavailable(action: &'static str, error: impl std::fmt::Display) -> ControlError {

@@ -38,6 +38,7 @@
 
 mod agent_call;
 mod client;
+mod connection;
 mod dispatcher;
 mod driver;
 mod step_run;

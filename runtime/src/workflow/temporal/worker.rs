@@ -12,7 +12,7 @@ use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 
 use super::CallAgent;
 use super::agent_call::{AgentCalls, HEARTBEAT_EVERY};
-use super::client::connect;
+use super::connection::connect;
 use super::dispatcher::{Dispatcher, Recorder, WorkerSetup, install};
 use super::step_run::StepRuns;
 use crate::agent::context::AgentContext;
