@@ -785,11 +785,11 @@ async fn two_mcp_servers_serve_the_same_runs() {
 /// reads its result.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_on_temporal_is_an_mcp_task_that_any_server_follows() {
+    use rmcp::ServiceExt;
     use rmcp::model::{
         CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, GetTaskParams,
         Implementation, InputResponses, TaskPayload, TaskStatus, UpdateTaskParams, object,
     };
-    use rmcp::ServiceExt;
     use rmcp::service::{RoleClient, RunningService};
     use rmcp::transport::StreamableHttpClientTransport;
 
