@@ -3,7 +3,8 @@
 //! Temporal dev server, its call of the remote `research` an activity that
 //! reaches the researcher (and, from there, the summarizer) over HTTP.
 //!
-//! `cargo test -p chain --features temporal --test temporal`.
+//! `cargo test -p chain --features temporal --test temporal`; re-record the
+//! history the replay test replays with AGENTWIRE_RECORD_HISTORIES=1.
 
 const BINARY: &str = env!("CARGO_BIN_EXE_orchestrator");
 const RESEARCHER: &str = env!("CARGO_BIN_EXE_researcher");
@@ -72,6 +73,7 @@ async fn a_workflow_on_temporal_calls_an_agent_on_another_server_within_the_runs
     assert_eq!(calls.len(), 1, "{activities:#?}");
     assert_eq!(calls[0].summary, "agent research", "{activities:#?}");
     assert_eq!(calls[0].ended.as_deref(), Some("completed"), "{calls:#?}");
+    cluster.record_history(&run, "durable_research");
 
     // Granted less than the summarizer needs, the run fails at the third
     // hop (which gets what the researcher left of the run's grant) with the
@@ -102,4 +104,23 @@ async fn a_workflow_on_temporal_calls_an_agent_on_another_server_within_the_runs
     assert_eq!(call.started.as_ref().unwrap()["attempt"], 1, "{call:#?}");
     assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
     deployment.client.cancel().await.unwrap();
+}
+
+/// The recorded history of `durable_research` (tests/histories) replays
+/// against the code: the remote call is in it, and a replay calls nothing.
+#[test]
+fn the_recorded_history_replays() {
+    let names = assert_recorded_histories_replay();
+    assert_eq!(names, ["durable_research"]);
+    let text = std::fs::read_to_string(histories().join("durable_research.json")).unwrap();
+    let recorded = activities(&serde_json::from_str(&text).unwrap());
+    let summaries: Vec<(&str, &str)> = recorded
+        .iter()
+        .map(|a| (a.activity_type.as_str(), a.summary.as_str()))
+        .collect();
+    assert_eq!(
+        summaries,
+        [("agentwire.agent", "agent research")],
+        "{recorded:#?}"
+    );
 }
