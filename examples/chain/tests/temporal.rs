@@ -19,14 +19,8 @@ use std::time::Duration;
 
 use chain::{SOURCE_INPUT_TOKENS, SOURCE_OUTPUT_TOKENS};
 use cluster::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use support::HttpProcess;
-
-/// The tokens a status reports the run used.
-fn tokens_used(status: &Value) -> u64 {
-    let used = &status["budget_used"];
-    used["inputTokens"].as_u64().unwrap_or(0) + used["outputTokens"].as_u64().unwrap_or(0)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_workflow_on_temporal_calls_an_agent_on_another_server_within_the_runs_budget() {
@@ -96,13 +90,7 @@ async fn a_workflow_on_temporal_calls_an_agent_on_another_server_within_the_runs
         "{failed}"
     );
     assert_eq!(tokens_used(&failed), research_tokens, "{failed}");
-    let activities = cluster::activities(&cluster.history(&short));
-    let call = activities
-        .iter()
-        .find(|a| a.activity_type == "agentwire.agent")
-        .expect("the call's activity");
-    assert_eq!(call.started.as_ref().unwrap()["attempt"], 1, "{call:#?}");
-    assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
+    cluster.agent_call(&short).assert_last_attempt(1, "failed");
     deployment.client.cancel().await.unwrap();
 }
 

@@ -459,13 +459,20 @@ mod tests {
         server.close().await;
     }
 
-    /// A soak run on the embedded journal whose agent call's first
-    /// `failures` attempts fail, under a server budget of `tokens`.
-    async fn soak_with_failing_call(name: &str, failures: u32, tokens: Option<u64>) -> RunView {
+    /// A scratch directory for the test `name`, and an empty side-effect log
+    /// in it.
+    fn side_effect_log(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("durable-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let log = dir.join("side-effects.log");
         let _ = std::fs::remove_file(&log);
+        (dir, log)
+    }
+
+    /// A soak run on the embedded journal whose agent call's first
+    /// `failures` attempts fail, under a server budget of `tokens`.
+    async fn soak_with_failing_call(name: &str, failures: u32, tokens: Option<u64>) -> RunView {
+        let (dir, log) = side_effect_log(name);
         let mut budget = agentwire::Budget::SERVER_DEFAULT;
         budget.tokens = tokens;
         let server = TestServer::builder()
@@ -507,10 +514,7 @@ mod tests {
     /// `stamp` is charged.
     #[tokio::test]
     async fn a_witness_step_sees_what_its_code_saw_on_the_journal() {
-        let dir = std::env::temp_dir().join(format!("durable-witness-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let log = dir.join("side-effects.log");
-        let _ = std::fs::remove_file(&log);
+        let (dir, log) = side_effect_log("witness");
         let server = TestServer::serving([witness::DEFINITION, stamp::DEFINITION])
             .await
             .unwrap();

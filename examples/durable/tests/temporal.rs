@@ -362,11 +362,7 @@ async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_coun
             .copied()
     };
     assert_eq!(agent_begins(&run), Some(2));
-    let activities = activities(&cluster.history(&run));
-    let call = activities
-        .iter()
-        .find(|a| a.activity_type == "agentwire.agent")
-        .expect("the agent call's activity");
+    let call = cluster.agent_call(&run);
     assert_eq!(
         call.scheduled["retry_policy"]["maximumAttempts"], 2,
         "{call:#?}"
@@ -375,8 +371,7 @@ async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_coun
         call.scheduled["retry_policy"]["initialInterval"], "0.100000000s",
         "{call:#?}"
     );
-    assert_eq!(call.started.as_ref().unwrap()["attempt"], 2, "{call:#?}");
-    assert_eq!(call.ended.as_deref(), Some("completed"), "{call:#?}");
+    call.assert_last_attempt(2, "completed");
 
     // Five failures: Temporal gives up after the second attempt, and the
     // run fails with the agent's error.
@@ -387,13 +382,9 @@ async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_coun
         "{failed}"
     );
     assert_eq!(agent_begins(&failing), Some(2));
-    let failed_activities = cluster::activities(&cluster.history(&failing));
-    let call = failed_activities
-        .iter()
-        .find(|a| a.activity_type == "agentwire.agent")
-        .expect("the agent call's activity");
-    assert_eq!(call.started.as_ref().unwrap()["attempt"], 2, "{call:#?}");
-    assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
+    cluster
+        .agent_call(&failing)
+        .assert_last_attempt(2, "failed");
 
     // A budget that runs out is not retried, although `report` declares
     // three attempts: the run granted 500 tokens, `research` needs 720.
@@ -414,21 +405,10 @@ async fn temporal_retries_a_failing_agent_call_as_the_workflow_declares_and_coun
         2 * 240,
         "{failed}"
     );
-    let broke_activities = cluster::activities(&cluster.history(&broke));
-    let call = broke_activities
-        .iter()
-        .find(|a| a.activity_type == "agentwire.agent")
-        .expect("the agent call's activity");
+    let call = cluster.agent_call(&broke);
     assert_eq!(call.summary, "agent research", "{call:#?}");
-    assert_eq!(call.started.as_ref().unwrap()["attempt"], 1, "{call:#?}");
-    assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
+    call.assert_last_attempt(1, "failed");
     deployment.client.cancel().await.unwrap();
-}
-
-/// The tokens a status reports the run used.
-fn tokens_used(status: &Value) -> u64 {
-    let used = &status["budget_used"];
-    used["inputTokens"].as_u64().unwrap_or(0) + used["outputTokens"].as_u64().unwrap_or(0)
 }
 
 /// Temporal retries an agent call as new attempts of its activity; what
@@ -482,13 +462,7 @@ async fn the_usage_of_every_attempt_of_a_retried_agent_call_is_charged_to_the_ru
     assert!(!failed.to_string().contains("fails on purpose"), "{failed}");
     assert_eq!(agent_begins(&broke), Some(2));
     assert_eq!(tokens_used(&failed), per_attempt, "{failed}");
-    let activities = cluster::activities(&cluster.history(&broke));
-    let call = activities
-        .iter()
-        .find(|a| a.activity_type == "agentwire.agent")
-        .expect("the agent call's activity");
-    assert_eq!(call.started.as_ref().unwrap()["attempt"], 2, "{call:#?}");
-    assert_eq!(call.ended.as_deref(), Some("failed"), "{call:#?}");
+    cluster.agent_call(&broke).assert_last_attempt(2, "failed");
     deployment.client.cancel().await.unwrap();
 }
 

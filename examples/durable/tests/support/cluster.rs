@@ -250,6 +250,14 @@ impl Cluster {
         println!("recorded {}", path.display());
     }
 
+    /// The run's first agent call's activity (`agentwire.agent`).
+    pub fn agent_call(&self, run: &str) -> ActivityEvents {
+        activities(&self.history(run))
+            .into_iter()
+            .find(|a| a.activity_type == "agentwire.agent")
+            .expect("the agent call's activity")
+    }
+
     pub fn worker_log(&self, name: &str) -> String {
         std::fs::read_to_string(self.dir.join(format!("worker-{name}.log"))).unwrap_or_default()
     }
@@ -450,6 +458,21 @@ pub struct ActivityEvents {
     pub scheduled: Value,
     pub started: Option<Value>,
     pub ended: Option<String>,
+}
+
+impl ActivityEvents {
+    /// Asserts the attempt that started last and how the activity ended.
+    pub fn assert_last_attempt(&self, attempt: u32, ended: &str) {
+        let started = self.started.as_ref().expect("the activity started");
+        assert_eq!(started["attempt"], attempt, "{self:#?}");
+        assert_eq!(self.ended.as_deref(), Some(ended), "{self:#?}");
+    }
+}
+
+/// The tokens a run's status reports it used.
+pub fn tokens_used(status: &Value) -> u64 {
+    let used = &status["budget_used"];
+    used["inputTokens"].as_u64().unwrap_or(0) + used["outputTokens"].as_u64().unwrap_or(0)
 }
 
 /// The activities of a history, in the order they were scheduled.
